@@ -1,0 +1,101 @@
+//! Commands (what a user asks for) and events (what happened, as recorded in the log).
+
+use crate::ids::{AccountId, BatchId, CancellationId, CountryCode, ProgramCode, ProjectCode, Quantity, RetirementId, Vintage};
+use crate::model::{Account, AccountKind, CancellationReason, Program, RetirementClaim};
+use crate::serial::SerialRange;
+
+/// Which credits a transfer, retirement or cancellation uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// The oldest serials first (lowest integers), optionally only from one batch. Within the last,
+    /// partly used block the holder keeps the low range and the high range moves.
+    Quantity { quantity: Quantity, batch: Option<BatchId> },
+    /// Exactly these serials. Each range may span several adjacent blocks of the holder.
+    Ranges(Vec<SerialRange>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueCommand {
+    pub project: ProjectCode,
+    /// Defaults to the program's home country.
+    pub country: Option<CountryCode>,
+    pub vintage: Vintage,
+    /// Credits that go to the holder, tradable.
+    pub quantity: Quantity,
+    /// Credits that go to the program's buffer pool.
+    pub buffer: Quantity,
+    pub to: AccountId,
+    pub labels: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    InitialiseProgram { code: ProgramCode, country: CountryCode, name: String },
+    OpenAccount { kind: AccountKind, name: String },
+    Issue(IssueCommand),
+    Transfer { from: AccountId, to: AccountId, selection: Selection },
+    Retire { from: AccountId, selection: Selection, claim: RetirementClaim },
+    Cancel { from: AccountId, selection: Selection, reason: CancellationReason, note: String },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::InitialiseProgram { .. } => "initialise_program",
+            Self::OpenAccount { .. } => "open_account",
+            Self::Issue(_) => "issue",
+            Self::Transfer { .. } => "transfer",
+            Self::Retire { .. } => "retire",
+            Self::Cancel { .. } => "cancel",
+        }
+    }
+}
+
+/// The facts of a new batch as recorded in the log (its issue time is the log entry's time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchIssued {
+    pub id: BatchId,
+    pub project: ProjectCode,
+    pub country: CountryCode,
+    pub vintage: Vintage,
+    pub serials: SerialRange,
+    pub buffer: Quantity,
+    pub labels: Vec<String>,
+    pub to: AccountId,
+}
+
+/// A state change. Events carry resolved, exact serial ranges, so replaying them needs no decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Creates the program and its four system accounts (issuance, buffer, retirement, cancellation).
+    ProgramInitialised { program: Program },
+    AccountOpened { account: Account },
+    BatchIssued(BatchIssued),
+    Transferred { from: AccountId, to: AccountId, ranges: Vec<SerialRange> },
+    Retired { id: RetirementId, account: AccountId, ranges: Vec<SerialRange>, claim: RetirementClaim },
+    Cancelled { id: CancellationId, account: AccountId, ranges: Vec<SerialRange>, reason: CancellationReason, note: String },
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::ProgramInitialised { .. } => "program_initialised",
+            Self::AccountOpened { .. } => "account_opened",
+            Self::BatchIssued(_) => "batch_issued",
+            Self::Transferred { .. } => "transferred",
+            Self::Retired { .. } => "retired",
+            Self::Cancelled { .. } => "cancelled",
+        }
+    }
+
+    /// Every serial range the event touched, for serial history lookups.
+    pub fn ranges(&self) -> Vec<SerialRange> {
+        match self {
+            Self::ProgramInitialised { .. } | Self::AccountOpened { .. } => Vec::new(),
+            Self::BatchIssued(b) => vec![b.serials],
+            Self::Transferred { ranges, .. } | Self::Retired { ranges, .. } | Self::Cancelled { ranges, .. } => {
+                ranges.clone()
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! The invariants of SPEC §9 that the ledger state alone can show. Tests assert them after every
+//! command; `furrow verify` checks them on any copy.
+
+use std::collections::BTreeMap;
+
+use crate::ids::{BatchId, Quantity};
+use crate::ledger::{Ledger, BUFFER_ACCOUNT, CANCELLATION_ACCOUNT, RETIREMENT_ACCOUNT};
+use crate::model::{total, BlockState};
+
+/// How a batch's issued credits are split across states. Invariant 1: the parts sum to the issue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Supply {
+    pub tradable: Quantity,
+    pub escrowed: Quantity,
+    pub retired: Quantity,
+    pub cancelled: Quantity,
+    pub buffer: Quantity,
+}
+
+impl Supply {
+    pub fn add(&mut self, state: BlockState, quantity: Quantity) {
+        let slot = match state {
+            BlockState::Tradable => &mut self.tradable,
+            BlockState::Escrowed => &mut self.escrowed,
+            BlockState::Retired => &mut self.retired,
+            BlockState::Cancelled => &mut self.cancelled,
+            BlockState::Buffer => &mut self.buffer,
+        };
+        slot.0 += quantity.0;
+    }
+    pub fn total(&self) -> Quantity {
+        Quantity(self.tradable.0 + self.escrowed.0 + self.retired.0 + self.cancelled.0 + self.buffer.0)
+    }
+}
+
+/// Per-batch supply computed from the blocks.
+pub fn supply_by_batch(ledger: &Ledger) -> BTreeMap<BatchId, Supply> {
+    let mut supply: BTreeMap<BatchId, Supply> = ledger.batches().map(|b| (b.id, Supply::default())).collect();
+    for block in ledger.blocks() {
+        supply.entry(block.batch).or_default().add(block.state, block.range.len());
+    }
+    supply
+}
+
+/// Checks invariants 1 (conservation), 2 (disjoint exact cover) and the placement rules that make
+/// invariant 3 checkable (terminal blocks live only in the terminal accounts, and match the
+/// retirement and cancellation records). Returns every violation found, not only the first.
+pub fn check(ledger: &Ledger) -> Result<(), Vec<String>> {
+    let mut violations = Vec::new();
+
+    for (batch_id, supply) in supply_by_batch(ledger) {
+        match ledger.batch(batch_id) {
+            None => violations.push(format!("blocks reference unknown batch {batch_id}")),
+            Some(batch) if supply.total() != batch.serials.len() => violations.push(format!(
+                "invariant 1: batch {batch_id} issued {} but its blocks hold {} ({supply:?})",
+                batch.serials.len(),
+                supply.total()
+            )),
+            Some(_) => {}
+        }
+    }
+
+    // Invariant 2: walking all blocks in serial order, each batch's blocks tile its range exactly.
+    let mut expected_next: BTreeMap<BatchId, u64> = ledger.batches().map(|b| (b.id, b.serials.start())).collect();
+    let mut previous_end = 0u64;
+    for block in ledger.blocks() {
+        if block.range.start() <= previous_end {
+            violations.push(format!("invariant 2: block {} overlaps the previous block", block.range));
+        }
+        previous_end = block.range.end();
+        match (ledger.batch(block.batch), expected_next.get_mut(&block.batch)) {
+            (Some(batch), Some(next)) => {
+                if !batch.serials.covers(block.range) {
+                    violations.push(format!("invariant 2: block {} lies outside batch {}", block.range, batch.id));
+                }
+                if block.range.start() != *next {
+                    violations.push(format!(
+                        "invariant 2: batch {} has a gap or overlap before serial {}",
+                        batch.id,
+                        block.range.start()
+                    ));
+                }
+                *next = block.range.end().saturating_add(1);
+            }
+            _ => violations.push(format!("block {} references unknown batch {}", block.range, block.batch)),
+        }
+        let Some(account) = ledger.account(block.account) else {
+            violations.push(format!("block {} is held by unknown account {}", block.range, block.account));
+            continue;
+        };
+        let placed_right = match block.state {
+            BlockState::Retired => block.account == RETIREMENT_ACCOUNT,
+            BlockState::Cancelled => block.account == CANCELLATION_ACCOUNT,
+            BlockState::Buffer => block.account == BUFFER_ACCOUNT,
+            BlockState::Tradable | BlockState::Escrowed => account.kind.holds_tradable(),
+        };
+        if !placed_right {
+            violations.push(format!("block {} is {} but held by a {} account", block.range, block.state, account.kind));
+        }
+    }
+    for batch in ledger.batches() {
+        if expected_next.get(&batch.id) != Some(&batch.serials.end().saturating_add(1)) {
+            violations.push(format!("invariant 2: batch {} is not fully covered by blocks", batch.id));
+        }
+    }
+
+    // The retired and cancelled blocks are exactly the ranges the records name.
+    let retired_in_records = total(&ledger.retirements().flat_map(|r| r.ranges.clone()).collect::<Vec<_>>());
+    let cancelled_in_records = total(&ledger.cancellations().flat_map(|c| c.ranges.clone()).collect::<Vec<_>>());
+    let retired_in_blocks = ledger.balance(RETIREMENT_ACCOUNT, BlockState::Retired);
+    let cancelled_in_blocks = ledger.balance(CANCELLATION_ACCOUNT, BlockState::Cancelled);
+    if retired_in_records != retired_in_blocks {
+        violations.push(format!("retirement records name {retired_in_records} credits, retired blocks hold {retired_in_blocks}"));
+    }
+    if cancelled_in_records != cancelled_in_blocks {
+        violations.push(format!(
+            "cancellation records name {cancelled_in_records} credits, cancelled blocks hold {cancelled_in_blocks}"
+        ));
+    }
+    for retirement in ledger.retirements() {
+        for range in &retirement.ranges {
+            let ok = ledger.block_at(range.start()).is_some_and(|b| b.state == BlockState::Retired && b.range.covers(*range));
+            if !ok {
+                violations.push(format!("retirement {} names {range}, which is not a retired block", retirement.id));
+            }
+        }
+    }
+
+    if violations.is_empty() { Ok(()) } else { Err(violations) }
+}
+
+/// Invariant 3 across one step: every retired or cancelled block before is unchanged after.
+pub fn check_transition(before: &Ledger, after: &Ledger) -> Result<(), Vec<String>> {
+    let violations: Vec<String> = before
+        .blocks()
+        .filter(|b| b.state.is_terminal())
+        .filter(|b| after.block_at(b.range.start()) != Some(*b))
+        .map(|b| format!("invariant 3: {} block {} changed", b.state, b.range))
+        .collect();
+    if violations.is_empty() { Ok(()) } else { Err(violations) }
+}

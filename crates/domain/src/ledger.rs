@@ -1,0 +1,487 @@
+//! The ledger state and the two pure functions over it: `decide` (command → events, or a refusal)
+//! and `apply` (event → new state plus the block changes a store must persist).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::command::{BatchIssued, Command, Event, IssueCommand, Selection};
+use crate::error::DomainError;
+use crate::ids::{AccountId, BatchId, CancellationId, Quantity, RetirementId, Timestamp, MAX_QUANTITY};
+use crate::model::{
+    Account, AccountKind, Batch, Block, BlockState, Cancellation, Program, Retirement, RetirementClaim,
+};
+use crate::serial::SerialRange;
+
+/// The system accounts created by `ProgramInitialised`, in this order and with these ids.
+pub const ISSUANCE_ACCOUNT: AccountId = AccountId(1);
+pub const BUFFER_ACCOUNT: AccountId = AccountId(2);
+pub const RETIREMENT_ACCOUNT: AccountId = AccountId(3);
+pub const CANCELLATION_ACCOUNT: AccountId = AccountId(4);
+
+/// Text limits: generous for people, small enough that no request can bloat the log.
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_NOTE_LEN: usize = 2_000;
+pub const MAX_LABELS: usize = 16;
+pub const MAX_LABEL_LEN: usize = 64;
+pub const MAX_RANGES: usize = 1_000;
+
+/// A change to the set of blocks, in the order a store must apply it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlockChange {
+    Removed(Block),
+    Added(Block),
+}
+
+/// The whole registry state. Deterministic: only ordered collections.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ledger {
+    program: Option<Program>,
+    accounts: BTreeMap<AccountId, Account>,
+    batches: BTreeMap<BatchId, Batch>,
+    /// Blocks keyed by their first serial; blocks never overlap, so the key is unique.
+    blocks: BTreeMap<u64, Block>,
+    /// (holder, first serial) of every block, to find a holder's blocks oldest first.
+    holdings: BTreeSet<(AccountId, u64)>,
+    retirements: BTreeMap<RetirementId, Retirement>,
+    cancellations: BTreeMap<CancellationId, Cancellation>,
+}
+
+impl Ledger {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds a ledger from stored rows (the projection), e.g. when a server starts.
+    pub fn from_parts(
+        program: Option<Program>,
+        accounts: Vec<Account>,
+        batches: Vec<Batch>,
+        blocks: Vec<Block>,
+        retirements: Vec<Retirement>,
+        cancellations: Vec<Cancellation>,
+    ) -> Self {
+        let mut ledger = Self { program, ..Self::default() };
+        ledger.accounts = accounts.into_iter().map(|a| (a.id, a)).collect();
+        ledger.batches = batches.into_iter().map(|b| (b.id, b)).collect();
+        for block in blocks {
+            ledger.insert_block(block);
+        }
+        ledger.retirements = retirements.into_iter().map(|r| (r.id, r)).collect();
+        ledger.cancellations = cancellations.into_iter().map(|c| (c.id, c)).collect();
+        ledger
+    }
+
+    pub fn program(&self) -> Option<&Program> {
+        self.program.as_ref()
+    }
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(&id)
+    }
+    pub fn batches(&self) -> impl Iterator<Item = &Batch> {
+        self.batches.values()
+    }
+    pub fn batch(&self, id: BatchId) -> Option<&Batch> {
+        self.batches.get(&id)
+    }
+    pub fn blocks(&self) -> impl Iterator<Item = &Block> {
+        self.blocks.values()
+    }
+    pub fn retirements(&self) -> impl Iterator<Item = &Retirement> {
+        self.retirements.values()
+    }
+    pub fn cancellations(&self) -> impl Iterator<Item = &Cancellation> {
+        self.cancellations.values()
+    }
+
+    /// The block that contains `serial`, if it was issued.
+    pub fn block_at(&self, serial: u64) -> Option<&Block> {
+        self.blocks.range(..=serial).next_back().map(|(_, b)| b).filter(|b| b.range.contains(serial))
+    }
+
+    /// The blocks an account holds, lowest serial first.
+    pub fn blocks_of(&self, account: AccountId) -> impl Iterator<Item = &Block> {
+        self.holdings.range((account, 0)..=(account, u64::MAX)).map(|(_, start)| &self.blocks[start])
+    }
+
+    /// How many credits an account holds in a given state.
+    pub fn balance(&self, account: AccountId, state: BlockState) -> Quantity {
+        Quantity(self.blocks_of(account).filter(|b| b.state == state).map(|b| b.range.len().0).sum())
+    }
+
+    fn next_serial(&self) -> u64 {
+        self.batches.values().next_back().map_or(1, |b| b.serials.end() + 1)
+    }
+    fn next_account_id(&self) -> AccountId {
+        AccountId(self.accounts.keys().next_back().map_or(1, |id| id.0 + 1))
+    }
+    fn next_batch_id(&self) -> BatchId {
+        BatchId(self.batches.keys().next_back().map_or(1, |id| id.0 + 1))
+    }
+    fn next_retirement_id(&self) -> RetirementId {
+        RetirementId(self.retirements.keys().next_back().map_or(1, |id| id.0 + 1))
+    }
+    fn next_cancellation_id(&self) -> CancellationId {
+        CancellationId(self.cancellations.keys().next_back().map_or(1, |id| id.0 + 1))
+    }
+
+    // ---------------------------------------------------------------- decide
+
+    /// Decides what a command does. Reads the state, never changes it: a refusal leaves no trace.
+    pub fn decide(&self, command: &Command) -> Result<Vec<Event>, DomainError> {
+        if self.program.is_none() && !matches!(command, Command::InitialiseProgram { .. }) {
+            return Err(DomainError::NotInitialised);
+        }
+        match command {
+            Command::InitialiseProgram { code, country, name } => {
+                if self.program.is_some() {
+                    return Err(DomainError::AlreadyInitialised);
+                }
+                check_text("program name", name, MAX_NAME_LEN, true)?;
+                let program = Program { code: code.clone(), country: *country, name: name.clone() };
+                Ok(vec![Event::ProgramInitialised { program }])
+            }
+            Command::OpenAccount { kind, name } => {
+                if kind.is_system() {
+                    return Err(DomainError::Invalid(format!(
+                        "{kind} accounts are created by the program itself; open a participant or buyer account"
+                    )));
+                }
+                check_text("account name", name, MAX_NAME_LEN, true)?;
+                let account = Account { id: self.next_account_id(), kind: *kind, name: name.clone() };
+                Ok(vec![Event::AccountOpened { account }])
+            }
+            Command::Issue(issue) => self.decide_issue(issue),
+            Command::Transfer { from, to, selection } => {
+                if from == to {
+                    return Err(DomainError::Invalid("a transfer needs two different accounts".into()));
+                }
+                self.require_kind(*from, AccountKind::holds_tradable, "send credits")?;
+                self.require_kind(*to, AccountKind::holds_tradable, "receive credits")?;
+                let ranges = self.select(*from, BlockState::Tradable, selection)?;
+                Ok(vec![Event::Transferred { from: *from, to: *to, ranges }])
+            }
+            Command::Retire { from, selection, claim } => {
+                check_claim(claim)?;
+                self.require_kind(*from, AccountKind::holds_tradable, "retire credits")?;
+                let ranges = self.select(*from, BlockState::Tradable, selection)?;
+                let id = self.next_retirement_id();
+                Ok(vec![Event::Retired { id, account: *from, ranges, claim: claim.clone() }])
+            }
+            Command::Cancel { from, selection, reason, note } => {
+                check_text("note", note, MAX_NOTE_LEN, false)?;
+                let kind = self.require_kind(*from, |k| k.holds_tradable() || k == AccountKind::Buffer, "cancel credits")?;
+                let state = if kind == AccountKind::Buffer { BlockState::Buffer } else { BlockState::Tradable };
+                let ranges = self.select(*from, state, selection)?;
+                let id = self.next_cancellation_id();
+                Ok(vec![Event::Cancelled { id, account: *from, ranges, reason: *reason, note: note.clone() }])
+            }
+        }
+    }
+
+    fn decide_issue(&self, issue: &IssueCommand) -> Result<Vec<Event>, DomainError> {
+        let program = self.program.as_ref().ok_or(DomainError::NotInitialised)?;
+        check_quantity(issue.quantity, "quantity")?;
+        if issue.buffer.0 > MAX_QUANTITY {
+            return Err(DomainError::Invalid(format!("buffer must be at most {MAX_QUANTITY}")));
+        }
+        if issue.labels.len() > MAX_LABELS {
+            return Err(DomainError::Invalid(format!("at most {MAX_LABELS} labels per batch")));
+        }
+        for label in &issue.labels {
+            check_label(label)?;
+        }
+        self.require_kind(issue.to, AccountKind::holds_tradable, "receive issued credits")?;
+        let total = Quantity(issue.quantity.0 + issue.buffer.0);
+        let serials = SerialRange::starting_at(self.next_serial(), total).ok_or(DomainError::SerialOverflow)?;
+        Ok(vec![Event::BatchIssued(BatchIssued {
+            id: self.next_batch_id(),
+            project: issue.project,
+            country: issue.country.unwrap_or(program.country),
+            vintage: issue.vintage,
+            serials,
+            buffer: issue.buffer,
+            labels: issue.labels.clone(),
+            to: issue.to,
+        })])
+    }
+
+    fn require_kind(
+        &self,
+        id: AccountId,
+        allowed: impl Fn(AccountKind) -> bool,
+        action: &'static str,
+    ) -> Result<AccountKind, DomainError> {
+        let account = self.accounts.get(&id).ok_or(DomainError::UnknownAccount(id))?;
+        if allowed(account.kind) {
+            Ok(account.kind)
+        } else {
+            Err(DomainError::WrongAccountKind { account: id, kind: account.kind.as_str(), action })
+        }
+    }
+
+    /// Resolves a selection into exact ranges, each inside one block, lowest first.
+    fn select(&self, from: AccountId, state: BlockState, selection: &Selection) -> Result<Vec<SerialRange>, DomainError> {
+        match selection {
+            Selection::Quantity { quantity, batch } => self.select_quantity(from, state, *quantity, *batch),
+            Selection::Ranges(ranges) => self.select_ranges(from, state, ranges),
+        }
+    }
+
+    fn select_quantity(
+        &self,
+        from: AccountId,
+        state: BlockState,
+        quantity: Quantity,
+        batch: Option<BatchId>,
+    ) -> Result<Vec<SerialRange>, DomainError> {
+        check_quantity(quantity, "quantity")?;
+        if let Some(batch) = batch {
+            if !self.batches.contains_key(&batch) {
+                return Err(DomainError::UnknownBatch(batch));
+            }
+        }
+        let mut remaining = quantity.0;
+        let mut ranges = Vec::new();
+        let eligible = self.blocks_of(from).filter(|b| b.state == state && batch.is_none_or(|id| b.batch == id));
+        for block in eligible {
+            let len = block.range.len().0;
+            if len <= remaining {
+                ranges.push(block.range);
+                remaining -= len;
+            } else {
+                // The holder keeps the low range; the top `remaining` serials move.
+                let start = block.range.end() - remaining + 1;
+                ranges.push(SerialRange::new(start, block.range.end()).expect("non-empty sub-range of a block"));
+                remaining = 0;
+            }
+            if remaining == 0 {
+                return Ok(ranges);
+            }
+        }
+        let available = Quantity(quantity.0 - remaining);
+        let scope = match batch {
+            Some(b) => format!(" in batch {b}"),
+            None => String::new(),
+        };
+        Err(DomainError::InsufficientCredits { account: from, available, requested: quantity, scope })
+    }
+
+    fn select_ranges(&self, from: AccountId, state: BlockState, requested: &[SerialRange]) -> Result<Vec<SerialRange>, DomainError> {
+        if requested.is_empty() {
+            return Err(DomainError::Invalid("give at least one serial range".into()));
+        }
+        if requested.len() > MAX_RANGES {
+            return Err(DomainError::Invalid(format!("at most {MAX_RANGES} serial ranges per command")));
+        }
+        let mut sorted = requested.to_vec();
+        sorted.sort();
+        for pair in sorted.windows(2) {
+            if pair[0].overlaps(pair[1]) {
+                return Err(DomainError::OverlappingRanges(pair[0], pair[1]));
+            }
+        }
+        let mut pieces = Vec::new();
+        for range in sorted {
+            let mut next = range.start();
+            while next <= range.end() {
+                let block = self.block_at(next).ok_or_else(|| {
+                    DomainError::NotIssued(SerialRange::new(next, range.end()).expect("next <= end"))
+                })?;
+                let piece = block.range.intersection(range).expect("block contains `next`, which is in range");
+                if block.account != from {
+                    return Err(DomainError::NotHeldBy { range: piece, holder: block.account, account: from });
+                }
+                if block.state != state {
+                    return Err(DomainError::NotTradable { range: piece, state: block.state, hint: state_hint(block.state) });
+                }
+                pieces.push(piece);
+                match piece.end().checked_add(1) {
+                    Some(n) => next = n,
+                    None => break,
+                }
+            }
+        }
+        if pieces.len() > MAX_RANGES {
+            return Err(DomainError::Invalid(format!(
+                "the ranges span {} blocks; at most {MAX_RANGES} per command",
+                pieces.len()
+            )));
+        }
+        Ok(pieces)
+    }
+
+    // ---------------------------------------------------------------- apply
+
+    /// Applies an event that `decide` produced (or that the log recorded). Returns the block
+    /// changes a store must persist. Panics if the event does not fit the state: that is a bug or
+    /// a corrupted log, never a user error.
+    pub fn apply(&mut self, event: &Event, at: Timestamp) -> Vec<BlockChange> {
+        match event {
+            Event::ProgramInitialised { program } => {
+                assert!(self.program.is_none(), "program initialised twice");
+                self.program = Some(program.clone());
+                let system = [
+                    (ISSUANCE_ACCOUNT, AccountKind::Issuance, "Program issuance account"),
+                    (BUFFER_ACCOUNT, AccountKind::Buffer, "Program buffer pool"),
+                    (RETIREMENT_ACCOUNT, AccountKind::Retirement, "Retirements"),
+                    (CANCELLATION_ACCOUNT, AccountKind::Cancellation, "Cancellations"),
+                ];
+                for (id, kind, name) in system {
+                    self.accounts.insert(id, Account { id, kind, name: name.to_owned() });
+                }
+                Vec::new()
+            }
+            Event::AccountOpened { account } => {
+                let previous = self.accounts.insert(account.id, account.clone());
+                assert!(previous.is_none(), "account {} opened twice", account.id);
+                Vec::new()
+            }
+            Event::BatchIssued(issued) => self.apply_issue(issued, at),
+            Event::Transferred { from, to, ranges } => self.move_ranges(*from, ranges, *to, BlockState::Tradable),
+            Event::Retired { id, account, ranges, claim } => {
+                let changes = self.move_ranges(*account, ranges, RETIREMENT_ACCOUNT, BlockState::Retired);
+                let retirement = Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at };
+                assert!(self.retirements.insert(*id, retirement).is_none(), "retirement {id} recorded twice");
+                changes
+            }
+            Event::Cancelled { id, account, ranges, reason, note } => {
+                let changes = self.move_ranges(*account, ranges, CANCELLATION_ACCOUNT, BlockState::Cancelled);
+                let cancellation =
+                    Cancellation { id: *id, account: *account, ranges: ranges.clone(), reason: *reason, note: note.clone(), at };
+                assert!(self.cancellations.insert(*id, cancellation).is_none(), "cancellation {id} recorded twice");
+                changes
+            }
+        }
+    }
+
+    fn apply_issue(&mut self, issued: &BatchIssued, at: Timestamp) -> Vec<BlockChange> {
+        assert_eq!(issued.serials.start(), self.next_serial(), "batch does not continue the serial counter");
+        assert!(issued.serials.len() > issued.buffer, "a batch must give the holder at least one credit");
+        let batch = Batch {
+            id: issued.id,
+            project: issued.project,
+            country: issued.country,
+            vintage: issued.vintage,
+            serials: issued.serials,
+            buffer: issued.buffer,
+            labels: issued.labels.clone(),
+            issued_at: at,
+        };
+        assert!(self.batches.insert(issued.id, batch).is_none(), "batch {} issued twice", issued.id);
+        let holder_end = issued.serials.end() - issued.buffer.0;
+        let mut changes = Vec::new();
+        let holder = SerialRange::new(issued.serials.start(), holder_end).expect("holder part is non-empty");
+        changes.push(self.add_block(Block { range: holder, batch: issued.id, account: issued.to, state: BlockState::Tradable }));
+        if issued.buffer.0 > 0 {
+            let buffer = SerialRange::new(holder_end + 1, issued.serials.end()).expect("buffer part is non-empty");
+            changes.push(self.add_block(Block { range: buffer, batch: issued.id, account: BUFFER_ACCOUNT, state: BlockState::Buffer }));
+        }
+        changes
+    }
+
+    /// Moves exact ranges (each inside one block of `from`) to `to` in state `state`, splitting
+    /// blocks so that the parts outside the range stay where they were.
+    fn move_ranges(&mut self, from: AccountId, ranges: &[SerialRange], to: AccountId, state: BlockState) -> Vec<BlockChange> {
+        let mut changes = Vec::with_capacity(ranges.len() * 4);
+        for range in ranges {
+            let block = *self.block_at(range.start()).expect("moved range was issued");
+            assert!(block.range.covers(*range), "moved range {range} crosses a block boundary");
+            assert_eq!(block.account, from, "moved range {range} is not held by {from}");
+            assert!(!block.state.is_terminal(), "a terminal block must never change");
+            changes.push(self.remove_block(block.range.start()));
+            if block.range.start() < range.start() {
+                let low = SerialRange::new(block.range.start(), range.start() - 1).expect("non-empty low part");
+                changes.push(self.add_block(Block { range: low, ..block }));
+            }
+            changes.push(self.add_block(Block { range: *range, batch: block.batch, account: to, state }));
+            if range.end() < block.range.end() {
+                let high = SerialRange::new(range.end() + 1, block.range.end()).expect("non-empty high part");
+                changes.push(self.add_block(Block { range: high, ..block }));
+            }
+        }
+        changes
+    }
+
+    fn insert_block(&mut self, block: Block) {
+        self.holdings.insert((block.account, block.range.start()));
+        let previous = self.blocks.insert(block.range.start(), block);
+        assert!(previous.is_none(), "two blocks start at serial {}", block.range.start());
+    }
+
+    fn add_block(&mut self, block: Block) -> BlockChange {
+        self.insert_block(block);
+        BlockChange::Added(block)
+    }
+
+    fn remove_block(&mut self, start: u64) -> BlockChange {
+        let block = self.blocks.remove(&start).expect("removed block exists");
+        self.holdings.remove(&(block.account, start));
+        BlockChange::Removed(block)
+    }
+
+    /// Decides and applies in one step; for tests, simulations and replay tools.
+    pub fn execute(&mut self, command: &Command, at: Timestamp) -> Result<Vec<Event>, DomainError> {
+        let events = self.decide(command)?;
+        for event in &events {
+            self.apply(event, at);
+        }
+        Ok(events)
+    }
+}
+
+fn state_hint(state: BlockState) -> &'static str {
+    match state {
+        BlockState::Retired => "retired credits can never be transferred, retired again or refunded",
+        BlockState::Cancelled => "cancelled credits can never move again",
+        BlockState::Escrowed => "they are reserved for a sale",
+        BlockState::Buffer => "they belong to the buffer pool",
+        BlockState::Tradable => "they are tradable but not in the state this command needs",
+    }
+}
+
+fn check_quantity(quantity: Quantity, what: &str) -> Result<(), DomainError> {
+    if quantity.0 == 0 || quantity.0 > MAX_QUANTITY {
+        return Err(DomainError::Invalid(format!("{what} must be between 1 and {MAX_QUANTITY}")));
+    }
+    Ok(())
+}
+
+fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), DomainError> {
+    if required && text.trim().is_empty() {
+        return Err(DomainError::Invalid(format!("{what} must not be empty")));
+    }
+    if text.chars().count() > max {
+        return Err(DomainError::Invalid(format!("{what} must be at most {max} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(DomainError::Invalid(format!("{what} must not contain control characters")));
+    }
+    Ok(())
+}
+
+fn check_label(label: &str) -> Result<(), DomainError> {
+    let ok = !label.is_empty()
+        && label.len() <= MAX_LABEL_LEN
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(DomainError::Invalid(format!(
+            "label {label:?} must be 1-{MAX_LABEL_LEN} characters of letters, digits and - _ : ."
+        )))
+    }
+}
+
+fn check_claim(claim: &RetirementClaim) -> Result<(), DomainError> {
+    check_text("beneficiary name", &claim.beneficiary.name, MAX_NAME_LEN, true)?;
+    if let Some(identifier) = &claim.beneficiary.identifier {
+        check_text("beneficiary identifier", identifier, MAX_NAME_LEN, true)?;
+    }
+    check_text("note", &claim.note, MAX_NOTE_LEN, false)?;
+    if claim.claim_period.from > claim.claim_period.to {
+        return Err(DomainError::Invalid("the claim period ends before it starts".into()));
+    }
+    Ok(())
+}
