@@ -31,6 +31,25 @@ pub enum BlockChange {
     Added(Block),
 }
 
+/// A new record an event created, for a store's projection tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Program(Program),
+    Account(Account),
+    Batch(Batch),
+    Retirement(Retirement),
+    Cancellation(Cancellation),
+}
+
+/// Everything a store must persist for one applied event, so that no store re-implements a rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Effects {
+    pub blocks: Vec<BlockChange>,
+    pub records: Vec<Record>,
+    /// The serial ranges the event touched and their batch, for serial history lookups.
+    pub touched: Vec<(BatchId, SerialRange)>,
+}
+
 /// The whole registry state. Deterministic: only ordered collections.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
@@ -314,10 +333,16 @@ impl Ledger {
 
     // ---------------------------------------------------------------- apply
 
-    /// Applies an event that `decide` produced (or that the log recorded). Returns the block
-    /// changes a store must persist. Panics if the event does not fit the state: that is a bug or
-    /// a corrupted log, never a user error.
-    pub fn apply(&mut self, event: &Event, at: Timestamp) -> Vec<BlockChange> {
+    /// Applies an event that `decide` produced (or that the log recorded). Returns what a store
+    /// must persist. Panics if the event does not fit the state: that is a bug or a corrupted log,
+    /// never a user error.
+    pub fn apply(&mut self, event: &Event, at: Timestamp) -> Effects {
+        let mut effects = Effects::default();
+        self.apply_into(event, at, &mut effects);
+        effects
+    }
+
+    fn apply_into(&mut self, event: &Event, at: Timestamp, effects: &mut Effects) {
         match event {
             Event::ProgramInitialised { program } => {
                 assert!(self.program.is_none(), "program initialised twice");
@@ -328,35 +353,37 @@ impl Ledger {
                     (RETIREMENT_ACCOUNT, AccountKind::Retirement, "Retirements"),
                     (CANCELLATION_ACCOUNT, AccountKind::Cancellation, "Cancellations"),
                 ];
+                effects.records.push(Record::Program(program.clone()));
                 for (id, kind, name) in system {
-                    self.accounts.insert(id, Account { id, kind, name: name.to_owned() });
+                    let account = Account { id, kind, name: name.to_owned() };
+                    self.accounts.insert(id, account.clone());
+                    effects.records.push(Record::Account(account));
                 }
-                Vec::new()
             }
             Event::AccountOpened { account } => {
                 let previous = self.accounts.insert(account.id, account.clone());
                 assert!(previous.is_none(), "account {} opened twice", account.id);
-                Vec::new()
+                effects.records.push(Record::Account(account.clone()));
             }
-            Event::BatchIssued(issued) => self.apply_issue(issued, at),
-            Event::Transferred { from, to, ranges } => self.move_ranges(*from, ranges, *to, BlockState::Tradable),
+            Event::BatchIssued(issued) => self.apply_issue(issued, at, effects),
+            Event::Transferred { from, to, ranges } => self.move_ranges(*from, ranges, *to, BlockState::Tradable, effects),
             Event::Retired { id, account, ranges, claim } => {
-                let changes = self.move_ranges(*account, ranges, RETIREMENT_ACCOUNT, BlockState::Retired);
+                self.move_ranges(*account, ranges, RETIREMENT_ACCOUNT, BlockState::Retired, effects);
                 let retirement = Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at };
-                assert!(self.retirements.insert(*id, retirement).is_none(), "retirement {id} recorded twice");
-                changes
+                assert!(self.retirements.insert(*id, retirement.clone()).is_none(), "retirement {id} recorded twice");
+                effects.records.push(Record::Retirement(retirement));
             }
             Event::Cancelled { id, account, ranges, reason, note } => {
-                let changes = self.move_ranges(*account, ranges, CANCELLATION_ACCOUNT, BlockState::Cancelled);
+                self.move_ranges(*account, ranges, CANCELLATION_ACCOUNT, BlockState::Cancelled, effects);
                 let cancellation =
                     Cancellation { id: *id, account: *account, ranges: ranges.clone(), reason: *reason, note: note.clone(), at };
-                assert!(self.cancellations.insert(*id, cancellation).is_none(), "cancellation {id} recorded twice");
-                changes
+                assert!(self.cancellations.insert(*id, cancellation.clone()).is_none(), "cancellation {id} recorded twice");
+                effects.records.push(Record::Cancellation(cancellation));
             }
         }
     }
 
-    fn apply_issue(&mut self, issued: &BatchIssued, at: Timestamp) -> Vec<BlockChange> {
+    fn apply_issue(&mut self, issued: &BatchIssued, at: Timestamp, effects: &mut Effects) {
         assert_eq!(issued.serials.start(), self.next_serial(), "batch does not continue the serial counter");
         assert!(issued.serials.len() > issued.buffer, "a batch must give the holder at least one credit");
         let batch = Batch {
@@ -369,22 +396,24 @@ impl Ledger {
             labels: issued.labels.clone(),
             issued_at: at,
         };
-        assert!(self.batches.insert(issued.id, batch).is_none(), "batch {} issued twice", issued.id);
+        assert!(self.batches.insert(issued.id, batch.clone()).is_none(), "batch {} issued twice", issued.id);
+        effects.records.push(Record::Batch(batch));
+        effects.touched.push((issued.id, issued.serials));
         let holder_end = issued.serials.end() - issued.buffer.0;
-        let mut changes = Vec::new();
         let holder = SerialRange::new(issued.serials.start(), holder_end).expect("holder part is non-empty");
-        changes.push(self.add_block(Block { range: holder, batch: issued.id, account: issued.to, state: BlockState::Tradable }));
+        let block = Block { range: holder, batch: issued.id, account: issued.to, state: BlockState::Tradable };
+        effects.blocks.push(self.add_block(block));
         if issued.buffer.0 > 0 {
             let buffer = SerialRange::new(holder_end + 1, issued.serials.end()).expect("buffer part is non-empty");
-            changes.push(self.add_block(Block { range: buffer, batch: issued.id, account: BUFFER_ACCOUNT, state: BlockState::Buffer }));
+            let block = Block { range: buffer, batch: issued.id, account: BUFFER_ACCOUNT, state: BlockState::Buffer };
+            effects.blocks.push(self.add_block(block));
         }
-        changes
     }
 
     /// Moves exact ranges (each inside one block of `from`) to `to` in state `state`, splitting
     /// blocks so that the parts outside the range stay where they were.
-    fn move_ranges(&mut self, from: AccountId, ranges: &[SerialRange], to: AccountId, state: BlockState) -> Vec<BlockChange> {
-        let mut changes = Vec::with_capacity(ranges.len() * 4);
+    fn move_ranges(&mut self, from: AccountId, ranges: &[SerialRange], to: AccountId, state: BlockState, effects: &mut Effects) {
+        let changes = &mut effects.blocks;
         for range in ranges {
             let block = *self.block_at(range.start()).expect("moved range was issued");
             assert!(block.range.covers(*range), "moved range {range} crosses a block boundary");
@@ -400,8 +429,8 @@ impl Ledger {
                 let high = SerialRange::new(range.end() + 1, block.range.end()).expect("non-empty high part");
                 changes.push(self.add_block(Block { range: high, ..block }));
             }
+            effects.touched.push((block.batch, *range));
         }
-        changes
     }
 
     fn insert_block(&mut self, block: Block) {

@@ -18,7 +18,7 @@ pub use command::{BatchIssued, Command, Event, IssueCommand, Selection};
 pub use encoding::{DecodeError, LogEntry};
 pub use error::{DomainError, ParseError};
 pub use ids::*;
-pub use ledger::{BlockChange, Ledger};
+pub use ledger::{BlockChange, Effects, Ledger, Record};
 pub use model::*;
 pub use serial::{PrintableSerial, SerialQuery, SerialRange};
 

@@ -1,1 +1,685 @@
+//! The embedded SQLite backend: one file, zero setup, durable on acknowledgement.
+//!
+//! Writes go through one connection (the sequencer is the only writer) with WAL and
+//! `synchronous=FULL`, so a committed group survives power loss. Reads use a separate pool and
+//! never wait for the writer. Queries are checked at compile time against `migrations/`
+//! (offline data in `.sqlx/`).
 
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use furrow_domain::{
+    Account, AccountId, Batch, BatchId, Block, BlockChange, Cancellation, CancellationId, Ledger, Program, Record,
+    Retirement, RetirementId, Timestamp,
+};
+use furrow_store::{
+    Balances, BlockFilter, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord, Totals,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, Transaction};
+
+use rows::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How durable commits are. `Full` is the only setting Furrow runs with; `Normal` exists so the
+/// power-loss test can show that it would notice lost writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Full,
+    Normal,
+}
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::Full).await
+    }
+
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let synchronous = match durability {
+            Durability::Full => SqliteSynchronous::Full,
+            Durability::Normal => SqliteSynchronous::Normal,
+        };
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open {}: {e}", path.display())))?;
+        MIGRATOR.run(&writer).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open {} for reading: {e}", path.display())))?;
+        Ok(Self { writer, readers })
+    }
+
+    /// Closes both pools, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn db_error(e: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() {
+            return StoreError::Conflict { constraint: db.message().to_owned() };
+        }
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6), with extended codes.
+        if db.code().is_some_and(|c| c == "5" || c == "6" || c.starts_with("5") && c.len() > 1) {
+            return StoreError::Retryable(db.message().to_owned());
+        }
+    }
+    StoreError::Other(e.to_string())
+}
+
+fn limit(page: Page) -> i64 {
+    i64::from(page.limit)
+}
+fn after(page: Page) -> i64 {
+    page.after.map_or(-1, as_i64)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn load_ledger(&self) -> Result<Ledger, StoreError> {
+        let mut conn = self.writer.acquire().await.map_err(db_error)?;
+        let program = sqlx::query_as!(ProgramRow, "SELECT code, country, name FROM program WHERE id = 1")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .map(ProgramRow::into_domain)
+            .transpose()?;
+        let accounts = sqlx::query_as!(AccountRow, "SELECT id, kind, name FROM accounts ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(AccountRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        let batches = sqlx::query_as!(
+            BatchRow,
+            "SELECT id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at FROM batches ORDER BY id"
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(BatchRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
+        let blocks = sqlx::query_as!(BlockRow, "SELECT serial_start, serial_end, batch, account, state FROM blocks ORDER BY serial_start")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(BlockRow::into_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        let retirements = load_retirements(&mut conn, -1, i64::MAX).await?;
+        let cancellations = load_cancellations(&mut conn, -1, i64::MAX).await?;
+        Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations))
+    }
+
+    async fn log_size(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query!(r#"SELECT COALESCE(MAX(idx) + 1, 0) AS "size!: i64" FROM log_entries"#)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        as_u64(row.size)
+    }
+
+    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+        for item in &group.entries {
+            let entry = &item.entry;
+            let (idx, ts, kind, hash) = (as_i64(entry.index), entry.timestamp.0, entry.event.kind(), &item.leaf_hash[..]);
+            sqlx::query!(
+                "INSERT INTO log_entries (idx, timestamp_us, actor, kind, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                idx,
+                ts,
+                entry.actor,
+                kind,
+                item.bytes,
+                hash
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            for record in &item.effects.records {
+                insert_record(&mut tx, record).await?;
+            }
+            for change in &item.effects.blocks {
+                apply_block_change(&mut tx, change).await?;
+            }
+            for (batch, range) in &item.effects.touched {
+                let (batch, start, end) = (as_i64(batch.0), as_i64(range.start()), as_i64(range.end()));
+                sqlx::query!(
+                    "INSERT INTO serial_history (batch, serial_start, serial_end, log_index) VALUES (?1, ?2, ?3, ?4)",
+                    batch,
+                    start,
+                    end,
+                    idx
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            }
+        }
+        for record in &group.idempotency {
+            let hash = &record.request_hash[..];
+            let at = record.created_at.0;
+            sqlx::query!(
+                "INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                record.scope,
+                record.key,
+                hash,
+                record.outcome,
+                at
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        // With WAL and synchronous=FULL, COMMIT returns after the WAL is fsynced: durable.
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row = sqlx::query!(
+            "SELECT scope, key, request_hash, outcome, created_at FROM idempotency WHERE scope = ?1 AND key = ?2",
+            scope,
+            key
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok(IdempotencyRecord {
+                scope: r.scope,
+                key: r.key,
+                request_hash: hash32(&r.request_hash)?,
+                outcome: r.outcome,
+                created_at: Timestamp(r.created_at),
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError> {
+        let hash = &token.hash[..];
+        let role = token.role.as_str();
+        let accounts = join_ids(&token.accounts);
+        let at = token.created_at.0;
+        let row = sqlx::query!(
+            r#"INSERT INTO tokens (hash, subject, role, accounts, created_at) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id AS "id!: i64""#,
+            hash,
+            token.subject,
+            role,
+            accounts,
+            at
+        )
+        .fetch_one(&self.writer)
+        .await
+        .map_err(db_error)?;
+        as_u64(row.id)
+    }
+
+    async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = &hash[..];
+        let row = sqlx::query_as!(TokenRow, "SELECT id, hash, subject, role, accounts, created_at FROM tokens WHERE hash = ?1", hash)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_error)?;
+        row.map(TokenRow::into_domain).transpose()
+    }
+
+    async fn program(&self) -> Result<Option<Program>, StoreError> {
+        sqlx::query_as!(ProgramRow, "SELECT code, country, name FROM program WHERE id = 1")
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_error)?
+            .map(ProgramRow::into_domain)
+            .transpose()
+    }
+
+    async fn totals(&self) -> Result<Totals, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        // One read transaction, so the counts are of one consistent snapshot.
+        sqlx::query("BEGIN").execute(&mut *conn).await.map_err(db_error)?;
+        let supply = sqlx::query!(
+            r#"SELECT state, SUM(serial_end - serial_start + 1) AS "quantity!: i64" FROM blocks GROUP BY state"#
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error);
+        let counts = sqlx::query!(
+            r#"SELECT (SELECT COUNT(*) FROM accounts) AS "accounts!: i64",
+                      (SELECT COUNT(*) FROM batches) AS "batches!: i64",
+                      (SELECT COUNT(*) FROM retirements) AS "retirements!: i64",
+                      (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries) AS "log_size!: i64""#
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_error);
+        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(db_error)?;
+        let (supply, counts) = (supply?, counts?);
+        let mut balances = Balances::default();
+        for row in supply {
+            balances.add(parse_enum(&row.state)?, as_u64(row.quantity)?);
+        }
+        Ok(Totals {
+            supply: balances,
+            accounts: as_u64(counts.accounts)?,
+            batches: as_u64(counts.batches)?,
+            retirements: as_u64(counts.retirements)?,
+            log_size: as_u64(counts.log_size)?,
+        })
+    }
+
+    async fn accounts(&self, page: Page) -> Result<Vec<Account>, StoreError> {
+        let (after, limit) = (after(page), limit(page));
+        sqlx::query_as!(AccountRow, "SELECT id, kind, name FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2", after, limit)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(AccountRow::into_domain)
+            .collect()
+    }
+
+    async fn account(&self, id: AccountId) -> Result<Option<(Account, Balances)>, StoreError> {
+        let id = as_i64(id.0);
+        let Some(row) = sqlx::query_as!(AccountRow, "SELECT id, kind, name FROM accounts WHERE id = ?1", id)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_error)?
+        else {
+            return Ok(None);
+        };
+        let balances = sqlx::query!(
+            r#"SELECT state, SUM(serial_end - serial_start + 1) AS "quantity!: i64" FROM blocks WHERE account = ?1 GROUP BY state"#,
+            id
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        let mut sum = Balances::default();
+        for b in balances {
+            sum.add(parse_enum(&b.state)?, as_u64(b.quantity)?);
+        }
+        Ok(Some((row.into_domain()?, sum)))
+    }
+
+    async fn batches(&self, page: Page) -> Result<Vec<(Batch, Balances)>, StoreError> {
+        let (after, limit) = (after(page), limit(page));
+        let rows = sqlx::query_as!(
+            BatchRow,
+            "SELECT id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at
+             FROM batches WHERE id > ?1 ORDER BY id LIMIT ?2",
+            after,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let batch = row.into_domain()?;
+            let supply = self.batch_supply(batch.id).await?;
+            out.push((batch, supply));
+        }
+        Ok(out)
+    }
+
+    async fn batch(&self, id: BatchId) -> Result<Option<(Batch, Balances)>, StoreError> {
+        let key = as_i64(id.0);
+        let row = sqlx::query_as!(
+            BatchRow,
+            "SELECT id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at FROM batches WHERE id = ?1",
+            key
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
+        match row {
+            None => Ok(None),
+            Some(row) => Ok(Some((row.into_domain()?, self.batch_supply(id).await?))),
+        }
+    }
+
+    async fn blocks(&self, filter: BlockFilter, page: Page) -> Result<Vec<Block>, StoreError> {
+        let (after, limit) = (after(page), limit(page));
+        let batch = filter.batch.map(|b| as_i64(b.0));
+        let account = filter.account.map(|a| as_i64(a.0));
+        let state = filter.state.map(|s| s.as_str());
+        sqlx::query_as!(
+            BlockRow,
+            "SELECT serial_start, serial_end, batch, account, state FROM blocks
+             WHERE serial_start > ?1
+               AND (?2 IS NULL OR batch = ?2) AND (?3 IS NULL OR account = ?3) AND (?4 IS NULL OR state = ?4)
+             ORDER BY serial_start LIMIT ?5",
+            after,
+            batch,
+            account,
+            state,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(BlockRow::into_domain)
+        .collect()
+    }
+
+    async fn block_at(&self, serial: u64) -> Result<Option<Block>, StoreError> {
+        let serial = as_i64(serial);
+        let row = sqlx::query_as!(
+            BlockRow,
+            "SELECT serial_start, serial_end, batch, account, state FROM blocks
+             WHERE serial_start <= ?1 ORDER BY serial_start DESC LIMIT 1",
+            serial
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(BlockRow::into_domain).transpose()?.filter(|b| b.range.end() >= serial as u64))
+    }
+
+    async fn serial_history(&self, batch: BatchId, start: u64, end: u64, limit: u32) -> Result<Vec<LogRow>, StoreError> {
+        let (batch, start, end, limit) = (as_i64(batch.0), as_i64(start), as_i64(end), i64::from(limit));
+        sqlx::query_as!(
+            LogRowDb,
+            "SELECT e.idx, e.timestamp_us, e.actor, e.kind, e.entry, e.leaf_hash FROM log_entries e
+             WHERE e.idx IN (SELECT h.log_index FROM serial_history h
+                             WHERE h.batch = ?1 AND h.serial_start <= ?3 AND h.serial_end >= ?2)
+             ORDER BY e.idx LIMIT ?4",
+            batch,
+            start,
+            end,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(LogRowDb::into_domain)
+        .collect()
+    }
+
+    async fn retirements(&self, page: Page) -> Result<Vec<Retirement>, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        load_retirements(&mut conn, after(page), limit(page)).await
+    }
+
+    async fn retirement(&self, id: RetirementId) -> Result<Option<Retirement>, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        let key = as_i64(id.0);
+        Ok(load_retirements(&mut conn, key - 1, 1).await?.into_iter().find(|r| r.id == id))
+    }
+
+    async fn cancellations(&self, page: Page) -> Result<Vec<Cancellation>, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        load_cancellations(&mut conn, after(page), limit(page)).await
+    }
+
+    async fn cancellation(&self, id: CancellationId) -> Result<Option<Cancellation>, StoreError> {
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        let key = as_i64(id.0);
+        Ok(load_cancellations(&mut conn, key - 1, 1).await?.into_iter().find(|c| c.id == id))
+    }
+
+    async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError> {
+        let (after, limit) = (after(page), limit(page));
+        sqlx::query_as!(
+            LogRowDb,
+            "SELECT idx, timestamp_us, actor, kind, entry, leaf_hash FROM log_entries WHERE idx > ?1 ORDER BY idx LIMIT ?2",
+            after,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(LogRowDb::into_domain)
+        .collect()
+    }
+}
+
+impl SqliteStore {
+    async fn batch_supply(&self, id: BatchId) -> Result<Balances, StoreError> {
+        let key = as_i64(id.0);
+        let rows = sqlx::query!(
+            r#"SELECT state, SUM(serial_end - serial_start + 1) AS "quantity!: i64" FROM blocks WHERE batch = ?1 GROUP BY state"#,
+            key
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        let mut supply = Balances::default();
+        for row in rows {
+            supply.add(parse_enum(&row.state)?, as_u64(row.quantity)?);
+        }
+        Ok(supply)
+    }
+}
+
+async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Result<(), StoreError> {
+    match record {
+        Record::Program(p) => {
+            let (code, country) = (p.code.as_str(), p.country.as_str());
+            sqlx::query!("INSERT INTO program (id, code, country, name) VALUES (1, ?1, ?2, ?3)", code, country, p.name)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        }
+        Record::Account(a) => {
+            let (id, kind) = (as_i64(a.id.0), a.kind.as_str());
+            sqlx::query!("INSERT INTO accounts (id, kind, name) VALUES (?1, ?2, ?3)", id, kind, a.name)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        }
+        Record::Batch(b) => {
+            let (id, project, country, vintage) = (as_i64(b.id.0), as_i64(b.project.0), b.country.as_str(), i64::from(b.vintage.year()));
+            let (start, end, buffer, labels, at) =
+                (as_i64(b.serials.start()), as_i64(b.serials.end()), as_i64(b.buffer.0), b.labels.join(","), b.issued_at.0);
+            sqlx::query!(
+                "INSERT INTO batches (id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                id,
+                project,
+                country,
+                vintage,
+                start,
+                end,
+                buffer,
+                labels,
+                at
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+        Record::Retirement(r) => insert_retirement(tx, r).await?,
+        Record::Cancellation(c) => insert_cancellation(tx, c).await?,
+    }
+    Ok(())
+}
+
+async fn insert_retirement(tx: &mut Transaction<'_, Sqlite>, r: &Retirement) -> Result<(), StoreError> {
+    let (id, account, quantity) = (as_i64(r.id.0), as_i64(r.account.0), as_i64(furrow_domain::total(&r.ranges).0));
+    let c = &r.claim;
+    let country = c.beneficiary.country.map(|c| c.as_str().to_owned());
+    let (purpose, from, to, jurisdiction) =
+        (c.purpose.as_str(), c.claim_period.from.to_string(), c.claim_period.to.to_string(), c.jurisdiction.as_str());
+    let at = r.at.0;
+    sqlx::query!(
+        "INSERT INTO retirements (id, account, quantity, beneficiary_name, beneficiary_country, beneficiary_identifier,
+                                  purpose, claim_from, claim_to, jurisdiction, note, retired_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        id,
+        account,
+        quantity,
+        c.beneficiary.name,
+        country,
+        c.beneficiary.identifier,
+        purpose,
+        from,
+        to,
+        jurisdiction,
+        c.note,
+        at
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    for range in &r.ranges {
+        let (start, end) = (as_i64(range.start()), as_i64(range.end()));
+        sqlx::query!("INSERT INTO retirement_ranges (retirement, serial_start, serial_end) VALUES (?1, ?2, ?3)", id, start, end)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn insert_cancellation(tx: &mut Transaction<'_, Sqlite>, c: &Cancellation) -> Result<(), StoreError> {
+    let (id, account, quantity) = (as_i64(c.id.0), as_i64(c.account.0), as_i64(furrow_domain::total(&c.ranges).0));
+    let (reason, at) = (c.reason.as_str(), c.at.0);
+    sqlx::query!(
+        "INSERT INTO cancellations (id, account, quantity, reason, note, cancelled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        id,
+        account,
+        quantity,
+        reason,
+        c.note,
+        at
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    for range in &c.ranges {
+        let (start, end) = (as_i64(range.start()), as_i64(range.end()));
+        sqlx::query!("INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) VALUES (?1, ?2, ?3)", id, start, end)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn apply_block_change(tx: &mut Transaction<'_, Sqlite>, change: &BlockChange) -> Result<(), StoreError> {
+    match change {
+        BlockChange::Removed(b) => {
+            let start = as_i64(b.range.start());
+            let done = sqlx::query!("DELETE FROM blocks WHERE serial_start = ?1", start)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_error)?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Corrupt(format!("block {} was not in the database", b.range)));
+            }
+        }
+        BlockChange::Added(b) => {
+            let (start, end, batch, account, state) =
+                (as_i64(b.range.start()), as_i64(b.range.end()), as_i64(b.batch.0), as_i64(b.account.0), b.state.as_str());
+            sqlx::query!(
+                "INSERT INTO blocks (serial_start, serial_end, batch, account, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+                start,
+                end,
+                batch,
+                account,
+                state
+            )
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+        }
+    }
+    Ok(())
+}
+
+async fn load_retirements(conn: &mut sqlx::SqliteConnection, after: i64, limit: i64) -> Result<Vec<Retirement>, StoreError> {
+    let rows = sqlx::query_as!(
+        RetirementRow,
+        "SELECT id, account, beneficiary_name, beneficiary_country, beneficiary_identifier, purpose,
+                claim_from, claim_to, jurisdiction, note, retired_at
+         FROM retirements WHERE id > ?1 ORDER BY id LIMIT ?2",
+        after,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
+        return Ok(Vec::new());
+    };
+    let ranges = sqlx::query_as!(
+        RangeRow,
+        r#"SELECT retirement AS "owner!: i64", serial_start, serial_end FROM retirement_ranges
+           WHERE retirement BETWEEN ?1 AND ?2 ORDER BY retirement, serial_start"#,
+        first,
+        last
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut grouped = group_ranges(ranges)?;
+    rows.into_iter().map(|r| {
+        let ranges = grouped.remove(&r.id).unwrap_or_default();
+        r.into_domain(ranges)
+    }).collect()
+}
+
+async fn load_cancellations(conn: &mut sqlx::SqliteConnection, after: i64, limit: i64) -> Result<Vec<Cancellation>, StoreError> {
+    let rows = sqlx::query_as!(
+        CancellationRow,
+        "SELECT id, account, reason, note, cancelled_at FROM cancellations WHERE id > ?1 ORDER BY id LIMIT ?2",
+        after,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let (Some(first), Some(last)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
+        return Ok(Vec::new());
+    };
+    let ranges = sqlx::query_as!(
+        RangeRow,
+        r#"SELECT cancellation AS "owner!: i64", serial_start, serial_end FROM cancellation_ranges
+           WHERE cancellation BETWEEN ?1 AND ?2 ORDER BY cancellation, serial_start"#,
+        first,
+        last
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    let mut grouped = group_ranges(ranges)?;
+    rows.into_iter().map(|c| {
+        let ranges = grouped.remove(&c.id).unwrap_or_default();
+        c.into_domain(ranges)
+    }).collect()
+}
+
+/// Parses one of the domain's named enums stored as text.
+fn parse_enum<T: FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(|e: furrow_domain::ParseError| StoreError::Corrupt(e.to_string()))
+}

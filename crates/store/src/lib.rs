@@ -1,1 +1,172 @@
+//! The storage contract. The application talks only to this trait; each database backend is a
+//! crate of its own that implements it (SQLite now, PostgreSQL next), and one conformance suite
+//! shows they behave alike. Nothing database-specific appears here.
 
+use async_trait::async_trait;
+use furrow_domain::{
+    Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
+    Program, Retirement, RetirementId, Role, Timestamp,
+};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or foreign-key rule of the schema refused the write. With a single writer this
+    /// means a bug, or a second writer on the same database.
+    #[error("the database refused a write ({constraint})")]
+    Conflict { constraint: String },
+    /// A transient failure (busy, serialization); the whole unit of work may be retried.
+    #[error("the database is busy: {0}")]
+    Retryable(String),
+    #[error("the stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+/// One log entry with everything its commit writes.
+#[derive(Debug, Clone)]
+pub struct EntryToCommit {
+    pub entry: LogEntry,
+    /// The canonical encoding of `entry` (what is hashed).
+    pub bytes: Vec<u8>,
+    /// RFC 9162 leaf hash of `bytes`.
+    pub leaf_hash: [u8; 32],
+    pub effects: Effects,
+}
+
+/// The result of a command, remembered under its idempotency key so a replay returns it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Whose key it is (the token's subject): keys of different callers never collide.
+    pub scope: String,
+    pub key: String,
+    /// SHA-256 of the request (method, path, body): a replay with a different request is refused.
+    pub request_hash: [u8; 32],
+    /// The serialized outcome, returned verbatim on replay.
+    pub outcome: String,
+    pub created_at: Timestamp,
+}
+
+/// Everything one group commit writes, atomically and durably.
+#[derive(Debug, Clone, Default)]
+pub struct CommitGroup {
+    pub entries: Vec<EntryToCommit>,
+    pub idempotency: Vec<IdempotencyRecord>,
+}
+
+/// An API token as stored: only the SHA-256 of the secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: u64,
+    pub hash: [u8; 32],
+    /// Who acts with the token; recorded as the actor of every log entry it causes.
+    pub subject: String,
+    pub role: Role,
+    /// The accounts the token may act for (buyers and participants); empty for staff roles.
+    pub accounts: Vec<AccountId>,
+    pub created_at: Timestamp,
+}
+
+/// A stored log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    pub index: u64,
+    pub timestamp: Timestamp,
+    pub actor: String,
+    pub kind: String,
+    pub bytes: Vec<u8>,
+    pub leaf_hash: [u8; 32],
+}
+
+/// Keyset pagination: items after `after` (exclusive), at most `limit`.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub after: Option<u64>,
+    pub limit: u32,
+}
+
+/// Filters for listing blocks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockFilter {
+    pub batch: Option<BatchId>,
+    pub account: Option<AccountId>,
+    pub state: Option<BlockState>,
+}
+
+/// An account's credits by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Balances {
+    pub tradable: u64,
+    pub escrowed: u64,
+    pub retired: u64,
+    pub cancelled: u64,
+    pub buffer: u64,
+}
+
+impl Balances {
+    pub fn add(&mut self, state: BlockState, quantity: u64) {
+        match state {
+            BlockState::Tradable => self.tradable += quantity,
+            BlockState::Escrowed => self.escrowed += quantity,
+            BlockState::Retired => self.retired += quantity,
+            BlockState::Cancelled => self.cancelled += quantity,
+            BlockState::Buffer => self.buffer += quantity,
+        }
+    }
+    pub fn total(&self) -> u64 {
+        self.tradable + self.escrowed + self.retired + self.cancelled + self.buffer
+    }
+}
+
+/// Program-wide totals for the status page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub supply: Balances,
+    pub accounts: u64,
+    pub batches: u64,
+    pub retirements: u64,
+    pub log_size: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- the writer's side: only the sequencer calls these ---
+
+    /// Loads the full projection into memory, as the sequencer needs it to decide commands.
+    async fn load_ledger(&self) -> Result<Ledger, StoreError>;
+
+    /// Number of entries in the log; the next entry's index.
+    async fn log_size(&self) -> Result<u64, StoreError>;
+
+    /// Writes a group of entries, their effects and idempotency records in one transaction, and
+    /// returns only once the transaction is durable. Either everything is written or nothing.
+    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError>;
+
+    // --- idempotency and tokens ---
+
+    async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError>;
+    async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+
+    // --- public reads (never through the writer) ---
+
+    async fn program(&self) -> Result<Option<Program>, StoreError>;
+    async fn totals(&self) -> Result<Totals, StoreError>;
+    async fn accounts(&self, page: Page) -> Result<Vec<Account>, StoreError>;
+    async fn account(&self, id: AccountId) -> Result<Option<(Account, Balances)>, StoreError>;
+    async fn batches(&self, page: Page) -> Result<Vec<(Batch, Balances)>, StoreError>;
+    async fn batch(&self, id: BatchId) -> Result<Option<(Batch, Balances)>, StoreError>;
+    /// Blocks matching a filter, by first serial; `page.after` is a serial.
+    async fn blocks(&self, filter: BlockFilter, page: Page) -> Result<Vec<Block>, StoreError>;
+    /// The block containing a serial, if it was issued.
+    async fn block_at(&self, serial: u64) -> Result<Option<Block>, StoreError>;
+    /// Log entries that touched any serial of `[start, end]` in `batch`, oldest first.
+    async fn serial_history(&self, batch: BatchId, start: u64, end: u64, limit: u32) -> Result<Vec<LogRow>, StoreError>;
+    async fn retirements(&self, page: Page) -> Result<Vec<Retirement>, StoreError>;
+    async fn retirement(&self, id: RetirementId) -> Result<Option<Retirement>, StoreError>;
+    async fn cancellations(&self, page: Page) -> Result<Vec<Cancellation>, StoreError>;
+    async fn cancellation(&self, id: CancellationId) -> Result<Option<Cancellation>, StoreError>;
+    /// Log entries by index; `page.after` is an index.
+    async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError>;
+}
