@@ -1,1 +1,147 @@
+//! Furrow's use cases. `Registry` is the one entry point the HTTP layer and the CLI use: it
+//! authenticates callers, authorizes commands, keeps idempotency, and hands every mutation to the
+//! single sequencer. Reads go straight to the store and never wait for the writer.
 
+mod authz;
+mod error;
+mod idempotency;
+mod sequencer;
+
+use std::sync::Arc;
+
+use furrow_domain::{AccountId, AccountKind, Command, LogEntry, Role, Timestamp};
+use furrow_store::{Page, Store, TokenRecord};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub use authz::{authorize, Principal};
+pub use error::AppError;
+pub use furrow_store as store;
+pub use idempotency::{Outcome, RequestKey};
+pub use sequencer::{Clock, SequencerOptions, SystemClock};
+
+use sequencer::{Reply, SequencerHandle};
+
+/// Prefix of every API token, so a leaked token is recognisable (secret scanners, logs).
+pub const TOKEN_PREFIX: &str = "furrow_";
+
+/// The result of a mutation: the log entries it appended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Committed {
+    pub entries: Vec<LogEntry>,
+    /// True when this is the stored result of an earlier request with the same idempotency key.
+    pub replayed: bool,
+}
+
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+    sequencer: SequencerHandle,
+    clock: Arc<dyn Clock>,
+}
+
+impl Registry {
+    /// Loads the state and starts the sequencer. Call once per database: the sequencer must be
+    /// the only writer.
+    pub async fn start(store: Arc<dyn Store>, options: SequencerOptions) -> Result<Self, AppError> {
+        Self::start_with_clock(store, Arc::new(SystemClock), options).await
+    }
+
+    pub async fn start_with_clock(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        options: SequencerOptions,
+    ) -> Result<Self, AppError> {
+        let sequencer = sequencer::start(store.clone(), clock.clone(), options).await?;
+        Ok(Self { store, sequencer, clock })
+    }
+
+    /// The read side.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Runs a command for a caller: authorize, then sequence. With an idempotency key, a repeat of
+    /// the same request returns the first result; a different request with the same key is refused.
+    pub async fn execute(&self, principal: &Principal, command: Command, key: Option<RequestKey>) -> Result<Committed, AppError> {
+        authorize(principal, &command)?;
+        if let Some(key) = &key {
+            // Fast path for retries; the sequencer checks again, race-free, before writing.
+            if let Some(record) = self.store.find_idempotent(&key.scope, &key.key).await? {
+                if record.request_hash != key.request_hash {
+                    return Err(AppError::IdempotencyMismatch);
+                }
+                return self.replay(Outcome::from_record(&record.outcome)?).await;
+            }
+        }
+        match self.sequencer.submit(principal.subject.clone(), command, key).await? {
+            Reply::Fresh(entries) => Ok(Committed { entries, replayed: false }),
+            Reply::Earlier(outcome) => self.replay(outcome).await,
+        }
+    }
+
+    async fn replay(&self, outcome: Outcome) -> Result<Committed, AppError> {
+        let page = Page { after: outcome.first_index.checked_sub(1), limit: u32::try_from(outcome.count).unwrap_or(u32::MAX) };
+        let rows = self.store.log_entries(page).await?;
+        let entries = rows
+            .iter()
+            .map(|row| LogEntry::decode(&row.bytes).map_err(|e| AppError::Internal(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        if entries.len() as u64 != outcome.count {
+            return Err(AppError::Internal("an idempotency record points at missing log entries".into()));
+        }
+        Ok(Committed { entries, replayed: true })
+    }
+
+    /// Resolves a bearer token to its principal.
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
+            return Err(AppError::Unauthenticated);
+        }
+        let record = self.store.find_token(&hash_token(token)).await?.ok_or(AppError::Unauthenticated)?;
+        Ok(Principal { subject: record.subject, role: record.role, accounts: record.accounts })
+    }
+
+    /// Creates an API token and returns its secret. Only the secret's hash is stored: the secret
+    /// is shown once.
+    pub async fn create_token(&self, subject: &str, role: Role, accounts: &[AccountId]) -> Result<String, AppError> {
+        if subject.trim().is_empty() || subject.len() > 100 || subject.chars().any(char::is_control) {
+            return Err(AppError::Invalid("the token's subject must be 1-100 printable characters".into()));
+        }
+        let acts_for_accounts = matches!(role, Role::Buyer | Role::Participant);
+        if acts_for_accounts && accounts.is_empty() {
+            return Err(AppError::Invalid(format!("a {role} token needs at least one --account it acts for")));
+        }
+        if !acts_for_accounts && !accounts.is_empty() {
+            return Err(AppError::Invalid(format!("a {role} token acts for the whole program; drop --account")));
+        }
+        for id in accounts {
+            let (account, _) = self.store.account(*id).await?.ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
+            if !matches!(account.kind, AccountKind::Buyer | AccountKind::Participant) {
+                return Err(AppError::Invalid(format!("account {id} is a {} account; tokens act for buyer or participant accounts", account.kind)));
+            }
+        }
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+        let record = TokenRecord {
+            id: 0,
+            hash: hash_token(&token),
+            subject: subject.to_owned(),
+            role,
+            accounts: accounts.to_vec(),
+            created_at: self.clock.now(),
+        };
+        self.store.insert_token(&record).await?;
+        Ok(token)
+    }
+}
+
+fn hash_token(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// Re-exported for callers that need a timestamp outside the sequencer.
+pub fn now() -> Timestamp {
+    SystemClock.now()
+}

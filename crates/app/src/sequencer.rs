@@ -1,0 +1,258 @@
+//! The single writer. Every mutating command goes through here; concurrent commands are grouped
+//! into one database transaction (group commit), and each caller is answered only after the
+//! transaction is durable.
+//!
+//! The sequencer owns the in-memory ledger, so deciding a command costs no database round trip.
+//! Commands of a group are decided one after another against the ledger as the earlier ones left
+//! it; a refused command produces nothing and does not affect the others. If the commit fails,
+//! every command of the group is told so, and the ledger is reloaded from the database, which
+//! is the source of truth.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use furrow_domain::invariants;
+use furrow_domain::{Command, Ledger, LogEntry, Timestamp};
+use furrow_store::{CommitGroup, EntryToCommit, IdempotencyRecord, Store};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::AppError;
+use crate::idempotency::{Outcome, RequestKey};
+
+/// The largest number of commands committed in one transaction.
+const MAX_GROUP: usize = 1024;
+
+/// Where time comes from. Injected so simulations can run on a simulated clock.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let micros = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
+        Timestamp(i64::try_from(micros).unwrap_or(i64::MAX))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SequencerOptions {
+    /// Check SPEC §9 invariants 1–3 on the whole ledger after every group. Costly; for tests.
+    pub check_invariants: bool,
+}
+
+/// A command waiting for the sequencer.
+pub(crate) struct Submission {
+    pub actor: String,
+    pub command: Command,
+    pub idempotency: Option<RequestKey>,
+    pub reply: oneshot::Sender<Result<Reply, AppError>>,
+}
+
+#[derive(Clone)]
+pub(crate) struct SequencerHandle {
+    tx: mpsc::Sender<Submission>,
+}
+
+impl SequencerHandle {
+    pub async fn submit(&self, actor: String, command: Command, idempotency: Option<RequestKey>) -> Result<Reply, AppError> {
+        let (reply, answer) = oneshot::channel();
+        let submission = Submission { actor, command, idempotency, reply };
+        self.tx.send(submission).await.map_err(|_| AppError::Unavailable("the sequencer has stopped".into()))?;
+        answer.await.map_err(|_| AppError::Unavailable("the sequencer stopped before answering".into()))?
+    }
+}
+
+pub(crate) async fn start(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    options: SequencerOptions,
+) -> Result<SequencerHandle, AppError> {
+    let ledger = store.load_ledger().await?;
+    let next_index = store.log_size().await?;
+    let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
+    let sequencer = Sequencer { store, clock, options, ledger, next_index, last_timestamp: Timestamp(0), in_sync: true };
+    tokio::spawn(sequencer.run(rx));
+    Ok(SequencerHandle { tx })
+}
+
+struct Sequencer {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    options: SequencerOptions,
+    ledger: Ledger,
+    next_index: u64,
+    last_timestamp: Timestamp,
+    /// False after a failed commit until the state has been reloaded from the database.
+    in_sync: bool,
+}
+
+/// The answer to a submission.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// The command was committed now, as these entries.
+    Fresh(Vec<LogEntry>),
+    /// The idempotency key was used before, with the same request; this was its outcome.
+    Earlier(Outcome),
+}
+
+/// What to tell a caller once the group is durable.
+enum Pending {
+    Committed(Vec<LogEntry>),
+    /// Same idempotency key as an earlier command of this group (its position in `waiting`).
+    SameAs(usize),
+    Earlier(Outcome),
+}
+
+impl Sequencer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        while let Some(first) = rx.recv().await {
+            group.push(first);
+            // Everything that queued up while the previous group was being written joins this one.
+            while group.len() < MAX_GROUP {
+                match rx.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.process(std::mem::take(&mut group)).await;
+        }
+    }
+
+    fn timestamp(&mut self) -> Timestamp {
+        // Log timestamps never go backwards, even if the wall clock does.
+        let now = self.clock.now().max(self.last_timestamp);
+        self.last_timestamp = now;
+        now
+    }
+
+    async fn process(&mut self, submissions: Vec<Submission>) {
+        if !self.in_sync {
+            self.reload().await;
+            if !self.in_sync {
+                for submission in submissions {
+                    let _ = submission.reply.send(Err(AppError::Unavailable("the database cannot be read".into())));
+                }
+                return;
+            }
+        }
+        let at = self.timestamp();
+        let mut commit = CommitGroup::default();
+        let mut waiting: Vec<(oneshot::Sender<Result<Reply, AppError>>, Pending)> = Vec::new();
+        let mut keys_in_group: BTreeMap<(String, String), (usize, [u8; 32])> = BTreeMap::new();
+
+        for submission in submissions {
+            if let Some(key) = &submission.idempotency {
+                match self.earlier_result(key, &keys_in_group).await {
+                    Ok(None) => {}
+                    Ok(Some(found)) => {
+                        waiting.push((submission.reply, found));
+                        continue;
+                    }
+                    Err(e) => {
+                        let _ = submission.reply.send(Err(e));
+                        continue;
+                    }
+                }
+            }
+            let events = match self.ledger.decide(&submission.command) {
+                Ok(events) => events,
+                Err(refusal) => {
+                    // Refused: nothing is written, and the rest of the group goes on.
+                    let _ = submission.reply.send(Err(refusal.into()));
+                    continue;
+                }
+            };
+            let first_index = self.next_index;
+            let mut entries = Vec::with_capacity(events.len());
+            for event in events {
+                let effects = self.ledger.apply(&event, at);
+                let entry = LogEntry { index: self.next_index, timestamp: at, actor: submission.actor.clone(), event };
+                let bytes = entry.encode();
+                let leaf_hash = furrow_tlog::leaf_hash(&bytes);
+                entries.push(entry.clone());
+                commit.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects });
+                self.next_index += 1;
+            }
+            let outcome = Outcome { first_index, count: self.next_index - first_index };
+            if let Some(key) = submission.idempotency {
+                keys_in_group.insert((key.scope.clone(), key.key.clone()), (waiting.len(), key.request_hash));
+                commit.idempotency.push(IdempotencyRecord {
+                    scope: key.scope,
+                    key: key.key,
+                    request_hash: key.request_hash,
+                    outcome: outcome.to_record(),
+                    created_at: at,
+                });
+            }
+            waiting.push((submission.reply, Pending::Committed(entries)));
+        }
+
+        if !commit.entries.is_empty() {
+            if let Err(e) = self.store.commit(&commit).await {
+                tracing::error!(error = %e, entries = commit.entries.len(), "group commit failed; reloading state");
+                let error = AppError::from(e);
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(AppError::Unavailable(error.to_string())));
+                }
+                self.reload().await;
+                return;
+            }
+        }
+        if self.options.check_invariants {
+            if let Err(violations) = invariants::check(&self.ledger) {
+                panic!("invariant violated after a group commit: {violations:?}");
+            }
+        }
+        let committed: Vec<Option<Vec<LogEntry>>> = waiting
+            .iter()
+            .map(|(_, p)| match p {
+                Pending::Committed(entries) => Some(entries.clone()),
+                Pending::SameAs(_) | Pending::Earlier(_) => None,
+            })
+            .collect();
+        for (reply, pending) in waiting {
+            let answer = match pending {
+                Pending::Committed(entries) => Reply::Fresh(entries),
+                Pending::SameAs(i) => Reply::Fresh(committed[i].clone().expect("a key refers to a committed command")),
+                Pending::Earlier(outcome) => Reply::Earlier(outcome),
+            };
+            let _ = reply.send(Ok(answer));
+        }
+    }
+
+    /// The earlier result for an idempotency key, from this group or from the database.
+    async fn earlier_result(
+        &self,
+        key: &RequestKey,
+        in_group: &BTreeMap<(String, String), (usize, [u8; 32])>,
+    ) -> Result<Option<Pending>, AppError> {
+        if let Some((position, hash)) = in_group.get(&(key.scope.clone(), key.key.clone())) {
+            return if *hash == key.request_hash { Ok(Some(Pending::SameAs(*position))) } else { Err(AppError::IdempotencyMismatch) };
+        }
+        match self.store.find_idempotent(&key.scope, &key.key).await? {
+            None => Ok(None),
+            Some(record) if record.request_hash != key.request_hash => Err(AppError::IdempotencyMismatch),
+            Some(record) => Outcome::from_record(&record.outcome).map(|o| Some(Pending::Earlier(o))),
+        }
+    }
+
+    /// Replaces the in-memory state with the database's. Until that succeeds the sequencer
+    /// refuses every command rather than decide against a state the database does not have.
+    async fn reload(&mut self) {
+        match (self.store.load_ledger().await, self.store.log_size().await) {
+            (Ok(ledger), Ok(size)) => {
+                self.ledger = ledger;
+                self.next_index = size;
+                self.in_sync = true;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "reloading the ledger failed; will retry with the next command");
+                self.in_sync = false;
+            }
+        }
+    }
+}
