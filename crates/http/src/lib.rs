@@ -1,1 +1,113 @@
+//! Furrow's HTTP JSON API under `/api/v1`, described by the OpenAPI document it serves at
+//! `/api/v1/openapi.json`. Only this crate knows HTTP: status codes, headers, the wire format.
 
+mod dto;
+mod error;
+mod extract;
+mod handlers;
+mod state;
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use furrow_app::Registry;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, Problem};
+pub use state::AppState;
+
+/// Largest request body accepted; every command fits in a few kilobytes.
+const MAX_BODY: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Furrow registry API",
+        description = "The public registry and ledger of an agricultural carbon-offset program. \
+            Reads are public; mutations need a bearer token and accept an Idempotency-Key. \
+            Errors are RFC 9457 problem+json with a stable `type`.",
+        version = "1"
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "status", description = "Health and totals"),
+        (name = "accounts", description = "Accounts and balances"),
+        (name = "batches", description = "Batches, serial blocks and serial lookup"),
+        (name = "ledger", description = "Transfers, retirements and cancellations"),
+        (name = "log", description = "The append-only log")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes and their OpenAPI description, from one definition.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::health))
+        .routes(routes!(handlers::status))
+        .routes(routes!(handlers::list_accounts, handlers::open_account))
+        .routes(routes!(handlers::get_account))
+        .routes(routes!(handlers::list_batches, handlers::issue))
+        .routes(routes!(handlers::get_batch))
+        .routes(routes!(handlers::list_blocks))
+        .routes(routes!(handlers::lookup_serial))
+        .routes(routes!(handlers::transfer))
+        .routes(routes!(handlers::list_retirements, handlers::retire))
+        .routes(routes!(handlers::get_retirement))
+        .routes(routes!(handlers::list_cancellations, handlers::cancel))
+        .routes(routes!(handlers::get_cancellation))
+        .routes(routes!(handlers::list_log))
+        .routes(routes!(handlers::get_log_entry))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, e.g. for a snapshot test or `furrow openapi`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole HTTP application.
+pub fn router(registry: Registry) -> Router {
+    let (api, doc) = api();
+    let doc = Json(doc);
+    let api = api
+        .route("/openapi.json", get(move || async move { doc }))
+        .fallback(|| async { ApiError::not_found("no such API route; see /api/v1/openapi.json") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not accept that method")
+        });
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(|| async { axum::response::Redirect::to("/api/v1/status") }))
+        .fallback(|| async { ApiError::not_found("nothing here; the API lives under /api/v1") })
+        .with_state(AppState::new(registry))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves the application until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    registry: Registry,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(registry)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,456 @@
+//! Handlers: extract, call the application, render. No rules live here.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use furrow_app::store::{BlockFilter, Page};
+use furrow_app::Committed;
+use furrow_domain::{
+    AccountId, AccountKind, BatchId, Beneficiary, CancellationId, CancellationReason, ClaimPeriod, Command, Event,
+    IssueCommand, PrintableSerial, ProjectCode, Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection,
+    SerialQuery, SerialRange, Vintage,
+};
+
+use crate::dto::*;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, Query};
+use crate::AppState;
+
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 500;
+/// At most this many blocks or history entries in one serial lookup.
+const MAX_LOOKUP: u32 = 1_000;
+
+fn page(cursor: Option<&str>, limit: Option<u32>) -> Result<Page, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let after = match cursor {
+        None => None,
+        Some(c) => Some(c.parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", "cursor is not one this API issued"))?),
+    };
+    Ok(Page { after, limit })
+}
+
+fn paged<T>(items: Vec<T>, page: Page, key: impl Fn(&T) -> u64) -> PageOf<T> {
+    let next_cursor = if items.len() as u32 == page.limit { items.last().map(|i| key(i).to_string()) } else { None };
+    PageOf { items, next_cursor }
+}
+
+fn parse<T: std::str::FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, ApiError> {
+    s.parse().map_err(ApiError::from)
+}
+
+/// A created resource, or the replay of one: same status and body, plus `Idempotent-Replayed`.
+fn created<T: serde::Serialize>(committed: &Committed, body: T) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if committed.replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn event(committed: &Committed) -> Result<&Event, ApiError> {
+    committed.entries.first().map(|e| &e.event).ok_or_else(|| ApiError::from(furrow_app::AppError::Internal("no entry".into())))
+}
+
+// ------------------------------------------------------------------ status
+
+/// Liveness: answers while the process serves requests.
+#[utoipa::path(get, path = "/health", tag = "status", responses((status = 200, body = Health)))]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Program and registry-wide totals.
+#[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusDto)))]
+pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, ApiError> {
+    let store = state.registry.store();
+    let program = store.program().await?.map(|p| ProgramDto { code: p.code.to_string(), country: p.country.to_string(), name: p.name });
+    let totals = store.totals().await?;
+    Ok(Json(StatusDto {
+        program,
+        supply: totals.supply.into(),
+        accounts: totals.accounts,
+        batches: totals.batches,
+        retirements: totals.retirements,
+        log_size: totals.log_size,
+    }))
+}
+
+// ------------------------------------------------------------------ accounts
+
+/// Accounts, public view.
+#[utoipa::path(get, path = "/accounts", tag = "accounts", params(PageParams),
+    responses((status = 200, body = PageOf<AccountDto>), (status = 400, body = Problem)))]
+pub async fn list_accounts(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<AccountDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let accounts = state.registry.store().accounts(page).await?;
+    let items = accounts.iter().map(|a| AccountDto::new(a, None)).collect();
+    Ok(Json(paged(items, page, |a: &AccountDto| a.id[1..].parse().unwrap_or(0))))
+}
+
+/// One account with its balances by state.
+#[utoipa::path(get, path = "/accounts/{id}", tag = "accounts", params(("id" = String, Path, description = "e.g. A000005")),
+    responses((status = 200, body = AccountDto), (status = 404, body = Problem)))]
+pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AccountDto>, ApiError> {
+    let id: AccountId = parse(&id)?;
+    let (account, balances) = state.registry.store().account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    Ok(Json(AccountDto::new(&account, Some(balances))))
+}
+
+/// Opens a participant or buyer account (operator or admin).
+#[utoipa::path(post, path = "/accounts", tag = "accounts", request_body = OpenAccountRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = AccountDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn open_account(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<OpenAccountRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let kind: AccountKind = parse(&body.value.kind)?;
+    let command = Command::OpenAccount { kind, name: body.value.name.clone() };
+    let committed = state.registry.execute(&principal, command, key).await?;
+    let Event::AccountOpened { account } = event(&committed)? else { return Err(unexpected()) };
+    Ok(created(&committed, AccountDto::new(account, None)))
+}
+
+fn unexpected() -> ApiError {
+    ApiError::from(furrow_app::AppError::Internal("the command produced an unexpected event".into()))
+}
+
+// ------------------------------------------------------------------ batches and blocks
+
+/// Credit batches with their supply by state.
+#[utoipa::path(get, path = "/batches", tag = "batches", params(PageParams),
+    responses((status = 200, body = PageOf<BatchDto>), (status = 400, body = Problem)))]
+pub async fn list_batches(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<BatchDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let batches = state.registry.store().batches(page).await?;
+    let max = batches.iter().map(|(b, _)| b.serials.end()).max().unwrap_or(0);
+    let printer = state.printer(max).await?;
+    let items = batches.iter().map(|(b, s)| printer.batch(b, *s)).collect();
+    Ok(Json(paged(items, page, |b: &BatchDto| b.id[1..].parse().unwrap_or(0))))
+}
+
+/// One batch with its supply by state (issued = tradable + escrowed + retired + cancelled + buffer).
+#[utoipa::path(get, path = "/batches/{id}", tag = "batches", params(("id" = String, Path, description = "e.g. B000001")),
+    responses((status = 200, body = BatchDto), (status = 404, body = Problem)))]
+pub async fn get_batch(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<BatchDto>, ApiError> {
+    let id: BatchId = parse(&id)?;
+    let (batch, supply) = state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
+    let printer = state.printer(batch.serials.end()).await?;
+    Ok(Json(printer.batch(&batch, supply)))
+}
+
+/// Issues a batch (operator). Serials continue the program-wide counter; the top `buffer`
+/// serials go to the buffer pool.
+#[utoipa::path(post, path = "/batches", tag = "batches", request_body = IssueRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = BatchDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn issue(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<IssueRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let r = &body.value;
+    let command = Command::Issue(IssueCommand {
+        project: parse::<ProjectCode>(&r.project)?,
+        country: r.country.as_deref().map(parse).transpose()?,
+        vintage: Vintage::new(r.vintage)?,
+        quantity: Quantity(r.quantity),
+        buffer: Quantity(r.buffer),
+        to: parse(&r.to)?,
+        labels: r.labels.clone(),
+    });
+    let committed = state.registry.execute(&principal, command, key).await?;
+    let Event::BatchIssued(issued) = event(&committed)? else { return Err(unexpected()) };
+    let (batch, _) = state.registry.store().batch(issued.id).await?.ok_or_else(unexpected)?;
+    // The response shows the batch as issued, so a replay returns the same body even after trades.
+    let mut as_issued = furrow_app::store::Balances::default();
+    as_issued.add(furrow_domain::BlockState::Tradable, batch.serials.len().0 - batch.buffer.0);
+    as_issued.add(furrow_domain::BlockState::Buffer, batch.buffer.0);
+    let printer = state.printer(batch.serials.end()).await?;
+    Ok(created(&committed, printer.batch(&batch, as_issued)))
+}
+
+/// Serial blocks, filtered by batch, account and state; ordered by first serial.
+#[utoipa::path(get, path = "/blocks", tag = "batches", params(BlockParams),
+    responses((status = 200, body = PageOf<BlockDto>), (status = 400, body = Problem)))]
+pub async fn list_blocks(State(state): State<AppState>, Query(q): Query<BlockParams>) -> Result<Json<PageOf<BlockDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let filter = BlockFilter {
+        batch: q.batch.as_deref().map(parse).transpose()?,
+        account: q.account.as_deref().map(parse).transpose()?,
+        state: q.state.as_deref().map(parse).transpose()?,
+    };
+    let blocks = state.registry.store().blocks(filter, page).await?;
+    let printer = state.printer(blocks.last().map_or(0, |b| b.range.end())).await?;
+    let items = blocks.iter().map(|b| printer.block(b)).collect();
+    Ok(Json(paged(items, page, |b: &BlockDto| b.range.start)))
+}
+
+/// Looks up a serial integer (`120001`) or a printable serial range: the blocks holding it, their
+/// state and holder, and every log entry that touched it.
+#[utoipa::path(get, path = "/serials/{serial}", tag = "batches", params(("serial" = String, Path)),
+    responses((status = 200, body = SerialLookupDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn lookup_serial(State(state): State<AppState>, Path(serial): Path<String>) -> Result<Json<SerialLookupDto>, ApiError> {
+    let query: SerialQuery = parse(&serial)?;
+    let store = state.registry.store();
+    let range = query.range();
+    let first = store.block_at(range.start()).await?.ok_or_else(|| ApiError::not_found(format!("serial {} was never issued", range.start())))?;
+    let printer = state.printer(range.end()).await?;
+    let batch = printer.batches.get(&first.batch).ok_or_else(unexpected)?;
+    if let SerialQuery::Printable(p) = &query {
+        check_printable(p, &printer.program, batch)?;
+    }
+    let mut blocks = vec![first];
+    if first.range.end() < range.end() {
+        // A printable range may span several blocks of its batch.
+        let filter = BlockFilter { batch: Some(first.batch), ..BlockFilter::default() };
+        let more = store.blocks(filter, Page { after: Some(first.range.start()), limit: MAX_LOOKUP }).await?;
+        blocks.extend(more.into_iter().take_while(|b| b.range.start() <= range.end()));
+    }
+    let history = store.serial_history(first.batch, range.start(), range.end(), MAX_LOOKUP).await?;
+    let normalised = match &query {
+        SerialQuery::Integer(n) => n.to_string(),
+        SerialQuery::Printable(p) => p.to_string(),
+    };
+    Ok(Json(SerialLookupDto {
+        query: normalised,
+        blocks: blocks.iter().map(|b| printer.block(b)).collect(),
+        history: history.iter().map(LogEntryDto::from).collect(),
+    }))
+}
+
+/// A printable serial must agree with the batch its numbers fall in.
+fn check_printable(p: &PrintableSerial, program: &furrow_domain::ProgramCode, batch: &furrow_domain::Batch) -> Result<(), ApiError> {
+    let expected = batch.printable(program, p.range);
+    if *p != expected {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "serial-mismatch",
+            format!("{p} does not match the batch its serials belong to; it should read {expected}"),
+        ));
+    }
+    if !batch.serials.covers(p.range) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "serial-mismatch",
+            format!("serials {} reach outside batch {} ({})", p.range, batch.id, batch.serials),
+        ));
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ transfers, retirements, cancellations
+
+/// Turns the `quantity`/`batch`/`ranges` fields into a selection.
+async fn selection(state: &AppState, quantity: Option<u64>, batch: Option<&str>, ranges: Option<&[String]>) -> Result<Selection, ApiError> {
+    match (quantity, ranges) {
+        (Some(q), None) => Ok(Selection::Quantity { quantity: Quantity(q), batch: batch.map(parse).transpose()? }),
+        (None, Some(ranges)) => {
+            if batch.is_some() {
+                return Err(ApiError::invalid("`batch` only applies with `quantity`; ranges already name their serials"));
+            }
+            if ranges.len() > furrow_domain::ledger::MAX_RANGES {
+                return Err(ApiError::invalid(format!("at most {} ranges per request", furrow_domain::ledger::MAX_RANGES)));
+            }
+            let mut out = Vec::with_capacity(ranges.len());
+            for text in ranges {
+                out.push(parse_range(state, text).await?);
+            }
+            Ok(Selection::Ranges(out))
+        }
+        _ => Err(ApiError::invalid("give exactly one of `quantity` or `ranges`")),
+    }
+}
+
+/// `"120001-120500"`, `"120001"` or a printable serial.
+async fn parse_range(state: &AppState, text: &str) -> Result<SerialRange, ApiError> {
+    let digits = |s: &str| s.parse::<u64>().ok().filter(|_| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+    if let Some((a, b)) = text.split_once('-').filter(|(a, b)| digits(a).is_some() && digits(b).is_some()) {
+        return Ok(SerialRange::new(digits(a).unwrap_or(0), digits(b).unwrap_or(0))?);
+    }
+    match parse::<SerialQuery>(text)? {
+        SerialQuery::Integer(n) => Ok(SerialRange::single(n)?),
+        SerialQuery::Printable(p) => {
+            let printer = state.printer(p.range.end()).await?;
+            let batch = printer
+                .batches
+                .get(&p.batch)
+                .ok_or_else(|| ApiError::from(furrow_domain::DomainError::UnknownBatch(p.batch)))?;
+            check_printable(&p, &printer.program, batch)?;
+            Ok(p.range)
+        }
+    }
+}
+
+/// Transfers credits between accounts. Operators may move from any holding account; buyers and
+/// participants only from the accounts their token acts for.
+#[utoipa::path(post, path = "/transfers", tag = "ledger", request_body = TransferRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = TransferDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<TransferRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let r = &body.value;
+    let command = Command::Transfer {
+        from: parse(&r.from)?,
+        to: parse(&r.to)?,
+        selection: selection(&state, r.quantity, r.batch.as_deref(), r.ranges.as_deref()).await?,
+    };
+    let committed = state.registry.execute(&principal, command, key).await?;
+    let entry = committed.entries.first().ok_or_else(unexpected)?;
+    let Event::Transferred { from, to, ranges } = &entry.event else { return Err(unexpected()) };
+    let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
+    let dto = TransferDto {
+        from: from.to_string(),
+        to: to.to_string(),
+        quantity: furrow_domain::total(ranges).0,
+        ranges: ranges.iter().map(|r| printer.range_any(*r)).collect(),
+        log_index: entry.index,
+        at: rfc3339(entry.timestamp),
+    };
+    Ok(created(&committed, dto))
+}
+
+/// Retires credits for a beneficiary and a claim. Permanent: retired serials can never be
+/// transferred, retired again or refunded.
+#[utoipa::path(post, path = "/retirements", tag = "ledger", request_body = RetireRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = RetirementDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn retire(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<RetireRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let r = &body.value;
+    let claim = RetirementClaim {
+        beneficiary: Beneficiary {
+            name: r.beneficiary.name.clone(),
+            country: r.beneficiary.country.as_deref().map(parse).transpose()?,
+            identifier: r.beneficiary.identifier.clone(),
+        },
+        purpose: parse::<RetirementPurpose>(&r.purpose)?,
+        claim_period: ClaimPeriod { from: parse(&r.claim_period.from)?, to: parse(&r.claim_period.to)? },
+        jurisdiction: parse(&r.jurisdiction)?,
+        note: r.note.clone(),
+    };
+    let selection = selection(&state, r.quantity, r.batch.as_deref(), r.ranges.as_deref()).await?;
+    let command = Command::Retire { from: parse(&r.from)?, selection, claim };
+    let committed = state.registry.execute(&principal, command, key).await?;
+    let entry = committed.entries.first().ok_or_else(unexpected)?;
+    let Event::Retired { id, account, ranges, claim } = &entry.event else { return Err(unexpected()) };
+    let retirement = furrow_domain::Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at: entry.timestamp };
+    let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
+    Ok(created(&committed, printer.retirement(&retirement)))
+}
+
+/// Retirements, oldest first.
+#[utoipa::path(get, path = "/retirements", tag = "ledger", params(PageParams),
+    responses((status = 200, body = PageOf<RetirementDto>), (status = 400, body = Problem)))]
+pub async fn list_retirements(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<RetirementDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let retirements = state.registry.store().retirements(page).await?;
+    let max = retirements.iter().flat_map(|r| r.ranges.iter().map(|x| x.end())).max().unwrap_or(0);
+    let printer = state.printer(max).await?;
+    let items = retirements.iter().map(|r| printer.retirement(r)).collect();
+    Ok(Json(paged(items, page, |r: &RetirementDto| r.id[1..].parse().unwrap_or(0))))
+}
+
+/// One retirement.
+#[utoipa::path(get, path = "/retirements/{id}", tag = "ledger", params(("id" = String, Path, description = "e.g. R000001")),
+    responses((status = 200, body = RetirementDto), (status = 404, body = Problem)))]
+pub async fn get_retirement(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RetirementDto>, ApiError> {
+    let id: RetirementId = parse(&id)?;
+    let r = state.registry.store().retirement(id).await?.ok_or_else(|| ApiError::not_found(format!("retirement {id}")))?;
+    let printer = state.printer(r.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
+    Ok(Json(printer.retirement(&r)))
+}
+
+/// Cancels credits (operator): removal that is not a claim, e.g. reversal compensation from the
+/// buffer pool. Never counted as a retirement.
+#[utoipa::path(post, path = "/cancellations", tag = "ledger", request_body = CancelRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = CancellationDto), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<CancelRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let r = &body.value;
+    let command = Command::Cancel {
+        from: parse(&r.from)?,
+        selection: selection(&state, r.quantity, r.batch.as_deref(), r.ranges.as_deref()).await?,
+        reason: parse::<CancellationReason>(&r.reason)?,
+        note: r.note.clone(),
+    };
+    let committed = state.registry.execute(&principal, command, key).await?;
+    let entry = committed.entries.first().ok_or_else(unexpected)?;
+    let Event::Cancelled { id, account, ranges, reason, note } = &entry.event else { return Err(unexpected()) };
+    let cancellation =
+        furrow_domain::Cancellation { id: *id, account: *account, ranges: ranges.clone(), reason: *reason, note: note.clone(), at: entry.timestamp };
+    let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
+    Ok(created(&committed, printer.cancellation(&cancellation)))
+}
+
+/// Cancellations, oldest first.
+#[utoipa::path(get, path = "/cancellations", tag = "ledger", params(PageParams),
+    responses((status = 200, body = PageOf<CancellationDto>), (status = 400, body = Problem)))]
+pub async fn list_cancellations(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<CancellationDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let cancellations = state.registry.store().cancellations(page).await?;
+    let max = cancellations.iter().flat_map(|c| c.ranges.iter().map(|x| x.end())).max().unwrap_or(0);
+    let printer = state.printer(max).await?;
+    let items = cancellations.iter().map(|c| printer.cancellation(c)).collect();
+    Ok(Json(paged(items, page, |c: &CancellationDto| c.id[1..].parse().unwrap_or(0))))
+}
+
+/// One cancellation.
+#[utoipa::path(get, path = "/cancellations/{id}", tag = "ledger", params(("id" = String, Path, description = "e.g. C000001")),
+    responses((status = 200, body = CancellationDto), (status = 404, body = Problem)))]
+pub async fn get_cancellation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CancellationDto>, ApiError> {
+    let id: CancellationId = parse(&id)?;
+    let c = state.registry.store().cancellation(id).await?.ok_or_else(|| ApiError::not_found(format!("cancellation {id}")))?;
+    let printer = state.printer(c.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
+    Ok(Json(printer.cancellation(&c)))
+}
+
+// ------------------------------------------------------------------ log
+
+/// The log, in order: each entry's canonical bytes and RFC 9162 leaf hash.
+#[utoipa::path(get, path = "/log/entries", tag = "log", params(PageParams),
+    responses((status = 200, body = PageOf<LogEntryDto>), (status = 400, body = Problem)))]
+pub async fn list_log(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<LogEntryDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let rows = state.registry.store().log_entries(page).await?;
+    let items = rows.iter().map(LogEntryDto::from).collect();
+    Ok(Json(paged(items, page, |e: &LogEntryDto| e.index)))
+}
+
+/// One log entry by index.
+#[utoipa::path(get, path = "/log/entries/{index}", tag = "log", params(("index" = u64, Path)),
+    responses((status = 200, body = LogEntryDto), (status = 404, body = Problem)))]
+pub async fn get_log_entry(State(state): State<AppState>, Path(index): Path<u64>) -> Result<Json<LogEntryDto>, ApiError> {
+    let rows = state.registry.store().log_entries(Page { after: index.checked_sub(1), limit: 1 }).await?;
+    let row = rows.into_iter().find(|r| r.index == index).ok_or_else(|| ApiError::not_found(format!("log entry {index}")))?;
+    Ok(Json(LogEntryDto::from(&row)))
+}
