@@ -309,6 +309,10 @@ impl Ledger {
                     DomainError::NotIssued(SerialRange::new(next, range.end()).expect("next <= end"))
                 })?;
                 let piece = block.range.intersection(range).expect("block contains `next`, which is in range");
+                // Terminal state first: "already retired" is the answer a user needs, not who holds it.
+                if block.state.is_terminal() || (block.account == from && block.state != state) {
+                    return Err(DomainError::NotTradable { range: piece, state: block.state, hint: state_hint(block.state) });
+                }
                 if block.account != from {
                     return Err(DomainError::NotHeldBy { range: piece, holder: block.account, account: from });
                 }

@@ -1,0 +1,8 @@
+//! API tests: the real server on a random port with a fresh SQLite database per test, driven
+//! over HTTP. One binary, so linking happens once.
+
+mod helpers;
+mod idempotency;
+mod ledger;
+mod openapi;
+mod validation;
