@@ -27,11 +27,7 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppErro
     use Role::*;
     let role = principal.role;
     let staff_only = |allowed: &[Role], what: &str| {
-        if allowed.contains(&role) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!("a {role} token cannot {what}")))
-        }
+        if allowed.contains(&role) { Ok(()) } else { Err(AppError::Forbidden(format!("a {role} token cannot {what}"))) }
     };
     match command {
         Command::InitialiseProgram { .. } => staff_only(&[Admin], "initialise the program"),

@@ -28,7 +28,9 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Retryable(m) | StoreError::Other(m) => Self::Unavailable(m),
-            StoreError::Conflict { constraint } => Self::Internal(format!("unexpected constraint violation: {constraint}")),
+            StoreError::Conflict { constraint } => {
+                Self::Internal(format!("unexpected constraint violation: {constraint}"))
+            }
             StoreError::Corrupt(m) => Self::Internal(format!("stored data is inconsistent: {m}")),
         }
     }

@@ -14,7 +14,7 @@ use furrow_store::{Page, Store, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use authz::{authorize, Principal};
+pub use authz::{Principal, authorize};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
@@ -63,7 +63,12 @@ impl Registry {
 
     /// Runs a command for a caller: authorize, then sequence. With an idempotency key, a repeat of
     /// the same request returns the first result; a different request with the same key is refused.
-    pub async fn execute(&self, principal: &Principal, command: Command, key: Option<RequestKey>) -> Result<Committed, AppError> {
+    pub async fn execute(
+        &self,
+        principal: &Principal,
+        command: Command,
+        key: Option<RequestKey>,
+    ) -> Result<Committed, AppError> {
         authorize(principal, &command)?;
         if let Some(key) = &key {
             // Fast path for retries; the sequencer checks again, race-free, before writing.
@@ -81,7 +86,8 @@ impl Registry {
     }
 
     async fn replay(&self, outcome: Outcome) -> Result<Committed, AppError> {
-        let page = Page { after: outcome.first_index.checked_sub(1), limit: u32::try_from(outcome.count).unwrap_or(u32::MAX) };
+        let page =
+            Page { after: outcome.first_index.checked_sub(1), limit: u32::try_from(outcome.count).unwrap_or(u32::MAX) };
         let rows = self.store.log_entries(page).await?;
         let entries = rows
             .iter()
@@ -116,9 +122,13 @@ impl Registry {
             return Err(AppError::Invalid(format!("a {role} token acts for the whole program; drop --account")));
         }
         for id in accounts {
-            let (account, _) = self.store.account(*id).await?.ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
+            let (account, _) =
+                self.store.account(*id).await?.ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
             if !matches!(account.kind, AccountKind::Buyer | AccountKind::Participant) {
-                return Err(AppError::Invalid(format!("account {id} is a {} account; tokens act for buyer or participant accounts", account.kind)));
+                return Err(AppError::Invalid(format!(
+                    "account {id} is a {} account; tokens act for buyer or participant accounts",
+                    account.kind
+                )));
             }
         }
         let mut secret = [0u8; 32];

@@ -57,7 +57,12 @@ pub(crate) struct SequencerHandle {
 }
 
 impl SequencerHandle {
-    pub async fn submit(&self, actor: String, command: Command, idempotency: Option<RequestKey>) -> Result<Reply, AppError> {
+    pub async fn submit(
+        &self,
+        actor: String,
+        command: Command,
+        idempotency: Option<RequestKey>,
+    ) -> Result<Reply, AppError> {
         let (reply, answer) = oneshot::channel();
         let submission = Submission { actor, command, idempotency, reply };
         self.tx.send(submission).await.map_err(|_| AppError::Unavailable("the sequencer has stopped".into()))?;
@@ -73,7 +78,8 @@ pub(crate) async fn start(
     let ledger = store.load_ledger().await?;
     let next_index = store.log_size().await?;
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-    let sequencer = Sequencer { store, clock, options, ledger, next_index, last_timestamp: Timestamp(0), in_sync: true };
+    let sequencer =
+        Sequencer { store, clock, options, ledger, next_index, last_timestamp: Timestamp(0), in_sync: true };
     tokio::spawn(sequencer.run(rx));
     Ok(SequencerHandle { tx })
 }
@@ -191,21 +197,21 @@ impl Sequencer {
             waiting.push((submission.reply, Pending::Committed(entries)));
         }
 
-        if !commit.entries.is_empty() {
-            if let Err(e) = self.store.commit(&commit).await {
-                tracing::error!(error = %e, entries = commit.entries.len(), "group commit failed; reloading state");
-                let error = AppError::from(e);
-                for (reply, _) in waiting {
-                    let _ = reply.send(Err(AppError::Unavailable(error.to_string())));
-                }
-                self.reload().await;
-                return;
+        if !commit.entries.is_empty()
+            && let Err(e) = self.store.commit(&commit).await
+        {
+            tracing::error!(error = %e, entries = commit.entries.len(), "group commit failed; reloading state");
+            let error = AppError::from(e);
+            for (reply, _) in waiting {
+                let _ = reply.send(Err(AppError::Unavailable(error.to_string())));
             }
+            self.reload().await;
+            return;
         }
-        if self.options.check_invariants {
-            if let Err(violations) = invariants::check(&self.ledger) {
-                panic!("invariant violated after a group commit: {violations:?}");
-            }
+        if self.options.check_invariants
+            && let Err(violations) = invariants::check(&self.ledger)
+        {
+            panic!("invariant violated after a group commit: {violations:?}");
         }
         let committed: Vec<Option<Vec<LogEntry>>> = waiting
             .iter()
@@ -231,7 +237,11 @@ impl Sequencer {
         in_group: &BTreeMap<(String, String), (usize, [u8; 32])>,
     ) -> Result<Option<Pending>, AppError> {
         if let Some((position, hash)) = in_group.get(&(key.scope.clone(), key.key.clone())) {
-            return if *hash == key.request_hash { Ok(Some(Pending::SameAs(*position))) } else { Err(AppError::IdempotencyMismatch) };
+            return if *hash == key.request_hash {
+                Ok(Some(Pending::SameAs(*position)))
+            } else {
+                Err(AppError::IdempotencyMismatch)
+            };
         }
         match self.store.find_idempotent(&key.scope, &key.key).await? {
             None => Ok(None),

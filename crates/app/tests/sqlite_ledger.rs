@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use furrow_app::store::{Page, Store};
 use furrow_app::{Principal, Registry, SequencerOptions};
 use furrow_domain::invariants::{check, check_transition};
 use furrow_domain::sim::{arbitrary_command, genesis};
 use furrow_domain::{Ledger, LogEntry};
-use furrow_app::store::{Page, Store};
 use furrow_store_sqlite::SqliteStore;
 use proptest::prelude::*;
 
@@ -24,7 +24,9 @@ async fn replay_log(store: &SqliteStore) -> Ledger {
     let mut after = None;
     loop {
         let rows = store.log_entries(Page { after, limit: 500 }).await.expect("log");
-        let Some(last) = rows.last() else { return ledger };
+        let Some(last) = rows.last() else {
+            return ledger;
+        };
         after = Some(last.index);
         for row in &rows {
             assert_eq!(row.leaf_hash, furrow_tlog::leaf_hash(&row.bytes), "leaf hash of entry {}", row.index);
@@ -136,7 +138,10 @@ fn sim_claim() -> furrow_domain::RetirementClaim {
     RetirementClaim {
         beneficiary: Beneficiary { name: "Kansai Rail Co., Ltd.".into(), country: "JP".parse().ok(), identifier: None },
         purpose: RetirementPurpose::VoluntaryOffset,
-        claim_period: ClaimPeriod { from: Date::new(2025, 1, 1).expect("date"), to: Date::new(2025, 12, 31).expect("date") },
+        claim_period: ClaimPeriod {
+            from: Date::new(2025, 1, 1).expect("date"),
+            to: Date::new(2025, 12, 31).expect("date"),
+        },
         jurisdiction: "JP".parse().expect("jurisdiction"),
         note: String::new(),
     }

@@ -3,11 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use furrow_app::{Principal, Registry};
 use furrow_domain::{
-    AccountId, AccountKind, Beneficiary, CancellationReason, ClaimPeriod, Command, Date, Event, IssueCommand, ProjectCode,
-    Quantity, RetirementClaim, RetirementPurpose, Role, Selection, SerialRange, Vintage,
+    AccountId, AccountKind, Beneficiary, CancellationReason, ClaimPeriod, Command, Date, Event, IssueCommand,
+    ProjectCode, Quantity, RetirementClaim, RetirementPurpose, Role, Selection, SerialRange, Vintage,
 };
 
 use crate::{base_url, bind, database_path, initialise, open, shutdown_signal};
@@ -27,12 +27,17 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)").await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
     let operator = registry.create_token("Aiko Tanaka (operator, demo)", Role::Operator, &[]).await?;
-    let buyer = registry.create_token("Kansai Rail sustainability team (demo)", Role::Buyer, &[seeded.kansai_rail]).await?;
+    let buyer =
+        registry.create_token("Kansai Rail sustainability team (demo)", Role::Buyer, &[seeded.kansai_rail]).await?;
 
     let url = base_url(&listener)?;
     println!("Furrow demo registry is running at {url}");
     println!();
-    println!("  Database:     {}{}", database_path(&dir).display(), if temp.is_some() { " (deleted on exit)" } else { "" });
+    println!(
+        "  Database:     {}{}",
+        database_path(&dir).display(),
+        if temp.is_some() { " (deleted on exit)" } else { "" }
+    );
     println!("  Status:       {url}/api/v1/status");
     println!("  Batches:      {url}/api/v1/batches");
     println!("  Retirements:  {url}/api/v1/retirements");
@@ -85,11 +90,8 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
     let operator = Principal { subject: "Aiko Tanaka (operator, demo)".into(), role: Role::Operator, accounts: vec![] };
     let issuance = furrow_domain::ledger::ISSUANCE_ACCOUNT;
 
-    let growers = [
-        "Uonuma paddy growers group (NG-03)",
-        "Tokachi biochar cooperative (HK-11)",
-        "Aso grassland farmers (KM-07)",
-    ];
+    let growers =
+        ["Uonuma paddy growers group (NG-03)", "Tokachi biochar cooperative (HK-11)", "Aso grassland farmers (KM-07)"];
     for name in growers {
         open_account(registry, &operator, AccountKind::Participant, name).await?;
     }
@@ -118,10 +120,10 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
             labels: labels.iter().map(|l| l.to_string()).collect(),
         });
         let committed = registry.execute(&operator, command, None).await?;
-        if let Event::BatchIssued(b) = &committed.entries[0].event {
-            if first_serial == 0 {
-                first_serial = b.serials.start();
-            }
+        if let Event::BatchIssued(b) = &committed.entries[0].event
+            && first_serial == 0
+        {
+            first_serial = b.serials.start();
         }
     }
 
@@ -131,14 +133,41 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
         registry.execute(&operator, Command::Transfer { from: issuance, to: buyer, selection }, None).await?;
     }
 
-    let retire = |from: AccountId, selection: Selection, claim: RetirementClaim| Command::Retire { from, selection, claim };
+    let retire =
+        |from: AccountId, selection: Selection, claim: RetirementClaim| Command::Retire { from, selection, claim };
     let by_quantity = |q: u64| Selection::Quantity { quantity: Quantity(q), batch: None };
     let retirements = [
-        retire(kansai_rail, by_quantity(300), claim("Kansai Rail Co., Ltd.", RetirementPurpose::Scope1, 2024, "JP-27", "Offsets diesel shunting, FY2024")?),
-        retire(kansai_rail, by_quantity(45), claim("Kansai Rail Co., Ltd.", RetirementPurpose::Scope3, 2024, "JP-27", "Business travel, FY2024")?),
-        retire(hokuriku, by_quantity(120), claim("Hokuriku Foods K.K.", RetirementPurpose::Scope3, 2024, "JP-17", "Rice sourcing, Koshihikari line")?),
-        retire(sakura, by_quantity(50), claim("Sakura Logistics Inc.", RetirementPurpose::VoluntaryOffset, 2025, "JP-13", "")?),
-        retire(minato, by_quantity(200), claim("Minato Regional Bank", RetirementPurpose::Scope2, 2024, "JP-15", "Branch electricity")?),
+        retire(
+            kansai_rail,
+            by_quantity(300),
+            claim(
+                "Kansai Rail Co., Ltd.",
+                RetirementPurpose::Scope1,
+                2024,
+                "JP-27",
+                "Offsets diesel shunting, FY2024",
+            )?,
+        ),
+        retire(
+            kansai_rail,
+            by_quantity(45),
+            claim("Kansai Rail Co., Ltd.", RetirementPurpose::Scope3, 2024, "JP-27", "Business travel, FY2024")?,
+        ),
+        retire(
+            hokuriku,
+            by_quantity(120),
+            claim("Hokuriku Foods K.K.", RetirementPurpose::Scope3, 2024, "JP-17", "Rice sourcing, Koshihikari line")?,
+        ),
+        retire(
+            sakura,
+            by_quantity(50),
+            claim("Sakura Logistics Inc.", RetirementPurpose::VoluntaryOffset, 2025, "JP-13", "")?,
+        ),
+        retire(
+            minato,
+            by_quantity(200),
+            claim("Minato Regional Bank", RetirementPurpose::Scope2, 2024, "JP-15", "Branch electricity")?,
+        ),
     ];
     for command in retirements {
         registry.execute(&operator, command, None).await?;
@@ -147,7 +176,13 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
     // A small correction: 5 credits issued in error are cancelled from the issuance account.
     let selection = Selection::Quantity { quantity: Quantity(5), batch: None };
     let note = "Parcel double-counted in the 2024 monitoring report; corrected".to_owned();
-    registry.execute(&operator, Command::Cancel { from: issuance, selection, reason: CancellationReason::Correction, note }, None).await?;
+    registry
+        .execute(
+            &operator,
+            Command::Cancel { from: issuance, selection, reason: CancellationReason::Correction, note },
+            None,
+        )
+        .await?;
 
     let sample = SerialRange::single(first_serial + 10)?;
     Ok(Seeded { kansai_rail, sample_serial: sample.start().to_string() })

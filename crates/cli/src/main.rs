@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use furrow_app::{Principal, Registry, SequencerOptions};
 use furrow_domain::{AccountId, Command, Role};
@@ -30,19 +30,27 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Create a new registry database and initialise the program.
-    #[command(after_help = "Example:\n  furrow init --data-dir ./registry --code AGR --country JP --name \"Tohoku Rice Offsets\"")]
+    #[command(
+        after_help = "Example:\n  furrow init --data-dir ./registry --code AGR --country JP --name \"Tohoku Rice Offsets\""
+    )]
     Init(InitArgs),
     /// Serve the registry API.
-    #[command(after_help = "Example:\n  furrow serve --data-dir ./registry --listen 127.0.0.1:8080\n  curl http://127.0.0.1:8080/api/v1/status")]
+    #[command(
+        after_help = "Example:\n  furrow serve --data-dir ./registry --listen 127.0.0.1:8080\n  curl http://127.0.0.1:8080/api/v1/status"
+    )]
     Serve(ServeArgs),
     /// Start a server on a fresh database seeded with a realistic demo program.
-    #[command(after_help = "Example:\n  furrow demo                      # temporary database, port 8080\n  furrow demo --listen 127.0.0.1:0 # any free port\n  furrow demo --data-dir ./demo    # keep the database")]
+    #[command(
+        after_help = "Example:\n  furrow demo                      # temporary database, port 8080\n  furrow demo --listen 127.0.0.1:0 # any free port\n  furrow demo --data-dir ./demo    # keep the database"
+    )]
     Demo(DemoArgs),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
     /// Print the program's totals, from a running server or a database file.
-    #[command(after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry")]
+    #[command(
+        after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry"
+    )]
     Status(StatusArgs),
 }
 
@@ -90,7 +98,9 @@ struct DemoArgs {
 #[derive(Subcommand)]
 enum TokenCmd {
     /// Create a bearer token. The secret is printed once; only its hash is stored.
-    #[command(after_help = "Examples:\n  furrow token create --role operator --subject \"Aiko Tanaka\"\n  furrow token create --role buyer --account A000007 --subject \"Kansai Rail treasury\"")]
+    #[command(
+        after_help = "Examples:\n  furrow token create --role operator --subject \"Aiko Tanaka\"\n  furrow token create --role buyer --account A000007 --subject \"Kansai Rail treasury\""
+    )]
     Create(TokenArgs),
 }
 
@@ -240,7 +250,9 @@ async fn create_token(args: TokenArgs) -> Result<()> {
     let token = registry.create_token(&subject, role, &accounts).await?;
     store.close().await;
     println!("{token}");
-    eprintln!("Created a {role} token for {subject:?}. It is shown only once; send it as `Authorization: Bearer <token>`.");
+    eprintln!(
+        "Created a {role} token for {subject:?}. It is shown only once; send it as `Authorization: Bearer <token>`."
+    );
     Ok(())
 }
 
@@ -266,7 +278,9 @@ async fn status(args: StatusArgs) -> Result<()> {
         (url, None) => {
             let url = url.clone().unwrap_or_else(|| "http://127.0.0.1:8080".into());
             let endpoint = format!("{}/api/v1/status", url.trim_end_matches('/'));
-            let response = reqwest::get(&endpoint).await.with_context(|| format!("cannot reach {endpoint}; is `furrow serve` running?"))?;
+            let response = reqwest::get(&endpoint)
+                .await
+                .with_context(|| format!("cannot reach {endpoint}; is `furrow serve` running?"))?;
             if !response.status().is_success() {
                 bail!("{endpoint} answered {}", response.status());
             }

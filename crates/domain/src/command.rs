@@ -1,6 +1,8 @@
 //! Commands (what a user asks for) and events (what happened, as recorded in the log).
 
-use crate::ids::{AccountId, BatchId, CancellationId, CountryCode, ProgramCode, ProjectCode, Quantity, RetirementId, Vintage};
+use crate::ids::{
+    AccountId, BatchId, CancellationId, CountryCode, ProgramCode, ProjectCode, Quantity, RetirementId, Vintage,
+};
 use crate::model::{Account, AccountKind, CancellationReason, Program, RetirementClaim};
 use crate::serial::SerialRange;
 
@@ -68,12 +70,31 @@ pub struct BatchIssued {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// Creates the program and its four system accounts (issuance, buffer, retirement, cancellation).
-    ProgramInitialised { program: Program },
-    AccountOpened { account: Account },
+    ProgramInitialised {
+        program: Program,
+    },
+    AccountOpened {
+        account: Account,
+    },
     BatchIssued(BatchIssued),
-    Transferred { from: AccountId, to: AccountId, ranges: Vec<SerialRange> },
-    Retired { id: RetirementId, account: AccountId, ranges: Vec<SerialRange>, claim: RetirementClaim },
-    Cancelled { id: CancellationId, account: AccountId, ranges: Vec<SerialRange>, reason: CancellationReason, note: String },
+    Transferred {
+        from: AccountId,
+        to: AccountId,
+        ranges: Vec<SerialRange>,
+    },
+    Retired {
+        id: RetirementId,
+        account: AccountId,
+        ranges: Vec<SerialRange>,
+        claim: RetirementClaim,
+    },
+    Cancelled {
+        id: CancellationId,
+        account: AccountId,
+        ranges: Vec<SerialRange>,
+        reason: CancellationReason,
+        note: String,
+    },
 }
 
 impl Event {

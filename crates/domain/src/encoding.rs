@@ -71,7 +71,8 @@ impl LogEntry {
         if version != FORMAT_VERSION {
             return Err(r.error(format!("unknown format version {version}")));
         }
-        let entry = LogEntry { index: r.u64()?, timestamp: Timestamp(r.i64()?), actor: r.str()?, event: decode_event(&mut r)? };
+        let entry =
+            LogEntry { index: r.u64()?, timestamp: Timestamp(r.i64()?), actor: r.str()?, event: decode_event(&mut r)? };
         if r.pos != bytes.len() {
             return Err(r.error(format!("{} trailing bytes", bytes.len() - r.pos)));
         }
@@ -161,9 +162,20 @@ fn decode_event(r: &mut Reader) -> Result<Event, DecodeError> {
             let buffer = Quantity(r.u64()?);
             let count = r.len()?;
             let labels = (0..count).map(|_| r.str()).collect::<Result<_, _>>()?;
-            Event::BatchIssued(BatchIssued { id, project, country, vintage, serials, buffer, labels, to: AccountId(r.u64()?) })
+            Event::BatchIssued(BatchIssued {
+                id,
+                project,
+                country,
+                vintage,
+                serials,
+                buffer,
+                labels,
+                to: AccountId(r.u64()?),
+            })
         }
-        tag::TRANSFERRED => Event::Transferred { from: AccountId(r.u64()?), to: AccountId(r.u64()?), ranges: r.ranges()? },
+        tag::TRANSFERRED => {
+            Event::Transferred { from: AccountId(r.u64()?), to: AccountId(r.u64()?), ranges: r.ranges()? }
+        }
         tag::RETIRED => {
             let id = RetirementId(r.u64()?);
             let account = AccountId(r.u64()?);
@@ -179,7 +191,12 @@ fn decode_event(r: &mut Reader) -> Result<Event, DecodeError> {
             let jurisdiction = r.parsed::<Jurisdiction>()?;
             let note = r.str()?;
             let beneficiary = Beneficiary { name, country, identifier };
-            Event::Retired { id, account, ranges, claim: RetirementClaim { beneficiary, purpose, claim_period, jurisdiction, note } }
+            Event::Retired {
+                id,
+                account,
+                ranges,
+                claim: RetirementClaim { beneficiary, purpose, claim_period, jurisdiction, note },
+            }
         }
         tag::CANCELLED => Event::Cancelled {
             id: CancellationId(r.u64()?),
@@ -283,7 +300,8 @@ impl Reader<'_> {
         let n = self.len()? as usize;
         let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len());
         let end = end.ok_or_else(|| self.error("string runs past the end of the entry".into()))?;
-        let s = std::str::from_utf8(&self.bytes[self.pos..end]).map_err(|_| self.error("string is not UTF-8".into()))?;
+        let s =
+            std::str::from_utf8(&self.bytes[self.pos..end]).map_err(|_| self.error("string is not UTF-8".into()))?;
         self.pos = end;
         Ok(s.to_owned())
     }

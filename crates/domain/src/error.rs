@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::ids::{AccountId, BatchId, Quantity};
-use crate::serial::SerialRange;
 use crate::model::BlockState;
+use crate::serial::SerialRange;
 
 /// A value that did not parse (a serial, an id, a date…).
 #[derive(Debug, Clone, PartialEq, Eq)]

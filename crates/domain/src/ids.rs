@@ -125,7 +125,9 @@ impl FromStr for CountryCode {
     fn from_str(s: &str) -> Result<Self, ParseError> {
         match s.as_bytes() {
             [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => Ok(Self([*a, *b])),
-            _ => Err(ParseError::new("country code", s, "expected two upper-case letters (ISO 3166-1 alpha-2, e.g. JP)")),
+            _ => {
+                Err(ParseError::new("country code", s, "expected two upper-case letters (ISO 3166-1 alpha-2, e.g. JP)"))
+            }
         }
     }
 }
@@ -214,7 +216,7 @@ pub struct Date {
 
 impl Date {
     pub fn new(year: u16, month: u8, day: u8) -> Result<Self, ParseError> {
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days_in_month = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::ids::{BatchId, Quantity};
-use crate::ledger::{Ledger, BUFFER_ACCOUNT, CANCELLATION_ACCOUNT, RETIREMENT_ACCOUNT};
-use crate::model::{total, BlockState};
+use crate::ledger::{BUFFER_ACCOUNT, CANCELLATION_ACCOUNT, Ledger, RETIREMENT_ACCOUNT};
+use crate::model::{BlockState, total};
 
 /// How a batch's issued credits are split across states. Invariant 1: the parts sum to the issue.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -110,7 +110,9 @@ pub fn check(ledger: &Ledger) -> Result<(), Vec<String>> {
     let retired_in_blocks = ledger.balance(RETIREMENT_ACCOUNT, BlockState::Retired);
     let cancelled_in_blocks = ledger.balance(CANCELLATION_ACCOUNT, BlockState::Cancelled);
     if retired_in_records != retired_in_blocks {
-        violations.push(format!("retirement records name {retired_in_records} credits, retired blocks hold {retired_in_blocks}"));
+        violations.push(format!(
+            "retirement records name {retired_in_records} credits, retired blocks hold {retired_in_blocks}"
+        ));
     }
     if cancelled_in_records != cancelled_in_blocks {
         violations.push(format!(
@@ -119,7 +121,9 @@ pub fn check(ledger: &Ledger) -> Result<(), Vec<String>> {
     }
     for retirement in ledger.retirements() {
         for range in &retirement.ranges {
-            let ok = ledger.block_at(range.start()).is_some_and(|b| b.state == BlockState::Retired && b.range.covers(*range));
+            let ok = ledger
+                .block_at(range.start())
+                .is_some_and(|b| b.state == BlockState::Retired && b.range.covers(*range));
             if !ok {
                 violations.push(format!("retirement {} names {range}, which is not a retired block", retirement.id));
             }

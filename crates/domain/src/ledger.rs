@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::command::{BatchIssued, Command, Event, IssueCommand, Selection};
 use crate::error::DomainError;
-use crate::ids::{AccountId, BatchId, CancellationId, Quantity, RetirementId, Timestamp, MAX_QUANTITY};
+use crate::ids::{AccountId, BatchId, CancellationId, MAX_QUANTITY, Quantity, RetirementId, Timestamp};
 use crate::model::{
     Account, AccountKind, Batch, Block, BlockState, Cancellation, Program, Retirement, RetirementClaim,
 };
@@ -190,7 +190,8 @@ impl Ledger {
             }
             Command::Cancel { from, selection, reason, note } => {
                 check_text("note", note, MAX_NOTE_LEN, false)?;
-                let kind = self.require_kind(*from, |k| k.holds_tradable() || k == AccountKind::Buffer, "cancel credits")?;
+                let kind =
+                    self.require_kind(*from, |k| k.holds_tradable() || k == AccountKind::Buffer, "cancel credits")?;
                 let state = if kind == AccountKind::Buffer { BlockState::Buffer } else { BlockState::Tradable };
                 let ranges = self.select(*from, state, selection)?;
                 let id = self.next_cancellation_id();
@@ -241,7 +242,12 @@ impl Ledger {
     }
 
     /// Resolves a selection into exact ranges, each inside one block, lowest first.
-    fn select(&self, from: AccountId, state: BlockState, selection: &Selection) -> Result<Vec<SerialRange>, DomainError> {
+    fn select(
+        &self,
+        from: AccountId,
+        state: BlockState,
+        selection: &Selection,
+    ) -> Result<Vec<SerialRange>, DomainError> {
         match selection {
             Selection::Quantity { quantity, batch } => self.select_quantity(from, state, *quantity, *batch),
             Selection::Ranges(ranges) => self.select_ranges(from, state, ranges),
@@ -256,10 +262,10 @@ impl Ledger {
         batch: Option<BatchId>,
     ) -> Result<Vec<SerialRange>, DomainError> {
         check_quantity(quantity, "quantity")?;
-        if let Some(batch) = batch {
-            if !self.batches.contains_key(&batch) {
-                return Err(DomainError::UnknownBatch(batch));
-            }
+        if let Some(batch) = batch
+            && !self.batches.contains_key(&batch)
+        {
+            return Err(DomainError::UnknownBatch(batch));
         }
         let mut remaining = quantity.0;
         let mut ranges = Vec::new();
@@ -287,7 +293,12 @@ impl Ledger {
         Err(DomainError::InsufficientCredits { account: from, available, requested: quantity, scope })
     }
 
-    fn select_ranges(&self, from: AccountId, state: BlockState, requested: &[SerialRange]) -> Result<Vec<SerialRange>, DomainError> {
+    fn select_ranges(
+        &self,
+        from: AccountId,
+        state: BlockState,
+        requested: &[SerialRange],
+    ) -> Result<Vec<SerialRange>, DomainError> {
         if requested.is_empty() {
             return Err(DomainError::Invalid("give at least one serial range".into()));
         }
@@ -305,19 +316,27 @@ impl Ledger {
         for range in sorted {
             let mut next = range.start();
             while next <= range.end() {
-                let block = self.block_at(next).ok_or_else(|| {
-                    DomainError::NotIssued(SerialRange::new(next, range.end()).expect("next <= end"))
-                })?;
+                let block = self
+                    .block_at(next)
+                    .ok_or_else(|| DomainError::NotIssued(SerialRange::new(next, range.end()).expect("next <= end")))?;
                 let piece = block.range.intersection(range).expect("block contains `next`, which is in range");
                 // Terminal state first: "already retired" is the answer a user needs, not who holds it.
                 if block.state.is_terminal() || (block.account == from && block.state != state) {
-                    return Err(DomainError::NotTradable { range: piece, state: block.state, hint: state_hint(block.state) });
+                    return Err(DomainError::NotTradable {
+                        range: piece,
+                        state: block.state,
+                        hint: state_hint(block.state),
+                    });
                 }
                 if block.account != from {
                     return Err(DomainError::NotHeldBy { range: piece, holder: block.account, account: from });
                 }
                 if block.state != state {
-                    return Err(DomainError::NotTradable { range: piece, state: block.state, hint: state_hint(block.state) });
+                    return Err(DomainError::NotTradable {
+                        range: piece,
+                        state: block.state,
+                        hint: state_hint(block.state),
+                    });
                 }
                 pieces.push(piece);
                 match piece.end().checked_add(1) {
@@ -370,18 +389,30 @@ impl Ledger {
                 effects.records.push(Record::Account(account.clone()));
             }
             Event::BatchIssued(issued) => self.apply_issue(issued, at, effects),
-            Event::Transferred { from, to, ranges } => self.move_ranges(*from, ranges, *to, BlockState::Tradable, effects),
+            Event::Transferred { from, to, ranges } => {
+                self.move_ranges(*from, ranges, *to, BlockState::Tradable, effects)
+            }
             Event::Retired { id, account, ranges, claim } => {
                 self.move_ranges(*account, ranges, RETIREMENT_ACCOUNT, BlockState::Retired, effects);
-                let retirement = Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at };
+                let retirement =
+                    Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at };
                 assert!(self.retirements.insert(*id, retirement.clone()).is_none(), "retirement {id} recorded twice");
                 effects.records.push(Record::Retirement(retirement));
             }
             Event::Cancelled { id, account, ranges, reason, note } => {
                 self.move_ranges(*account, ranges, CANCELLATION_ACCOUNT, BlockState::Cancelled, effects);
-                let cancellation =
-                    Cancellation { id: *id, account: *account, ranges: ranges.clone(), reason: *reason, note: note.clone(), at };
-                assert!(self.cancellations.insert(*id, cancellation.clone()).is_none(), "cancellation {id} recorded twice");
+                let cancellation = Cancellation {
+                    id: *id,
+                    account: *account,
+                    ranges: ranges.clone(),
+                    reason: *reason,
+                    note: note.clone(),
+                    at,
+                };
+                assert!(
+                    self.cancellations.insert(*id, cancellation.clone()).is_none(),
+                    "cancellation {id} recorded twice"
+                );
                 effects.records.push(Record::Cancellation(cancellation));
             }
         }
@@ -416,7 +447,14 @@ impl Ledger {
 
     /// Moves exact ranges (each inside one block of `from`) to `to` in state `state`, splitting
     /// blocks so that the parts outside the range stay where they were.
-    fn move_ranges(&mut self, from: AccountId, ranges: &[SerialRange], to: AccountId, state: BlockState, effects: &mut Effects) {
+    fn move_ranges(
+        &mut self,
+        from: AccountId,
+        ranges: &[SerialRange],
+        to: AccountId,
+        state: BlockState,
+        effects: &mut Effects,
+    ) {
         let changes = &mut effects.blocks;
         for range in ranges {
             let block = *self.block_at(range.start()).expect("moved range was issued");

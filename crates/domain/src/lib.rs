@@ -21,4 +21,3 @@ pub use ids::*;
 pub use ledger::{BlockChange, Effects, Ledger, Record};
 pub use model::*;
 pub use serial::{PrintableSerial, SerialQuery, SerialRange};
-

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::ParseError;
-use crate::ids::{parse_digits, BatchId, CountryCode, ProgramCode, ProjectCode, Quantity, Vintage};
+use crate::ids::{BatchId, CountryCode, ProgramCode, ProjectCode, Quantity, Vintage, parse_digits};
 
 /// Minimum digit width of the serial integers in the printable form.
 pub const SERIAL_WIDTH: usize = 9;

@@ -4,9 +4,7 @@
 use crate::command::{Command, IssueCommand, Selection};
 use crate::ids::{AccountId, BatchId, Date, Jurisdiction, ProjectCode, Quantity, Vintage};
 use crate::ledger::Ledger;
-use crate::model::{
-    AccountKind, Beneficiary, CancellationReason, ClaimPeriod, RetirementClaim, RetirementPurpose,
-};
+use crate::model::{AccountKind, Beneficiary, CancellationReason, ClaimPeriod, RetirementClaim, RetirementPurpose};
 use crate::serial::SerialRange;
 
 /// Picks a command from six random numbers. About one command in five is expected to be refused
@@ -16,7 +14,7 @@ pub fn arbitrary_command(ledger: &Ledger, n: [u64; 6]) -> Command {
     let pick_account = |x: u64| accounts.get((x as usize) % accounts.len().max(1)).copied().unwrap_or(AccountId(1));
     match n[0] % 10 {
         0 => Command::OpenAccount {
-            kind: if n[1] % 2 == 0 { AccountKind::Participant } else { AccountKind::Buyer },
+            kind: if n[1].is_multiple_of(2) { AccountKind::Participant } else { AccountKind::Buyer },
             name: format!("Holder {}", n[2] % 1000),
         },
         1 | 2 => Command::Issue(IssueCommand {
@@ -26,9 +24,11 @@ pub fn arbitrary_command(ledger: &Ledger, n: [u64; 6]) -> Command {
             quantity: Quantity(1 + n[3] % 500),
             buffer: Quantity(n[4] % 3 * (n[3] % 50)),
             to: pick_account(n[5]),
-            labels: if n[4] % 4 == 0 { vec!["J-Credit-eligible".into()] } else { Vec::new() },
+            labels: if n[4].is_multiple_of(4) { vec!["J-Credit-eligible".into()] } else { Vec::new() },
         }),
-        3..=5 => Command::Transfer { from: pick_account(n[1]), to: pick_account(n[2]), selection: selection(ledger, n) },
+        3..=5 => {
+            Command::Transfer { from: pick_account(n[1]), to: pick_account(n[2]), selection: selection(ledger, n) }
+        }
         6..=8 => Command::Retire { from: pick_account(n[1]), selection: selection(ledger, n), claim: claim(n[2]) },
         _ => Command::Cancel {
             from: pick_account(n[1]),
@@ -43,7 +43,7 @@ fn selection(ledger: &Ledger, n: [u64; 6]) -> Selection {
     let blocks: Vec<_> = ledger.blocks().collect();
     match (n[3] % 3, blocks.is_empty()) {
         (0, _) | (_, true) => {
-            let batch = (n[4] % 4 == 0).then(|| BatchId(1 + n[5] % 4));
+            let batch = n[4].is_multiple_of(4).then(|| BatchId(1 + n[5] % 4));
             Selection::Quantity { quantity: Quantity(1 + n[4] % 300), batch }
         }
         (1, false) => {

@@ -16,7 +16,7 @@ proptest! {
         ledger.execute(&genesis(), Timestamp(0)).expect("genesis");
         let mut replayed = ledger.clone();
         let mut index = 1;
-        
+
         for (i, numbers) in steps.into_iter().enumerate() {
             let command = arbitrary_command(&ledger, numbers);
             let before = ledger.clone();

@@ -4,12 +4,10 @@
 use std::collections::BTreeMap;
 
 use furrow_app::store::{Balances, LogRow};
-use furrow_domain::{
-    Account, Batch, BatchId, Block, Cancellation, ProgramCode, Retirement, SerialRange, Timestamp,
-};
+use furrow_domain::{Account, Batch, BatchId, Block, Cancellation, ProgramCode, Retirement, SerialRange, Timestamp};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
 pub fn rfc3339(t: Timestamp) -> String {
@@ -157,7 +155,14 @@ pub struct SupplyDto {
 
 impl From<Balances> for SupplyDto {
     fn from(b: Balances) -> Self {
-        Self { tradable: b.tradable, escrowed: b.escrowed, retired: b.retired, cancelled: b.cancelled, buffer: b.buffer, total: b.total() }
+        Self {
+            tradable: b.tradable,
+            escrowed: b.escrowed,
+            retired: b.retired,
+            cancelled: b.cancelled,
+            buffer: b.buffer,
+            total: b.total(),
+        }
     }
 }
 
@@ -189,7 +194,12 @@ pub struct AccountDto {
 
 impl AccountDto {
     pub fn new(a: &Account, balances: Option<Balances>) -> Self {
-        Self { id: a.id.to_string(), kind: a.kind.to_string(), name: a.name.clone(), balances: balances.map(Into::into) }
+        Self {
+            id: a.id.to_string(),
+            kind: a.kind.to_string(),
+            name: a.name.clone(),
+            balances: balances.map(Into::into),
+        }
     }
 }
 
@@ -306,7 +316,8 @@ pub struct Printer {
 
 impl Printer {
     pub fn range(&self, batch: BatchId, range: SerialRange) -> RangeDto {
-        let serial = self.batches.get(&batch).map(|b| b.printable(&self.program, range).to_string()).unwrap_or_default();
+        let serial =
+            self.batches.get(&batch).map(|b| b.printable(&self.program, range).to_string()).unwrap_or_default();
         RangeDto { start: range.start(), end: range.end(), quantity: range.len().0, serial }
     }
 
@@ -335,7 +346,12 @@ impl Printer {
     }
 
     pub fn block(&self, b: &Block) -> BlockDto {
-        BlockDto { range: self.range(b.batch, b.range), batch: b.batch.to_string(), account: b.account.to_string(), state: b.state.to_string() }
+        BlockDto {
+            range: self.range(b.batch, b.range),
+            batch: b.batch.to_string(),
+            account: b.account.to_string(),
+            state: b.state.to_string(),
+        }
     }
 
     pub fn retirement(&self, r: &Retirement) -> RetirementDto {

@@ -1,7 +1,7 @@
 //! RFC 9457 problem+json errors. Every error the API returns has a stable `type`
 //! (`urn:furrow:problem:<code>`) that clients may branch on; `detail` is for people.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use furrow_app::AppError;
 use furrow_domain::DomainError;
@@ -75,11 +75,15 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated => Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail),
             AppError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", detail),
             AppError::Domain(d) => Self::from(d),
-            AppError::IdempotencyMismatch => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", detail),
+            AppError::IdempotencyMismatch => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", detail)
+            }
             AppError::Invalid(_) => Self::invalid(detail),
             AppError::NotFound(_) => Self::not_found(detail),
             AppError::Unavailable(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
-            AppError::Internal(_) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log"),
+            AppError::Internal(_) => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+            }
         }
     }
 }

@@ -1,21 +1,21 @@
 //! Handlers: extract, call the application, render. No rules live here.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use furrow_app::store::{BlockFilter, Page};
 use furrow_app::Committed;
+use furrow_app::store::{BlockFilter, Page};
 use furrow_domain::{
     AccountId, AccountKind, BatchId, Beneficiary, CancellationId, CancellationReason, ClaimPeriod, Command, Event,
     IssueCommand, PrintableSerial, ProjectCode, Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection,
     SerialQuery, SerialRange, Vintage,
 };
 
+use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, Query};
-use crate::AppState;
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
@@ -25,11 +25,17 @@ const MAX_LOOKUP: u32 = 1_000;
 fn page(cursor: Option<&str>, limit: Option<u32>) -> Result<Page, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
     let after = match cursor {
         None => None,
-        Some(c) => Some(c.parse::<u64>().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", "cursor is not one this API issued"))?),
+        Some(c) => Some(c.parse::<u64>().map_err(|_| {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid-query", "cursor is not one this API issued")
+        })?),
     };
     Ok(Page { after, limit })
 }
@@ -53,7 +59,11 @@ fn created<T: serde::Serialize>(committed: &Committed, body: T) -> Response {
 }
 
 fn event(committed: &Committed) -> Result<&Event, ApiError> {
-    committed.entries.first().map(|e| &e.event).ok_or_else(|| ApiError::from(furrow_app::AppError::Internal("no entry".into())))
+    committed
+        .entries
+        .first()
+        .map(|e| &e.event)
+        .ok_or_else(|| ApiError::from(furrow_app::AppError::Internal("no entry".into())))
 }
 
 // ------------------------------------------------------------------ status
@@ -68,7 +78,11 @@ pub async fn health() -> Json<Health> {
 #[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusDto)))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, ApiError> {
     let store = state.registry.store();
-    let program = store.program().await?.map(|p| ProgramDto { code: p.code.to_string(), country: p.country.to_string(), name: p.name });
+    let program = store.program().await?.map(|p| ProgramDto {
+        code: p.code.to_string(),
+        country: p.country.to_string(),
+        name: p.name,
+    });
     let totals = store.totals().await?;
     Ok(Json(StatusDto {
         program,
@@ -85,7 +99,10 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, Ap
 /// Accounts, public view.
 #[utoipa::path(get, path = "/accounts", tag = "accounts", params(PageParams),
     responses((status = 200, body = PageOf<AccountDto>), (status = 400, body = Problem)))]
-pub async fn list_accounts(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<AccountDto>>, ApiError> {
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<AccountDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let accounts = state.registry.store().accounts(page).await?;
     let items = accounts.iter().map(|a| AccountDto::new(a, None)).collect();
@@ -97,7 +114,8 @@ pub async fn list_accounts(State(state): State<AppState>, Query(q): Query<PagePa
     responses((status = 200, body = AccountDto), (status = 404, body = Problem)))]
 pub async fn get_account(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<AccountDto>, ApiError> {
     let id: AccountId = parse(&id)?;
-    let (account, balances) = state.registry.store().account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
+    let (account, balances) =
+        state.registry.store().account(id).await?.ok_or_else(|| ApiError::not_found(format!("account {id}")))?;
     Ok(Json(AccountDto::new(&account, Some(balances))))
 }
 
@@ -115,7 +133,9 @@ pub async fn open_account(
     let kind: AccountKind = parse(&body.value.kind)?;
     let command = Command::OpenAccount { kind, name: body.value.name.clone() };
     let committed = state.registry.execute(&principal, command, key).await?;
-    let Event::AccountOpened { account } = event(&committed)? else { return Err(unexpected()) };
+    let Event::AccountOpened { account } = event(&committed)? else {
+        return Err(unexpected());
+    };
     Ok(created(&committed, AccountDto::new(account, None)))
 }
 
@@ -128,7 +148,10 @@ fn unexpected() -> ApiError {
 /// Credit batches with their supply by state.
 #[utoipa::path(get, path = "/batches", tag = "batches", params(PageParams),
     responses((status = 200, body = PageOf<BatchDto>), (status = 400, body = Problem)))]
-pub async fn list_batches(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<BatchDto>>, ApiError> {
+pub async fn list_batches(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<BatchDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let batches = state.registry.store().batches(page).await?;
     let max = batches.iter().map(|(b, _)| b.serials.end()).max().unwrap_or(0);
@@ -142,7 +165,8 @@ pub async fn list_batches(State(state): State<AppState>, Query(q): Query<PagePar
     responses((status = 200, body = BatchDto), (status = 404, body = Problem)))]
 pub async fn get_batch(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<BatchDto>, ApiError> {
     let id: BatchId = parse(&id)?;
-    let (batch, supply) = state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
+    let (batch, supply) =
+        state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
     let printer = state.printer(batch.serials.end()).await?;
     Ok(Json(printer.batch(&batch, supply)))
 }
@@ -170,7 +194,9 @@ pub async fn issue(
         labels: r.labels.clone(),
     });
     let committed = state.registry.execute(&principal, command, key).await?;
-    let Event::BatchIssued(issued) = event(&committed)? else { return Err(unexpected()) };
+    let Event::BatchIssued(issued) = event(&committed)? else {
+        return Err(unexpected());
+    };
     let (batch, _) = state.registry.store().batch(issued.id).await?.ok_or_else(unexpected)?;
     // The response shows the batch as issued, so a replay returns the same body even after trades.
     let mut as_issued = furrow_app::store::Balances::default();
@@ -183,7 +209,10 @@ pub async fn issue(
 /// Serial blocks, filtered by batch, account and state; ordered by first serial.
 #[utoipa::path(get, path = "/blocks", tag = "batches", params(BlockParams),
     responses((status = 200, body = PageOf<BlockDto>), (status = 400, body = Problem)))]
-pub async fn list_blocks(State(state): State<AppState>, Query(q): Query<BlockParams>) -> Result<Json<PageOf<BlockDto>>, ApiError> {
+pub async fn list_blocks(
+    State(state): State<AppState>,
+    Query(q): Query<BlockParams>,
+) -> Result<Json<PageOf<BlockDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let filter = BlockFilter {
         batch: q.batch.as_deref().map(parse).transpose()?,
@@ -200,11 +229,17 @@ pub async fn list_blocks(State(state): State<AppState>, Query(q): Query<BlockPar
 /// state and holder, and every log entry that touched it.
 #[utoipa::path(get, path = "/serials/{serial}", tag = "batches", params(("serial" = String, Path)),
     responses((status = 200, body = SerialLookupDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn lookup_serial(State(state): State<AppState>, Path(serial): Path<String>) -> Result<Json<SerialLookupDto>, ApiError> {
+pub async fn lookup_serial(
+    State(state): State<AppState>,
+    Path(serial): Path<String>,
+) -> Result<Json<SerialLookupDto>, ApiError> {
     let query: SerialQuery = parse(&serial)?;
     let store = state.registry.store();
     let range = query.range();
-    let first = store.block_at(range.start()).await?.ok_or_else(|| ApiError::not_found(format!("serial {} was never issued", range.start())))?;
+    let first = store
+        .block_at(range.start())
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("serial {} was never issued", range.start())))?;
     let printer = state.printer(range.end()).await?;
     let batch = printer.batches.get(&first.batch).ok_or_else(unexpected)?;
     if let SerialQuery::Printable(p) = &query {
@@ -230,7 +265,11 @@ pub async fn lookup_serial(State(state): State<AppState>, Path(serial): Path<Str
 }
 
 /// A printable serial must agree with the batch its numbers fall in.
-fn check_printable(p: &PrintableSerial, program: &furrow_domain::ProgramCode, batch: &furrow_domain::Batch) -> Result<(), ApiError> {
+fn check_printable(
+    p: &PrintableSerial,
+    program: &furrow_domain::ProgramCode,
+    batch: &furrow_domain::Batch,
+) -> Result<(), ApiError> {
     let expected = batch.printable(program, p.range);
     if *p != expected {
         return Err(ApiError::new(
@@ -252,15 +291,25 @@ fn check_printable(p: &PrintableSerial, program: &furrow_domain::ProgramCode, ba
 // ------------------------------------------------------------------ transfers, retirements, cancellations
 
 /// Turns the `quantity`/`batch`/`ranges` fields into a selection.
-async fn selection(state: &AppState, quantity: Option<u64>, batch: Option<&str>, ranges: Option<&[String]>) -> Result<Selection, ApiError> {
+async fn selection(
+    state: &AppState,
+    quantity: Option<u64>,
+    batch: Option<&str>,
+    ranges: Option<&[String]>,
+) -> Result<Selection, ApiError> {
     match (quantity, ranges) {
         (Some(q), None) => Ok(Selection::Quantity { quantity: Quantity(q), batch: batch.map(parse).transpose()? }),
         (None, Some(ranges)) => {
             if batch.is_some() {
-                return Err(ApiError::invalid("`batch` only applies with `quantity`; ranges already name their serials"));
+                return Err(ApiError::invalid(
+                    "`batch` only applies with `quantity`; ranges already name their serials",
+                ));
             }
             if ranges.len() > furrow_domain::ledger::MAX_RANGES {
-                return Err(ApiError::invalid(format!("at most {} ranges per request", furrow_domain::ledger::MAX_RANGES)));
+                return Err(ApiError::invalid(format!(
+                    "at most {} ranges per request",
+                    furrow_domain::ledger::MAX_RANGES
+                )));
             }
             let mut out = Vec::with_capacity(ranges.len());
             for text in ranges {
@@ -313,7 +362,9 @@ pub async fn transfer(
     };
     let committed = state.registry.execute(&principal, command, key).await?;
     let entry = committed.entries.first().ok_or_else(unexpected)?;
-    let Event::Transferred { from, to, ranges } = &entry.event else { return Err(unexpected()) };
+    let Event::Transferred { from, to, ranges } = &entry.event else {
+        return Err(unexpected());
+    };
     let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
     let dto = TransferDto {
         from: from.to_string(),
@@ -355,8 +406,16 @@ pub async fn retire(
     let command = Command::Retire { from: parse(&r.from)?, selection, claim };
     let committed = state.registry.execute(&principal, command, key).await?;
     let entry = committed.entries.first().ok_or_else(unexpected)?;
-    let Event::Retired { id, account, ranges, claim } = &entry.event else { return Err(unexpected()) };
-    let retirement = furrow_domain::Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at: entry.timestamp };
+    let Event::Retired { id, account, ranges, claim } = &entry.event else {
+        return Err(unexpected());
+    };
+    let retirement = furrow_domain::Retirement {
+        id: *id,
+        account: *account,
+        ranges: ranges.clone(),
+        claim: claim.clone(),
+        at: entry.timestamp,
+    };
     let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
     Ok(created(&committed, printer.retirement(&retirement)))
 }
@@ -364,7 +423,10 @@ pub async fn retire(
 /// Retirements, oldest first.
 #[utoipa::path(get, path = "/retirements", tag = "ledger", params(PageParams),
     responses((status = 200, body = PageOf<RetirementDto>), (status = 400, body = Problem)))]
-pub async fn list_retirements(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<RetirementDto>>, ApiError> {
+pub async fn list_retirements(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<RetirementDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let retirements = state.registry.store().retirements(page).await?;
     let max = retirements.iter().flat_map(|r| r.ranges.iter().map(|x| x.end())).max().unwrap_or(0);
@@ -376,9 +438,13 @@ pub async fn list_retirements(State(state): State<AppState>, Query(q): Query<Pag
 /// One retirement.
 #[utoipa::path(get, path = "/retirements/{id}", tag = "ledger", params(("id" = String, Path, description = "e.g. R000001")),
     responses((status = 200, body = RetirementDto), (status = 404, body = Problem)))]
-pub async fn get_retirement(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<RetirementDto>, ApiError> {
+pub async fn get_retirement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RetirementDto>, ApiError> {
     let id: RetirementId = parse(&id)?;
-    let r = state.registry.store().retirement(id).await?.ok_or_else(|| ApiError::not_found(format!("retirement {id}")))?;
+    let r =
+        state.registry.store().retirement(id).await?.ok_or_else(|| ApiError::not_found(format!("retirement {id}")))?;
     let printer = state.printer(r.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
     Ok(Json(printer.retirement(&r)))
 }
@@ -405,9 +471,17 @@ pub async fn cancel(
     };
     let committed = state.registry.execute(&principal, command, key).await?;
     let entry = committed.entries.first().ok_or_else(unexpected)?;
-    let Event::Cancelled { id, account, ranges, reason, note } = &entry.event else { return Err(unexpected()) };
-    let cancellation =
-        furrow_domain::Cancellation { id: *id, account: *account, ranges: ranges.clone(), reason: *reason, note: note.clone(), at: entry.timestamp };
+    let Event::Cancelled { id, account, ranges, reason, note } = &entry.event else {
+        return Err(unexpected());
+    };
+    let cancellation = furrow_domain::Cancellation {
+        id: *id,
+        account: *account,
+        ranges: ranges.clone(),
+        reason: *reason,
+        note: note.clone(),
+        at: entry.timestamp,
+    };
     let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
     Ok(created(&committed, printer.cancellation(&cancellation)))
 }
@@ -415,7 +489,10 @@ pub async fn cancel(
 /// Cancellations, oldest first.
 #[utoipa::path(get, path = "/cancellations", tag = "ledger", params(PageParams),
     responses((status = 200, body = PageOf<CancellationDto>), (status = 400, body = Problem)))]
-pub async fn list_cancellations(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<CancellationDto>>, ApiError> {
+pub async fn list_cancellations(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<CancellationDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let cancellations = state.registry.store().cancellations(page).await?;
     let max = cancellations.iter().flat_map(|c| c.ranges.iter().map(|x| x.end())).max().unwrap_or(0);
@@ -427,9 +504,17 @@ pub async fn list_cancellations(State(state): State<AppState>, Query(q): Query<P
 /// One cancellation.
 #[utoipa::path(get, path = "/cancellations/{id}", tag = "ledger", params(("id" = String, Path, description = "e.g. C000001")),
     responses((status = 200, body = CancellationDto), (status = 404, body = Problem)))]
-pub async fn get_cancellation(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<CancellationDto>, ApiError> {
+pub async fn get_cancellation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CancellationDto>, ApiError> {
     let id: CancellationId = parse(&id)?;
-    let c = state.registry.store().cancellation(id).await?.ok_or_else(|| ApiError::not_found(format!("cancellation {id}")))?;
+    let c = state
+        .registry
+        .store()
+        .cancellation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("cancellation {id}")))?;
     let printer = state.printer(c.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
     Ok(Json(printer.cancellation(&c)))
 }
@@ -439,7 +524,10 @@ pub async fn get_cancellation(State(state): State<AppState>, Path(id): Path<Stri
 /// The log, in order: each entry's canonical bytes and RFC 9162 leaf hash.
 #[utoipa::path(get, path = "/log/entries", tag = "log", params(PageParams),
     responses((status = 200, body = PageOf<LogEntryDto>), (status = 400, body = Problem)))]
-pub async fn list_log(State(state): State<AppState>, Query(q): Query<PageParams>) -> Result<Json<PageOf<LogEntryDto>>, ApiError> {
+pub async fn list_log(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<LogEntryDto>>, ApiError> {
     let page = page(q.cursor.as_deref(), q.limit)?;
     let rows = state.registry.store().log_entries(page).await?;
     let items = rows.iter().map(LogEntryDto::from).collect();
@@ -449,8 +537,12 @@ pub async fn list_log(State(state): State<AppState>, Query(q): Query<PageParams>
 /// One log entry by index.
 #[utoipa::path(get, path = "/log/entries/{index}", tag = "log", params(("index" = u64, Path)),
     responses((status = 200, body = LogEntryDto), (status = 404, body = Problem)))]
-pub async fn get_log_entry(State(state): State<AppState>, Path(index): Path<u64>) -> Result<Json<LogEntryDto>, ApiError> {
+pub async fn get_log_entry(
+    State(state): State<AppState>,
+    Path(index): Path<u64>,
+) -> Result<Json<LogEntryDto>, ApiError> {
     let rows = state.registry.store().log_entries(Page { after: index.checked_sub(1), limit: 1 }).await?;
-    let row = rows.into_iter().find(|r| r.index == index).ok_or_else(|| ApiError::not_found(format!("log entry {index}")))?;
+    let row =
+        rows.into_iter().find(|r| r.index == index).ok_or_else(|| ApiError::not_found(format!("log entry {index}")))?;
     Ok(Json(LogEntryDto::from(&row)))
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use furrow_app::store::Page;
 use furrow_app::Registry;
+use furrow_app::store::Page;
 use tokio::sync::RwLock;
 
 use crate::dto::Printer;

@@ -125,13 +125,16 @@ impl Store for SqliteStore {
         .into_iter()
         .map(BatchRow::into_domain)
         .collect::<Result<Vec<_>, _>>()?;
-        let blocks = sqlx::query_as!(BlockRow, "SELECT serial_start, serial_end, batch, account, state FROM blocks ORDER BY serial_start")
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(BlockRow::into_domain)
-            .collect::<Result<Vec<_>, _>>()?;
+        let blocks = sqlx::query_as!(
+            BlockRow,
+            "SELECT serial_start, serial_end, batch, account, state FROM blocks ORDER BY serial_start"
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(BlockRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?;
         let retirements = load_retirements(&mut conn, -1, i64::MAX).await?;
         let cancellations = load_cancellations(&mut conn, -1, i64::MAX).await?;
         Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations))
@@ -149,7 +152,8 @@ impl Store for SqliteStore {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
         for item in &group.entries {
             let entry = &item.entry;
-            let (idx, ts, kind, hash) = (as_i64(entry.index), entry.timestamp.0, entry.event.kind(), &item.leaf_hash[..]);
+            let (idx, ts, kind, hash) =
+                (as_i64(entry.index), entry.timestamp.0, entry.event.kind(), &item.leaf_hash[..]);
             sqlx::query!(
                 "INSERT INTO log_entries (idx, timestamp_us, actor, kind, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 idx,
@@ -243,10 +247,14 @@ impl Store for SqliteStore {
 
     async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         let hash = &hash[..];
-        let row = sqlx::query_as!(TokenRow, "SELECT id, hash, subject, role, accounts, created_at FROM tokens WHERE hash = ?1", hash)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(db_error)?;
+        let row = sqlx::query_as!(
+            TokenRow,
+            "SELECT id, hash, subject, role, accounts, created_at FROM tokens WHERE hash = ?1",
+            hash
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
         row.map(TokenRow::into_domain).transpose()
     }
 
@@ -295,13 +303,18 @@ impl Store for SqliteStore {
 
     async fn accounts(&self, page: Page) -> Result<Vec<Account>, StoreError> {
         let (after, limit) = (after(page), limit(page));
-        sqlx::query_as!(AccountRow, "SELECT id, kind, name FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2", after, limit)
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_error)?
-            .into_iter()
-            .map(AccountRow::into_domain)
-            .collect()
+        sqlx::query_as!(
+            AccountRow,
+            "SELECT id, kind, name FROM accounts WHERE id > ?1 ORDER BY id LIMIT ?2",
+            after,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .map(AccountRow::into_domain)
+        .collect()
     }
 
     async fn account(&self, id: AccountId) -> Result<Option<(Account, Balances)>, StoreError> {
@@ -403,7 +416,13 @@ impl Store for SqliteStore {
         Ok(row.map(BlockRow::into_domain).transpose()?.filter(|b| b.range.end() >= serial as u64))
     }
 
-    async fn serial_history(&self, batch: BatchId, start: u64, end: u64, limit: u32) -> Result<Vec<LogRow>, StoreError> {
+    async fn serial_history(
+        &self,
+        batch: BatchId,
+        start: u64,
+        end: u64,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
         let (batch, start, end, limit) = (as_i64(batch.0), as_i64(start), as_i64(end), i64::from(limit));
         sqlx::query_as!(
             LogRowDb,
@@ -498,9 +517,15 @@ async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Res
                 .map_err(db_error)?;
         }
         Record::Batch(b) => {
-            let (id, project, country, vintage) = (as_i64(b.id.0), as_i64(b.project.0), b.country.as_str(), i64::from(b.vintage.year()));
-            let (start, end, buffer, labels, at) =
-                (as_i64(b.serials.start()), as_i64(b.serials.end()), as_i64(b.buffer.0), b.labels.join(","), b.issued_at.0);
+            let (id, project, country, vintage) =
+                (as_i64(b.id.0), as_i64(b.project.0), b.country.as_str(), i64::from(b.vintage.year()));
+            let (start, end, buffer, labels, at) = (
+                as_i64(b.serials.start()),
+                as_i64(b.serials.end()),
+                as_i64(b.buffer.0),
+                b.labels.join(","),
+                b.issued_at.0,
+            );
             sqlx::query!(
                 "INSERT INTO batches (id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -553,10 +578,15 @@ async fn insert_retirement(tx: &mut Transaction<'_, Sqlite>, r: &Retirement) -> 
     .map_err(db_error)?;
     for range in &r.ranges {
         let (start, end) = (as_i64(range.start()), as_i64(range.end()));
-        sqlx::query!("INSERT INTO retirement_ranges (retirement, serial_start, serial_end) VALUES (?1, ?2, ?3)", id, start, end)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+        sqlx::query!(
+            "INSERT INTO retirement_ranges (retirement, serial_start, serial_end) VALUES (?1, ?2, ?3)",
+            id,
+            start,
+            end
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
     }
     Ok(())
 }
@@ -578,10 +608,15 @@ async fn insert_cancellation(tx: &mut Transaction<'_, Sqlite>, c: &Cancellation)
     .map_err(db_error)?;
     for range in &c.ranges {
         let (start, end) = (as_i64(range.start()), as_i64(range.end()));
-        sqlx::query!("INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) VALUES (?1, ?2, ?3)", id, start, end)
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
+        sqlx::query!(
+            "INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) VALUES (?1, ?2, ?3)",
+            id,
+            start,
+            end
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
     }
     Ok(())
 }
@@ -599,8 +634,13 @@ async fn apply_block_change(tx: &mut Transaction<'_, Sqlite>, change: &BlockChan
             }
         }
         BlockChange::Added(b) => {
-            let (start, end, batch, account, state) =
-                (as_i64(b.range.start()), as_i64(b.range.end()), as_i64(b.batch.0), as_i64(b.account.0), b.state.as_str());
+            let (start, end, batch, account, state) = (
+                as_i64(b.range.start()),
+                as_i64(b.range.end()),
+                as_i64(b.batch.0),
+                as_i64(b.account.0),
+                b.state.as_str(),
+            );
             sqlx::query!(
                 "INSERT INTO blocks (serial_start, serial_end, batch, account, state) VALUES (?1, ?2, ?3, ?4, ?5)",
                 start,
@@ -617,7 +657,11 @@ async fn apply_block_change(tx: &mut Transaction<'_, Sqlite>, change: &BlockChan
     Ok(())
 }
 
-async fn load_retirements(conn: &mut sqlx::SqliteConnection, after: i64, limit: i64) -> Result<Vec<Retirement>, StoreError> {
+async fn load_retirements(
+    conn: &mut sqlx::SqliteConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Retirement>, StoreError> {
     let rows = sqlx::query_as!(
         RetirementRow,
         "SELECT id, account, beneficiary_name, beneficiary_country, beneficiary_identifier, purpose,
@@ -643,13 +687,19 @@ async fn load_retirements(conn: &mut sqlx::SqliteConnection, after: i64, limit: 
     .await
     .map_err(db_error)?;
     let mut grouped = group_ranges(ranges)?;
-    rows.into_iter().map(|r| {
-        let ranges = grouped.remove(&r.id).unwrap_or_default();
-        r.into_domain(ranges)
-    }).collect()
+    rows.into_iter()
+        .map(|r| {
+            let ranges = grouped.remove(&r.id).unwrap_or_default();
+            r.into_domain(ranges)
+        })
+        .collect()
 }
 
-async fn load_cancellations(conn: &mut sqlx::SqliteConnection, after: i64, limit: i64) -> Result<Vec<Cancellation>, StoreError> {
+async fn load_cancellations(
+    conn: &mut sqlx::SqliteConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Cancellation>, StoreError> {
     let rows = sqlx::query_as!(
         CancellationRow,
         "SELECT id, account, reason, note, cancelled_at FROM cancellations WHERE id > ?1 ORDER BY id LIMIT ?2",
@@ -673,10 +723,12 @@ async fn load_cancellations(conn: &mut sqlx::SqliteConnection, after: i64, limit
     .await
     .map_err(db_error)?;
     let mut grouped = group_ranges(ranges)?;
-    rows.into_iter().map(|c| {
-        let ranges = grouped.remove(&c.id).unwrap_or_default();
-        c.into_domain(ranges)
-    }).collect()
+    rows.into_iter()
+        .map(|c| {
+            let ranges = grouped.remove(&c.id).unwrap_or_default();
+            c.into_domain(ranges)
+        })
+        .collect()
 }
 
 /// Parses one of the domain's named enums stored as text.

@@ -151,7 +151,11 @@ impl RetirementRow {
             account: AccountId(as_u64(self.account)?),
             ranges,
             claim: RetirementClaim {
-                beneficiary: Beneficiary { name: self.beneficiary_name, country, identifier: self.beneficiary_identifier },
+                beneficiary: Beneficiary {
+                    name: self.beneficiary_name,
+                    country,
+                    identifier: self.beneficiary_identifier,
+                },
                 purpose: parse_enum(&self.purpose)?,
                 claim_period: ClaimPeriod {
                     from: self.claim_from.parse().map_err(|e| corrupt("claim period", e))?,

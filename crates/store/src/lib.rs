@@ -162,7 +162,8 @@ pub trait Store: Send + Sync + 'static {
     /// The block containing a serial, if it was issued.
     async fn block_at(&self, serial: u64) -> Result<Option<Block>, StoreError>;
     /// Log entries that touched any serial of `[start, end]` in `batch`, oldest first.
-    async fn serial_history(&self, batch: BatchId, start: u64, end: u64, limit: u32) -> Result<Vec<LogRow>, StoreError>;
+    async fn serial_history(&self, batch: BatchId, start: u64, end: u64, limit: u32)
+    -> Result<Vec<LogRow>, StoreError>;
     async fn retirements(&self, page: Page) -> Result<Vec<Retirement>, StoreError>;
     async fn retirement(&self, id: RetirementId) -> Result<Option<Retirement>, StoreError>;
     async fn cancellations(&self, page: Page) -> Result<Vec<Cancellation>, StoreError>;

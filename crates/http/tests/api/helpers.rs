@@ -3,7 +3,7 @@ use std::sync::Arc;
 use furrow_app::{Principal, Registry, SequencerOptions};
 use furrow_domain::{AccountId, Role};
 use furrow_store_sqlite::SqliteStore;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub struct TestApp {
     pub url: String,
@@ -39,8 +39,11 @@ pub async fn spawn_app() -> TestApp {
         other_buyer_account: String::new(),
         _dir: dir,
     };
-    let first = app.post_ok("/accounts", &app.operator.clone(), json!({"kind": "buyer", "name": "Kansai Rail Co., Ltd."})).await;
-    let second = app.post_ok("/accounts", &app.operator.clone(), json!({"kind": "buyer", "name": "Hokuriku Foods K.K."})).await;
+    let first = app
+        .post_ok("/accounts", &app.operator.clone(), json!({"kind": "buyer", "name": "Kansai Rail Co., Ltd."}))
+        .await;
+    let second =
+        app.post_ok("/accounts", &app.operator.clone(), json!({"kind": "buyer", "name": "Hokuriku Foods K.K."})).await;
     app.buyer_account = first["id"].as_str().expect("id").to_owned();
     app.other_buyer_account = second["id"].as_str().expect("id").to_owned();
     let account: AccountId = app.buyer_account.parse().expect("account id");

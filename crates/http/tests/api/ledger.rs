@@ -21,7 +21,8 @@ async fn partial_retirement_splits_a_block_and_both_parts_are_visible() {
     let high = app.get_ok("/serials/AGR-JP-P0012-2025-B000001-000000701-000001000").await;
     assert_eq!(high["blocks"][0]["state"], "retired");
     assert_eq!(high["blocks"][0]["account"], "A000003");
-    let kinds: Vec<&str> = high["history"].as_array().expect("history").iter().map(|e| e["kind"].as_str().unwrap_or("")).collect();
+    let kinds: Vec<&str> =
+        high["history"].as_array().expect("history").iter().map(|e| e["kind"].as_str().unwrap_or("")).collect();
     assert_eq!(kinds, ["batch_issued", "retired"]);
 
     // A printable range spanning both parts shows both blocks.
@@ -29,7 +30,10 @@ async fn partial_retirement_splits_a_block_and_both_parts_are_visible() {
     assert_eq!(both["blocks"].as_array().map(Vec::len), Some(2));
 
     let batch = app.get_ok("/batches/B000001").await;
-    assert_eq!(batch["supply"], json!({"tradable": 700, "escrowed": 0, "retired": 300, "cancelled": 0, "buffer": 50, "total": 1050}));
+    assert_eq!(
+        batch["supply"],
+        json!({"tradable": 700, "escrowed": 0, "retired": 300, "cancelled": 0, "buffer": 50, "total": 1050})
+    );
 }
 
 #[tokio::test]
@@ -41,10 +45,15 @@ async fn retired_serials_cannot_move_again() {
     let (status, body) = app.post("/retirements", &app.buyer, app.retire_body(json!({"ranges": ["995"]}))).await;
     assert_problem(status, &body, 409, "serials-not-tradable");
     assert!(body["detail"].as_str().unwrap_or("").contains("retired credits can never be transferred"), "{body}");
-    let (status, body) = app.post("/retirements", &app.operator, app.retire_body(json!({"from": "A000003", "ranges": ["995"]}))).await;
+    let (status, body) =
+        app.post("/retirements", &app.operator, app.retire_body(json!({"from": "A000003", "ranges": ["995"]}))).await;
     assert_problem(status, &body, 422, "wrong-account-kind");
     let (status, body) = app
-        .post("/transfers", &app.operator, json!({"from": app.buyer_account, "to": app.other_buyer_account, "ranges": ["990-1000"]}))
+        .post(
+            "/transfers",
+            &app.operator,
+            json!({"from": app.buyer_account, "to": app.other_buyer_account, "ranges": ["990-1000"]}),
+        )
         .await;
     assert_problem(status, &body, 409, "serials-not-tradable");
     assert!(body["detail"].as_str().unwrap_or("").contains("are retired"), "{body}");
@@ -56,24 +65,49 @@ async fn retired_serial_named_from_the_retirement_account_is_a_conflict() {
     let app = spawn_app().await;
     app.post_ok("/retirements", &app.buyer, app.retire_body(json!({"ranges": ["1-10"]}))).await;
     // Even an operator cannot retire or cancel the same serials again.
-    let (status, body) =
-        app.post("/cancellations", &app.operator, json!({"from": app.buyer_account, "ranges": ["5"], "reason": "correction"})).await;
+    let (status, body) = app
+        .post(
+            "/cancellations",
+            &app.operator,
+            json!({"from": app.buyer_account, "ranges": ["5"], "reason": "correction"}),
+        )
+        .await;
     assert_problem(status, &body, 409, "serials-not-tradable");
 }
 
 #[tokio::test]
 async fn buyers_act_only_for_their_own_accounts() {
     let app = spawn_app().await;
-    app.post_ok("/transfers", &app.operator, json!({"from": app.buyer_account, "to": app.other_buyer_account, "quantity": 10})).await;
+    app.post_ok(
+        "/transfers",
+        &app.operator,
+        json!({"from": app.buyer_account, "to": app.other_buyer_account, "quantity": 10}),
+    )
+    .await;
     let snapshot = app.snapshot().await;
-    let (status, body) =
-        app.post("/transfers", &app.buyer, json!({"from": app.other_buyer_account, "to": app.buyer_account, "quantity": 5})).await;
+    let (status, body) = app
+        .post(
+            "/transfers",
+            &app.buyer,
+            json!({"from": app.other_buyer_account, "to": app.buyer_account, "quantity": 5}),
+        )
+        .await;
     assert_problem(status, &body, 403, "forbidden");
-    let (status, body) = app.post("/retirements", &app.buyer, app.retire_body(json!({"from": app.other_buyer_account, "quantity": 1}))).await;
+    let (status, body) = app
+        .post("/retirements", &app.buyer, app.retire_body(json!({"from": app.other_buyer_account, "quantity": 1})))
+        .await;
     assert_problem(status, &body, 403, "forbidden");
-    let (status, body) = app.post("/batches", &app.buyer, json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": app.buyer_account})).await;
+    let (status, body) = app
+        .post(
+            "/batches",
+            &app.buyer,
+            json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": app.buyer_account}),
+        )
+        .await;
     assert_problem(status, &body, 403, "forbidden");
-    let (status, body) = app.post("/transfers", "furrow_not-a-real-token", json!({"from": "A000001", "to": "A000002", "quantity": 1})).await;
+    let (status, body) = app
+        .post("/transfers", "furrow_not-a-real-token", json!({"from": "A000001", "to": "A000002", "quantity": 1}))
+        .await;
     assert_problem(status, &body, 401, "unauthenticated");
     let response = app.client.post(format!("{}/transfers", app.url)).json(&json!({})).send().await.expect("request");
     assert_eq!(response.status().as_u16(), 401);
@@ -90,7 +124,8 @@ async fn sixty_four_concurrent_clients_retire_from_one_account() {
             let mut retired = 0u64;
             for round in 0..4 {
                 let quantity = 1 + (client + round) % 7;
-                let (status, body) = app.post("/retirements", &app.buyer, app.retire_body(json!({"quantity": quantity}))).await;
+                let (status, body) =
+                    app.post("/retirements", &app.buyer, app.retire_body(json!({"quantity": quantity}))).await;
                 match status {
                     201 => {
                         assert_eq!(body["quantity"], quantity);
@@ -117,7 +152,8 @@ async fn sixty_four_concurrent_clients_retire_from_one_account() {
     let mut cursor = String::new();
     loop {
         let page = app.get_ok(&format!("/retirements?limit=100{cursor}")).await;
-        listed += page["items"].as_array().expect("items").iter().map(|r| r["quantity"].as_u64().unwrap_or(0)).sum::<u64>();
+        listed +=
+            page["items"].as_array().expect("items").iter().map(|r| r["quantity"].as_u64().unwrap_or(0)).sum::<u64>();
         match page["next_cursor"].as_str() {
             Some(next) => cursor = format!("&cursor={next}"),
             None => break,
