@@ -108,43 +108,54 @@ impl Registry {
         Ok(Principal { subject: record.subject, role: record.role, accounts: record.accounts })
     }
 
-    /// Creates an API token and returns its secret. Only the secret's hash is stored: the secret
-    /// is shown once.
+    /// Creates an API token and returns its secret (see [`create_token`]).
     pub async fn create_token(&self, subject: &str, role: Role, accounts: &[AccountId]) -> Result<String, AppError> {
-        if subject.trim().is_empty() || subject.len() > 100 || subject.chars().any(char::is_control) {
-            return Err(AppError::Invalid("the token's subject must be 1-100 printable characters".into()));
-        }
-        let acts_for_accounts = matches!(role, Role::Buyer | Role::Participant);
-        if acts_for_accounts && accounts.is_empty() {
-            return Err(AppError::Invalid(format!("a {role} token needs at least one --account it acts for")));
-        }
-        if !acts_for_accounts && !accounts.is_empty() {
-            return Err(AppError::Invalid(format!("a {role} token acts for the whole program; drop --account")));
-        }
-        for id in accounts {
-            let (account, _) =
-                self.store.account(*id).await?.ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
-            if !matches!(account.kind, AccountKind::Buyer | AccountKind::Participant) {
-                return Err(AppError::Invalid(format!(
-                    "account {id} is a {} account; tokens act for buyer or participant accounts",
-                    account.kind
-                )));
-            }
-        }
-        let mut secret = [0u8; 32];
-        rand::rng().fill_bytes(&mut secret);
-        let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
-        let record = TokenRecord {
-            id: 0,
-            hash: hash_token(&token),
-            subject: subject.to_owned(),
-            role,
-            accounts: accounts.to_vec(),
-            created_at: self.clock.now(),
-        };
-        self.store.insert_token(&record).await?;
-        Ok(token)
+        create_token(self.store.as_ref(), self.clock.now(), subject, role, accounts).await
     }
+}
+
+/// Creates an API token and returns its secret. Only the secret's hash is stored: the secret is
+/// shown once. Tokens are access configuration, not registry state, so they bypass the sequencer
+/// and the log; `furrow token create` can run while a server holds the database.
+pub async fn create_token(
+    store: &dyn Store,
+    now: Timestamp,
+    subject: &str,
+    role: Role,
+    accounts: &[AccountId],
+) -> Result<String, AppError> {
+    if subject.trim().is_empty() || subject.len() > 100 || subject.chars().any(char::is_control) {
+        return Err(AppError::Invalid("the token's subject must be 1-100 printable characters".into()));
+    }
+    let acts_for_accounts = matches!(role, Role::Buyer | Role::Participant);
+    if acts_for_accounts && accounts.is_empty() {
+        return Err(AppError::Invalid(format!("a {role} token needs at least one --account it acts for")));
+    }
+    if !acts_for_accounts && !accounts.is_empty() {
+        return Err(AppError::Invalid(format!("a {role} token acts for the whole program; drop --account")));
+    }
+    for id in accounts {
+        let (account, _) = store.account(*id).await?.ok_or_else(|| AppError::NotFound(format!("account {id}")))?;
+        if !matches!(account.kind, AccountKind::Buyer | AccountKind::Participant) {
+            return Err(AppError::Invalid(format!(
+                "account {id} is of kind {}; tokens act for buyer or participant accounts",
+                account.kind
+            )));
+        }
+    }
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("{TOKEN_PREFIX}{}", hex::encode(secret));
+    let record = TokenRecord {
+        id: 0,
+        hash: hash_token(&token),
+        subject: subject.to_owned(),
+        role,
+        accounts: accounts.to_vec(),
+        created_at: now,
+    };
+    store.insert_token(&record).await?;
+    Ok(token)
 }
 
 fn hash_token(token: &str) -> [u8; 32] {

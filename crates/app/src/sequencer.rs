@@ -110,6 +110,7 @@ enum Pending {
     /// Same idempotency key as an earlier command of this group (its position in `waiting`).
     SameAs(usize),
     Earlier(Outcome),
+    Refused(AppError),
 }
 
 impl Sequencer {
@@ -167,8 +168,10 @@ impl Sequencer {
             let events = match self.ledger.decide(&submission.command) {
                 Ok(events) => events,
                 Err(refusal) => {
-                    // Refused: nothing is written, and the rest of the group goes on.
-                    let _ = submission.reply.send(Err(refusal.into()));
+                    // Refused: nothing is written, and the rest of the group goes on. The answer
+                    // waits for the commit, because the refusal may rest on an earlier command
+                    // of this group; if that commit fails, the caller hears 503, not a 409.
+                    waiting.push((submission.reply, Pending::Refused(refusal.into())));
                     continue;
                 }
             };
@@ -217,16 +220,19 @@ impl Sequencer {
             .iter()
             .map(|(_, p)| match p {
                 Pending::Committed(entries) => Some(entries.clone()),
-                Pending::SameAs(_) | Pending::Earlier(_) => None,
+                Pending::SameAs(_) | Pending::Earlier(_) | Pending::Refused(_) => None,
             })
             .collect();
         for (reply, pending) in waiting {
             let answer = match pending {
-                Pending::Committed(entries) => Reply::Fresh(entries),
-                Pending::SameAs(i) => Reply::Fresh(committed[i].clone().expect("a key refers to a committed command")),
-                Pending::Earlier(outcome) => Reply::Earlier(outcome),
+                Pending::Committed(entries) => Ok(Reply::Fresh(entries)),
+                Pending::SameAs(i) => {
+                    Ok(Reply::Fresh(committed[i].clone().expect("a key refers to a committed command")))
+                }
+                Pending::Earlier(outcome) => Ok(Reply::Earlier(outcome)),
+                Pending::Refused(error) => Err(error),
             };
-            let _ = reply.send(Ok(answer));
+            let _ = reply.send(answer);
         }
     }
 

@@ -10,7 +10,7 @@ use furrow_domain::{
     ProjectCode, Quantity, RetirementClaim, RetirementPurpose, Role, Selection, SerialRange, Vintage,
 };
 
-use crate::{base_url, bind, database_path, initialise, open, shutdown_signal};
+use crate::{Opened, base_url, bind, database_path, initialise, open, shutdown_signal};
 
 pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     // Bind first: a busy port should fail before any work is done.
@@ -23,7 +23,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     if database_path(&dir).exists() {
         bail!("{} already holds a registry; give `--data-dir` an empty directory, or omit it", dir.display());
     }
-    let (_store, registry) = open(&dir).await?;
+    let Opened { registry, _lock, .. } = open(&dir).await?;
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)").await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
     let operator = registry.create_token("Aiko Tanaka (operator, demo)", Role::Operator, &[]).await?;

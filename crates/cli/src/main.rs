@@ -167,12 +167,25 @@ pub(crate) fn database_path(dir: &Path) -> PathBuf {
     dir.join("furrow.db")
 }
 
-/// Opens the database (running migrations) and starts the registry's single writer.
-pub(crate) async fn open(dir: &Path) -> Result<(Arc<SqliteStore>, Registry)> {
+/// A running registry on a data directory. Holding it holds the directory's writer lock.
+pub(crate) struct Opened {
+    pub store: Arc<SqliteStore>,
+    pub registry: Registry,
+    _lock: std::fs::File,
+}
+
+/// Opens the database (running migrations) and starts the registry's single writer. An exclusive
+/// lock on `furrow.lock` makes sure no second process writes to the same database.
+pub(crate) async fn open(dir: &Path) -> Result<Opened> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let lock_path = dir.join("furrow.lock");
+    let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        bail!("another furrow process is already serving {}; stop it first (one writer per database)", dir.display());
+    }
     let store = Arc::new(SqliteStore::open(&database_path(dir)).await?);
     let registry = Registry::start(store.clone(), SequencerOptions::default()).await?;
-    Ok((store, registry))
+    Ok(Opened { store, registry, _lock: lock })
 }
 
 pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, name: &str) -> Result<()> {
@@ -186,7 +199,7 @@ pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, n
 }
 
 async fn init(args: InitArgs) -> Result<()> {
-    let (store, registry) = open(&args.data.data_dir).await?;
+    let Opened { store, registry, _lock } = open(&args.data.data_dir).await?;
     if let Some(program) = registry.store().program().await? {
         bail!(
             "{} already holds program {} ({}); serve it with `furrow serve --data-dir {}`",
@@ -211,7 +224,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if !database_path(dir).exists() {
         bail!("no registry in {}; create one with `furrow init --data-dir {}`", dir.display(), dir.display());
     }
-    let (_store, registry) = open(dir).await?;
+    let Opened { registry, _lock, .. } = open(dir).await?;
     let listener = bind(args.listen).await?;
     println!("Furrow registry serving {} at {}", dir.display(), base_url(&listener)?);
     println!("  API status:  {}/api/v1/status", base_url(&listener)?);
@@ -245,10 +258,12 @@ async fn create_token(args: TokenArgs) -> Result<()> {
     if !database_path(dir).exists() {
         bail!("no registry in {}; create one with `furrow init --data-dir {}`", dir.display(), dir.display());
     }
-    let (store, registry) = open(dir).await?;
+    // Tokens are not ledger state: no sequencer, so this works while a server runs.
+    let store = SqliteStore::open(&database_path(dir)).await?;
     let subject = args.subject.unwrap_or_else(|| format!("{role} token"));
-    let token = registry.create_token(&subject, role, &accounts).await?;
+    let token = furrow_app::create_token(&store, furrow_app::now(), &subject, role, &accounts).await;
     store.close().await;
+    let token = token?;
     println!("{token}");
     eprintln!(
         "Created a {role} token for {subject:?}. It is shown only once; send it as `Authorization: Bearer <token>`."

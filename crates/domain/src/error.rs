@@ -43,7 +43,7 @@ pub enum DomainError {
     UnknownBatch(BatchId),
     #[error("{0}")]
     Invalid(String),
-    #[error("account {account} is a {kind} account and cannot {action}")]
+    #[error("account {account} (kind: {kind}) cannot {action}")]
     WrongAccountKind { account: AccountId, kind: &'static str, action: &'static str },
     #[error("account {account} holds {available} tradable credits{scope}, {requested} requested")]
     InsufficientCredits { account: AccountId, available: Quantity, requested: Quantity, scope: String },
@@ -78,7 +78,7 @@ impl DomainError {
         }
     }
 
-    /// Whether the refusal is about the current state (409) rather than the request's shape (422/404).
+    /// Whether the refusal is about the current state (409) rather than the request itself (422).
     pub fn is_conflict(&self) -> bool {
         matches!(
             self,
@@ -89,10 +89,6 @@ impl DomainError {
                 | Self::NotHeldBy { .. }
                 | Self::SerialOverflow
         )
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::UnknownAccount(_) | Self::UnknownBatch(_) | Self::NotIssued(_))
     }
 }
 
