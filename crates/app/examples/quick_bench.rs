@@ -29,7 +29,12 @@ fn fsync_rate(dir: &std::path::Path, seconds: f64) -> f64 {
 
 async fn retire_rate(dir: &std::path::Path, round: u32, clients: u64, seconds: f64) -> f64 {
     let db = dir.join(format!("bench-{clients}-round{round}.db"));
-    let store = Arc::new(SqliteStore::open(&db).await.expect("open"));
+    // QUICK_BENCH_SYNC=normal shows how much of the cost is fsync (NORMAL is not durable).
+    let durability = match std::env::var("QUICK_BENCH_SYNC").as_deref() {
+        Ok("normal") => furrow_store_sqlite::Durability::Normal,
+        _ => furrow_store_sqlite::Durability::Full,
+    };
+    let store = Arc::new(SqliteStore::open_with(&db, durability).await.expect("open"));
     let registry = Registry::start(store, SequencerOptions::default()).await.expect("start");
     let operator = Principal { subject: "bench".into(), role: Role::Operator, accounts: vec![] };
     registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
