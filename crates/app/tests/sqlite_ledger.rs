@@ -52,6 +52,9 @@ proptest! {
                 let command = arbitrary_command(&model, numbers);
                 let before = model.clone();
                 let result = registry.execute(&operator, command.clone(), None).await;
+                if let Err(e) = &result {
+                    assert!(matches!(e, furrow_app::AppError::Domain(_)), "unexpected failure: {e}");
+                }
                 let in_db = store.load_ledger().await.expect("load");
                 match result {
                     Ok(committed) => {
@@ -66,6 +69,52 @@ proptest! {
                 check_transition(&before, &in_db).unwrap_or_else(|v| panic!("after {command:?}: {v:?}"));
             }
             assert_eq!(replay_log(&store).await, model, "replaying the log gives another state");
+        });
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Rounds of commands submitted at once, so they share group commits: blocks created and split
+    /// again inside one group must reach the database exactly as the model has them.
+    #[test]
+    fn grouped_commits_match_the_model(rounds in prop::collection::vec(prop::collection::vec(any::<[u64; 6]>(), 1..24), 1..12)) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let (_dir, store, registry) = fresh().await;
+            let operator = Principal { subject: "operator".into(), role: furrow_domain::Role::Operator, accounts: vec![] };
+            registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
+            let mut model = store.load_ledger().await.expect("load");
+            for round in rounds {
+                let before = model.clone();
+                let tasks: Vec<_> = round
+                    .into_iter()
+                    .map(|numbers| {
+                        let (registry, operator) = (registry.clone(), operator.clone());
+                        let command = arbitrary_command(&before, numbers);
+                        tokio::spawn(async move { registry.execute(&operator, command, None).await })
+                    })
+                    .collect();
+                let mut entries = Vec::new();
+                for task in tasks {
+                    match task.await.expect("task") {
+                        Ok(committed) => entries.extend(committed.entries),
+                        Err(furrow_app::AppError::Domain(_)) => {}
+                        Err(other) => panic!("a command failed for a reason other than the rules: {other}"),
+                    }
+                }
+                // The sequencer's order is the log's order.
+                entries.sort_by_key(|e| e.index);
+                for entry in &entries {
+                    model.apply(&entry.event, entry.timestamp);
+                }
+                let in_db = store.load_ledger().await.expect("load");
+                assert_eq!(in_db, model, "database differs from the model after a grouped round");
+                check(&in_db).unwrap_or_else(|v| panic!("{v:?}"));
+                check_transition(&before, &in_db).unwrap_or_else(|v| panic!("{v:?}"));
+            }
+            assert_eq!(replay_log(&store).await, model);
         });
     }
 }

@@ -5,6 +5,7 @@
 //! never wait for the writer. Queries are checked at compile time against `migrations/`
 //! (offline data in `.sqlx/`).
 
+mod group;
 mod rows;
 
 use std::path::Path;
@@ -13,8 +14,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use furrow_domain::{
-    Account, AccountId, Batch, BatchId, Block, BlockChange, Cancellation, CancellationId, Ledger, Program, Record,
-    Retirement, RetirementId, Timestamp,
+    Account, AccountId, Batch, BatchId, Block, Cancellation, CancellationId, Ledger, Program, Record, Retirement,
+    RetirementId, Timestamp,
 };
 use furrow_store::{
     Balances, BlockFilter, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord, Totals,
@@ -78,7 +79,7 @@ impl SqliteStore {
     }
 }
 
-fn db_error(e: sqlx::Error) -> StoreError {
+pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     if let sqlx::Error::Database(db) = &e {
         if db.is_unique_violation() || db.is_foreign_key_violation() || db.is_check_violation() {
             return StoreError::Conflict { constraint: db.message().to_owned() };
@@ -150,57 +151,7 @@ impl Store for SqliteStore {
 
     async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-        for item in &group.entries {
-            let entry = &item.entry;
-            let (idx, ts, kind, hash) =
-                (as_i64(entry.index), entry.timestamp.0, entry.event.kind(), &item.leaf_hash[..]);
-            sqlx::query!(
-                "INSERT INTO log_entries (idx, timestamp_us, actor, kind, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                idx,
-                ts,
-                entry.actor,
-                kind,
-                item.bytes,
-                hash
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            for record in &item.effects.records {
-                insert_record(&mut tx, record).await?;
-            }
-            for change in &item.effects.blocks {
-                apply_block_change(&mut tx, change).await?;
-            }
-            for (batch, range) in &item.effects.touched {
-                let (batch, start, end) = (as_i64(batch.0), as_i64(range.start()), as_i64(range.end()));
-                sqlx::query!(
-                    "INSERT INTO serial_history (batch, serial_start, serial_end, log_index) VALUES (?1, ?2, ?3, ?4)",
-                    batch,
-                    start,
-                    end,
-                    idx
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            }
-        }
-        for record in &group.idempotency {
-            let hash = &record.request_hash[..];
-            let at = record.created_at.0;
-            sqlx::query!(
-                "INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                record.scope,
-                record.key,
-                hash,
-                record.outcome,
-                at
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
+        group::write(&mut tx, group).await?;
         // With WAL and synchronous=FULL, COMMIT returns after the WAL is fsynced: durable.
         tx.commit().await.map_err(db_error)
     }
@@ -500,7 +451,7 @@ impl SqliteStore {
     }
 }
 
-async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Result<(), StoreError> {
+pub(crate) async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Result<(), StoreError> {
     match record {
         Record::Program(p) => {
             let (code, country) = (p.code.as_str(), p.country.as_str());
@@ -543,116 +494,8 @@ async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Res
             .await
             .map_err(db_error)?;
         }
-        Record::Retirement(r) => insert_retirement(tx, r).await?,
-        Record::Cancellation(c) => insert_cancellation(tx, c).await?,
-    }
-    Ok(())
-}
-
-async fn insert_retirement(tx: &mut Transaction<'_, Sqlite>, r: &Retirement) -> Result<(), StoreError> {
-    let (id, account, quantity) = (as_i64(r.id.0), as_i64(r.account.0), as_i64(furrow_domain::total(&r.ranges).0));
-    let c = &r.claim;
-    let country = c.beneficiary.country.map(|c| c.as_str().to_owned());
-    let (purpose, from, to, jurisdiction) =
-        (c.purpose.as_str(), c.claim_period.from.to_string(), c.claim_period.to.to_string(), c.jurisdiction.as_str());
-    let at = r.at.0;
-    sqlx::query!(
-        "INSERT INTO retirements (id, account, quantity, beneficiary_name, beneficiary_country, beneficiary_identifier,
-                                  purpose, claim_from, claim_to, jurisdiction, note, retired_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        id,
-        account,
-        quantity,
-        c.beneficiary.name,
-        country,
-        c.beneficiary.identifier,
-        purpose,
-        from,
-        to,
-        jurisdiction,
-        c.note,
-        at
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    for range in &r.ranges {
-        let (start, end) = (as_i64(range.start()), as_i64(range.end()));
-        sqlx::query!(
-            "INSERT INTO retirement_ranges (retirement, serial_start, serial_end) VALUES (?1, ?2, ?3)",
-            id,
-            start,
-            end
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    }
-    Ok(())
-}
-
-async fn insert_cancellation(tx: &mut Transaction<'_, Sqlite>, c: &Cancellation) -> Result<(), StoreError> {
-    let (id, account, quantity) = (as_i64(c.id.0), as_i64(c.account.0), as_i64(furrow_domain::total(&c.ranges).0));
-    let (reason, at) = (c.reason.as_str(), c.at.0);
-    sqlx::query!(
-        "INSERT INTO cancellations (id, account, quantity, reason, note, cancelled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        id,
-        account,
-        quantity,
-        reason,
-        c.note,
-        at
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    for range in &c.ranges {
-        let (start, end) = (as_i64(range.start()), as_i64(range.end()));
-        sqlx::query!(
-            "INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) VALUES (?1, ?2, ?3)",
-            id,
-            start,
-            end
-        )
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
-    }
-    Ok(())
-}
-
-async fn apply_block_change(tx: &mut Transaction<'_, Sqlite>, change: &BlockChange) -> Result<(), StoreError> {
-    match change {
-        BlockChange::Removed(b) => {
-            let start = as_i64(b.range.start());
-            let done = sqlx::query!("DELETE FROM blocks WHERE serial_start = ?1", start)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::Corrupt(format!("block {} was not in the database", b.range)));
-            }
-        }
-        BlockChange::Added(b) => {
-            let (start, end, batch, account, state) = (
-                as_i64(b.range.start()),
-                as_i64(b.range.end()),
-                as_i64(b.batch.0),
-                as_i64(b.account.0),
-                b.state.as_str(),
-            );
-            sqlx::query!(
-                "INSERT INTO blocks (serial_start, serial_end, batch, account, state) VALUES (?1, ?2, ?3, ?4, ?5)",
-                start,
-                end,
-                batch,
-                account,
-                state
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        }
+        Record::Retirement(r) => group::insert_retirements(tx, &[r]).await?,
+        Record::Cancellation(c) => group::insert_cancellations(tx, &[c]).await?,
     }
     Ok(())
 }

@@ -171,3 +171,79 @@ pub trait Store: Send + Sync + 'static {
     /// Log entries by index; `page.after` is an index.
     async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError>;
 }
+
+/// The blocks a group leaves behind, relative to the database before the group.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NetBlocks {
+    /// First serials of blocks that existed before the group and do not survive it unchanged.
+    pub removed: Vec<u64>,
+    /// Blocks the group created that still exist after it (some may reuse a removed first serial).
+    pub added: Vec<Block>,
+}
+
+impl CommitGroup {
+    /// Collapses the group's block changes into one delete set and one insert set, so a backend can
+    /// write a whole group with a few multi-row statements instead of one per change. A block
+    /// added and removed within the group never reaches the database.
+    pub fn net_blocks(&self) -> NetBlocks {
+        use furrow_domain::BlockChange;
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut removed = BTreeSet::new();
+        let mut added: BTreeMap<u64, Block> = BTreeMap::new();
+        for change in self.entries.iter().flat_map(|e| &e.effects.blocks) {
+            match change {
+                BlockChange::Removed(block) => {
+                    if added.remove(&block.range.start()).is_none() {
+                        removed.insert(block.range.start());
+                    }
+                }
+                BlockChange::Added(block) => {
+                    added.insert(block.range.start(), *block);
+                }
+            }
+        }
+        NetBlocks { removed: removed.into_iter().collect(), added: added.into_values().collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use furrow_domain::{BlockChange, Effects, Event, LogEntry, SerialRange, Timestamp};
+
+    fn block(start: u64, end: u64, account: u64) -> Block {
+        Block {
+            range: SerialRange::new(start, end).expect("valid"),
+            batch: BatchId(1),
+            account: AccountId(account),
+            state: BlockState::Tradable,
+        }
+    }
+
+    fn entry(changes: Vec<BlockChange>) -> EntryToCommit {
+        let event = Event::Transferred { from: AccountId(1), to: AccountId(2), ranges: vec![] };
+        EntryToCommit {
+            entry: LogEntry { index: 0, timestamp: Timestamp(0), actor: String::new(), event },
+            bytes: Vec::new(),
+            leaf_hash: [0; 32],
+            effects: Effects { blocks: changes, ..Effects::default() },
+        }
+    }
+
+    #[test]
+    fn net_blocks_drops_what_the_group_created_and_removed() {
+        use BlockChange::{Added, Removed};
+        let group = CommitGroup {
+            entries: vec![
+                // Existing block 1-100 splits: 1-60 stays, 61-100 moves.
+                entry(vec![Removed(block(1, 100, 1)), Added(block(1, 60, 1)), Added(block(61, 100, 2))]),
+                // The moved block splits again within the same group.
+                entry(vec![Removed(block(61, 100, 2)), Added(block(61, 80, 2)), Added(block(81, 100, 3))]),
+            ],
+            idempotency: vec![],
+        };
+        let net = group.net_blocks();
+        assert_eq!(net.removed, vec![1]);
+        assert_eq!(net.added, vec![block(1, 60, 1), block(61, 80, 2), block(81, 100, 3)]);
+    }
+}
