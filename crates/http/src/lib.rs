@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use furrow_app::Registry;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -81,6 +80,24 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// How long one request may take before the client is told to retry.
+const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);
+
+/// Answers a request that runs too long with a problem+json 503. A mutation may still commit after
+/// its caller stopped waiting, which is why the detail points to the Idempotency-Key.
+async fn time_limit(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIME_LIMIT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long; it may still complete, so retry with the same Idempotency-Key",
+        )
+        .into_response(),
+    }
+}
+
 /// The OpenAPI document, e.g. for a snapshot test or `furrow openapi`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
@@ -106,7 +123,7 @@ pub fn router(registry: Registry) -> Router {
         .fallback(|| async { ApiError::not_found("nothing here; the API lives under /api/v1") })
         .with_state(AppState::new(registry))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(time_limit))
         .layer(TraceLayer::new_for_http())
 }
 

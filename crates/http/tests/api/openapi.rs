@@ -28,3 +28,21 @@ async fn the_openapi_document_describes_every_route() {
     assert!(doc["components"]["schemas"]["Problem"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// Any change to the API shows up as a reviewed diff of `tests/snapshots/openapi.json`
+/// (crates.io does the same). Regenerate with `UPDATE_SNAPSHOTS=1 cargo test -p furrow-http`.
+#[test]
+fn the_openapi_document_matches_its_snapshot() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/openapi.json");
+    let current = serde_json::to_string_pretty(&furrow_http::openapi()).expect("serializes") + "\n";
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, &current).expect("write snapshot");
+        return;
+    }
+    let saved = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        saved == current,
+        "the OpenAPI document changed; review it and run `UPDATE_SNAPSHOTS=1 cargo test -p furrow-http` to accept"
+    );
+}
