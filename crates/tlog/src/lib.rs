@@ -6,12 +6,18 @@
 //!   consistency proofs. Storage sits behind [`tree::HashReader`], so a database can back it.
 //! - [`note`]: the C2SP signed-note envelope with Ed25519 keys (`vkey` text format).
 //! - [`checkpoint`]: the C2SP checkpoint body (origin, size, root hash) signed as a note.
+//! - [`tile`]: the C2SP tlog-tiles layout (tiles, their paths, entry bundles) and a hash reader
+//!   that lets a client holding only tiles and a checkpoint compute roots and proofs.
+//! - [`proof`]: the C2SP `tlog-proof@v1` bundle: an entry's index, inclusion proof and signed
+//!   checkpoint, verifiable offline.
 //!
 //! Every parser here takes untrusted input: it rejects anything that is not in canonical form with
 //! an error and never panics.
 
 pub mod checkpoint;
 pub mod note;
+pub mod proof;
+pub mod tile;
 pub mod tree;
 
 use sha2::{Digest, Sha256};
@@ -42,6 +48,16 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     h.finalize().into()
 }
 
+/// Parses an ASCII decimal with no sign and no leading zeros (except `0` itself), as the C2SP
+/// text formats require, so that every number has exactly one textual form.
+pub(crate) fn parse_decimal(s: &str) -> Option<u64> {
+    let digits_only = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +70,15 @@ mod tests {
         assert_eq!(hex::encode(leaf_hash(&[0x00])), "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7");
         let root_of_two = node_hash(&leaf_hash(b""), &leaf_hash(&[0x00]));
         assert_eq!(hex::encode(root_of_two), "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125");
+    }
+
+    #[test]
+    fn decimals_have_one_form() {
+        assert_eq!(parse_decimal("0"), Some(0));
+        assert_eq!(parse_decimal("18446744073709551615"), Some(u64::MAX));
+        for bad in ["", "00", "01", "+1", "-1", " 1", "1 ", "18446744073709551616", "1_0", "\u{0661}"] {
+            assert_eq!(parse_decimal(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
