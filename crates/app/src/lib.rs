@@ -6,6 +6,7 @@ mod authz;
 mod error;
 mod idempotency;
 mod sequencer;
+pub mod transparency;
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ pub use authz::{Principal, authorize};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
-pub use sequencer::{Clock, SequencerOptions, SystemClock};
+pub use sequencer::{Clock, LogOptions, SequencerOptions, SystemClock};
 
 use sequencer::{Reply, SequencerHandle};
 
@@ -38,6 +39,8 @@ pub struct Registry {
     store: Arc<dyn Store>,
     sequencer: SequencerHandle,
     clock: Arc<dyn Clock>,
+    /// The verifier key of the log's signer, if the log is signed (text `name+id+key`).
+    log_key: Option<String>,
 }
 
 impl Registry {
@@ -52,8 +55,15 @@ impl Registry {
         clock: Arc<dyn Clock>,
         options: SequencerOptions,
     ) -> Result<Self, AppError> {
-        let sequencer = sequencer::start(store.clone(), clock.clone(), options).await?;
-        Ok(Self { store, sequencer, clock })
+        let log_key = options.log.as_ref().map(|log| log.verifier_key.clone());
+        let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
+        let sequencer = sequencer::start(store.clone(), clock.clone(), options, checkpointer).await?;
+        Ok(Self { store, sequencer, clock, log_key })
+    }
+
+    /// The log's verifier key (C2SP vkey), if the log is signed.
+    pub fn log_key(&self) -> Option<&str> {
+        self.log_key.as_deref()
     }
 
     /// The read side.

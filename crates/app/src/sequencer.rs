@@ -37,10 +37,19 @@ impl Clock for SystemClock {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Default)]
 pub struct SequencerOptions {
     /// Check SPEC §9 invariants 1–3 on the whole ledger after every group. Costly; for tests.
     pub check_invariants: bool,
+    /// Sign the log: extend the Merkle tree and publish checkpoints after commits.
+    pub log: Option<LogOptions>,
+}
+
+/// The log's signer and its published verifier key.
+#[derive(Clone)]
+pub struct LogOptions {
+    pub signer: crate::transparency::LogSigner,
+    pub verifier_key: String,
 }
 
 /// A command waiting for the sequencer.
@@ -74,12 +83,21 @@ pub(crate) async fn start(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
+    checkpointer: Option<Arc<tokio::sync::Notify>>,
 ) -> Result<SequencerHandle, AppError> {
     let ledger = store.load_ledger().await?;
     let next_index = store.log_size().await?;
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
-    let sequencer =
-        Sequencer { store, clock, options, ledger, next_index, last_timestamp: Timestamp(0), in_sync: true };
+    let sequencer = Sequencer {
+        store,
+        clock,
+        options,
+        checkpointer,
+        ledger,
+        next_index,
+        last_timestamp: Timestamp(0),
+        in_sync: true,
+    };
     tokio::spawn(sequencer.run(rx));
     Ok(SequencerHandle { tx })
 }
@@ -88,6 +106,8 @@ struct Sequencer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
+    /// Woken after each commit so the log's tree and checkpoint catch up.
+    checkpointer: Option<Arc<tokio::sync::Notify>>,
     ledger: Ledger,
     next_index: u64,
     last_timestamp: Timestamp,
@@ -210,6 +230,9 @@ impl Sequencer {
             }
             self.reload().await;
             return;
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.notify_one();
         }
         if self.options.check_invariants
             && let Err(violations) = invariants::check(&self.ledger)

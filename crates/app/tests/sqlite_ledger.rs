@@ -15,7 +15,8 @@ use proptest::prelude::*;
 async fn fresh() -> (tempfile::TempDir, Arc<SqliteStore>, Registry) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
-    let registry = Registry::start(store.clone(), SequencerOptions { check_invariants: true }).await.expect("start");
+    let registry =
+        Registry::start(store.clone(), SequencerOptions { check_invariants: true, log: None }).await.expect("start");
     (dir, store, registry)
 }
 

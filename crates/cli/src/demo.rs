@@ -23,6 +23,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     if database_path(&dir).exists() {
         bail!("{} already holds a registry; give `--data-dir` an empty directory, or omit it", dir.display());
     }
+    std::fs::create_dir_all(&dir)?;
+    let signer = crate::keys::create(&dir, &crate::default_origin("AGR"))?;
     let Opened { registry, _lock, .. } = open(&dir).await?;
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)").await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
@@ -43,6 +45,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  Retirements:  {url}/api/v1/retirements");
     println!("  Serial:       {url}/api/v1/serials/{}", seeded.sample_serial);
     println!("  Log:          {url}/api/v1/log/entries");
+    println!("  Checkpoint:   {url}/api/v1/log/checkpoint   (verifier key: {})", signer.vkey());
+    println!("  Audit it:     furrow verify --url {url} --key '{}'", signer.vkey());
     println!("  OpenAPI:      {url}/api/v1/openapi.json");
     println!();
     println!("  Operator token:            {operator}");

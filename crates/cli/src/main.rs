@@ -1,6 +1,8 @@
 //! `furrow`: run a carbon-credit registry. See `furrow --help`.
 
 mod demo;
+mod keys;
+mod verify;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +49,12 @@ enum Cmd {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Audit a registry: every leaf hash, the Merkle tree, the signed checkpoint, consistency with
+    /// checkpoints seen before, and a full replay of the log checked against the published state.
+    #[command(
+        after_help = "Examples:\n  furrow verify --url http://127.0.0.1:8080 --key 'agr.furrow/log+1a2b3c4d+AQ…'\n  furrow verify --data-dir ./registry\n\nExit status: 0 when everything checks out, 1 when anything does not."
+    )]
+    Verify(verify::VerifyArgs),
     /// Print the program's totals, from a running server or a database file.
     #[command(
         after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry"
@@ -74,6 +82,10 @@ struct InitArgs {
     /// The program's public name.
     #[arg(long, default_value = "Furrow Agricultural Offset Program")]
     name: String,
+    /// The log's origin: the first line of every checkpoint and the signing key's name.
+    /// Defaults to `<code>.furrow/log` in lower case.
+    #[arg(long)]
+    origin: Option<String>,
 }
 
 #[derive(Args)]
@@ -160,6 +172,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Demo(args) => demo::run(args.data_dir, args.listen).await,
         Cmd::Token(TokenCmd::Create(args)) => create_token(args).await,
         Cmd::Status(args) => status(args).await,
+        Cmd::Verify(args) => verify::run(args).await,
     }
 }
 
@@ -184,8 +197,16 @@ pub(crate) async fn open(dir: &Path) -> Result<Opened> {
         bail!("another furrow process is already serving {}; stop it first (one writer per database)", dir.display());
     }
     let store = Arc::new(SqliteStore::open(&database_path(dir)).await?);
-    let registry = Registry::start(store.clone(), SequencerOptions::default()).await?;
+    let log = keys::load(dir)?.map(furrow_app::transparency::log_options);
+    if log.is_none() {
+        tracing::warn!("no log signing key in {} (or {}): checkpoints are not published", dir.display(), keys::KEY_ENV);
+    }
+    let registry = Registry::start(store.clone(), SequencerOptions { log, ..SequencerOptions::default() }).await?;
     Ok(Opened { store, registry, _lock: lock })
+}
+
+pub(crate) fn default_origin(code: &str) -> String {
+    format!("{}.furrow/log", code.to_lowercase())
 }
 
 pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, name: &str) -> Result<()> {
@@ -199,24 +220,40 @@ pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, n
 }
 
 async fn init(args: InitArgs) -> Result<()> {
-    let Opened { store, registry, _lock } = open(&args.data.data_dir).await?;
-    if let Some(program) = registry.store().program().await? {
-        bail!(
-            "{} already holds program {} ({}); serve it with `furrow serve --data-dir {}`",
-            args.data.data_dir.display(),
-            program.code,
-            program.name,
-            args.data.data_dir.display()
-        );
+    let dir = &args.data.data_dir;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if database_path(dir).exists() {
+        bail!("{} already holds a registry; serve it with `furrow serve --data-dir {}`", dir.display(), dir.display());
     }
+    let origin = args.origin.clone().unwrap_or_else(|| default_origin(&args.code));
+    let signer = keys::create(dir, &origin)?;
+    let vkey = signer.vkey();
+    let Opened { store, registry, _lock } = open(dir).await?;
     initialise(&registry, &args.code, &args.country, &args.name).await?;
+    // Wait for the first checkpoint, so a fresh registry verifies before it is ever served.
+    wait_for_checkpoint(store.as_ref()).await?;
+    drop(signer);
     store.close().await;
-    let dir = args.data.data_dir.display();
-    println!("Initialised program {} in {}.", args.code, database_path(&args.data.data_dir).display());
+    let shown = dir.display();
+    println!("Initialised program {} in {}.", args.code, database_path(dir).display());
+    println!("The log is signed with {} (mode 0600): keep it secret and backed up.", keys::key_path(dir).display());
+    println!("Publish the verifier key, so anyone can check the log's checkpoints:\n  {vkey}");
     println!("Next: create an operator token and start the server:");
-    println!("  furrow token create --data-dir {dir} --role operator --subject \"Your Name\"");
-    println!("  furrow serve --data-dir {dir}");
+    println!("  furrow token create --data-dir {shown} --role operator --subject \"Your Name\"");
+    println!("  furrow serve --data-dir {shown}");
     Ok(())
+}
+
+/// Waits until the checkpointer has covered the whole log.
+async fn wait_for_checkpoint(store: &dyn furrow_app::store::Store) -> Result<()> {
+    for _ in 0..100 {
+        let size = store.log_size().await?;
+        if store.latest_checkpoint().await?.is_some_and(|c| c.tree_size >= size) {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bail!("the log's first checkpoint was not published within 10 s; see the log output above")
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

@@ -386,3 +386,36 @@ impl Printer {
         }
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionProofDto {
+    /// The entry's index (its leaf index in the tree).
+    pub index: u64,
+    /// Hex RFC 9162 leaf hash of the entry.
+    pub leaf_hash: String,
+    /// Size of the tree the proof is against (the latest checkpoint's).
+    pub tree_size: u64,
+    /// Hex root hash of that tree.
+    pub root: String,
+    /// The audit path, hex, lowest level first (RFC 9162 §2.1.3).
+    pub proof: Vec<String>,
+    /// The signed checkpoint (C2SP signed note) committing to `root`.
+    pub checkpoint: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyProofDto {
+    pub from: u64,
+    pub to: u64,
+    /// Hex hashes (RFC 9162 §2.1.4).
+    pub proof: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyParams {
+    /// The older tree size.
+    pub from: u64,
+    /// The newer tree size; defaults to the latest checkpoint's.
+    pub to: Option<u64>,
+}

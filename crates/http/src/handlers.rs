@@ -546,3 +546,68 @@ pub async fn get_log_entry(
         rows.into_iter().find(|r| r.index == index).ok_or_else(|| ApiError::not_found(format!("log entry {index}")))?;
     Ok(Json(LogEntryDto::from(&row)))
 }
+
+// ------------------------------------------------------------------ transparency
+
+fn text(body: String) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// The latest signed checkpoint: a C2SP signed note (`origin`, tree size, base64 root) with the
+/// program's Ed25519 signature. Verify it with the key from `/log/key`.
+#[utoipa::path(get, path = "/log/checkpoint", tag = "log",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = Problem)))]
+pub async fn get_checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let checkpoint = state.registry.store().latest_checkpoint().await?;
+    let checkpoint =
+        checkpoint.ok_or_else(|| ApiError::not_found("no checkpoint yet: the log is empty or being checkpointed"))?;
+    Ok(text(checkpoint.note))
+}
+
+/// The verifier key of the log (C2SP vkey `name+keyid+base64(0x01||pubkey)`).
+#[utoipa::path(get, path = "/log/key", tag = "log",
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = Problem)))]
+pub async fn get_log_key(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let key = state.registry.log_key().ok_or_else(|| ApiError::not_found("this registry does not sign its log"))?;
+    Ok(text(format!("{key}\n")))
+}
+
+/// Proves that log entry `index` is in the tree of the latest checkpoint.
+#[utoipa::path(get, path = "/log/proofs/inclusion/{index}", tag = "log", params(("index" = u64, Path)),
+    responses((status = 200, body = InclusionProofDto), (status = 404, body = Problem)))]
+pub async fn inclusion_proof(
+    State(state): State<AppState>,
+    Path(index): Path<u64>,
+) -> Result<Json<InclusionProofDto>, ApiError> {
+    let p = furrow_app::transparency::inclusion_proof(state.registry.store(), index).await?;
+    Ok(Json(InclusionProofDto {
+        index: p.index,
+        leaf_hash: hex::encode(p.leaf_hash),
+        tree_size: p.checkpoint.tree_size,
+        root: hex::encode(p.checkpoint.root),
+        proof: p.proof.iter().map(hex::encode).collect(),
+        checkpoint: p.checkpoint.note,
+    }))
+}
+
+/// Proves that the tree of size `from` is a prefix of the tree of size `to`: nothing was
+/// rewritten or dropped in between.
+#[utoipa::path(get, path = "/log/proofs/consistency", tag = "log", params(ConsistencyParams),
+    responses((status = 200, body = ConsistencyProofDto), (status = 422, body = Problem)))]
+pub async fn consistency_proof(
+    State(state): State<AppState>,
+    Query(q): Query<ConsistencyParams>,
+) -> Result<Json<ConsistencyProofDto>, ApiError> {
+    let store = state.registry.store();
+    let to = match q.to {
+        Some(to) => to,
+        None => store.latest_checkpoint().await?.map_or(0, |c| c.tree_size),
+    };
+    let proof = furrow_app::transparency::consistency_proof(store, q.from, to).await?;
+    Ok(Json(ConsistencyProofDto { from: q.from, to, proof: proof.iter().map(hex::encode).collect() }))
+}

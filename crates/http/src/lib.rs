@@ -42,7 +42,7 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "accounts", description = "Accounts and balances"),
         (name = "batches", description = "Batches, serial blocks and serial lookup"),
         (name = "ledger", description = "Transfers, retirements and cancellations"),
-        (name = "log", description = "The append-only log")
+        (name = "log", description = "The append-only log, its signed checkpoints and Merkle proofs")
     )
 )]
 struct ApiDoc;
@@ -77,6 +77,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_cancellation))
         .routes(routes!(handlers::list_log))
         .routes(routes!(handlers::get_log_entry))
+        .routes(routes!(handlers::get_checkpoint))
+        .routes(routes!(handlers::get_log_key))
+        .routes(routes!(handlers::inclusion_proof))
+        .routes(routes!(handlers::consistency_proof))
         .split_for_parts()
 }
 

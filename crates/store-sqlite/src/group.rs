@@ -196,3 +196,20 @@ async fn insert_idempotency(tx: &mut Transaction<'_, Sqlite>, group: &CommitGrou
     }
     Ok(())
 }
+
+/// Appends stored Merkle tree hashes at consecutive indexes from `first_index`.
+pub(crate) async fn insert_tree_hashes(
+    tx: &mut Transaction<'_, Sqlite>,
+    first_index: u64,
+    hashes: &[[u8; 32]],
+) -> Result<(), StoreError> {
+    for (chunk_number, chunk) in hashes.chunks(CHUNK).enumerate() {
+        let start = first_index + (chunk_number * CHUNK) as u64;
+        let mut b = QueryBuilder::new("INSERT INTO tree_hashes (idx, hash) ");
+        b.push_values(chunk.iter().enumerate(), |mut row, (i, hash)| {
+            row.push_bind(as_i64(start + i as u64)).push_bind(&hash[..]);
+        });
+        run(tx, b).await?;
+    }
+    Ok(())
+}

@@ -18,7 +18,8 @@ use furrow_domain::{
     RetirementId, Timestamp,
 };
 use furrow_store::{
-    Balances, BlockFilter, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord, Totals,
+    Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord,
+    Totals,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
@@ -430,6 +431,77 @@ impl Store for SqliteStore {
         .into_iter()
         .map(LogRowDb::into_domain)
         .collect()
+    }
+
+    async fn leaf_hashes(&self, from: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        let (from, limit) = (as_i64(from), i64::from(limit));
+        let rows = sqlx::query!("SELECT leaf_hash FROM log_entries WHERE idx >= ?1 ORDER BY idx LIMIT ?2", from, limit)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(|r| hash32(&r.leaf_hash)).collect()
+    }
+
+    async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        let mut out = Vec::with_capacity(indexes.len());
+        let mut conn = self.readers.acquire().await.map_err(db_error)?;
+        for index in indexes {
+            let key = as_i64(*index);
+            let row = sqlx::query!("SELECT hash FROM tree_hashes WHERE idx = ?1", key)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(db_error)?
+                .ok_or_else(|| StoreError::Corrupt(format!("tree hash {index} is missing")))?;
+            out.push(hash32(&row.hash)?);
+        }
+        Ok(out)
+    }
+
+    async fn extend_tree(
+        &self,
+        first_index: u64,
+        hashes: &[[u8; 32]],
+        checkpoint: &CheckpointRow,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
+        group::insert_tree_hashes(&mut tx, first_index, hashes).await?;
+        let (size, root, at) = (as_i64(checkpoint.tree_size), &checkpoint.root[..], checkpoint.created_at.0);
+        sqlx::query!(
+            "INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
+            size,
+            root,
+            checkpoint.note,
+            at
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
+        let row =
+            sqlx::query!("SELECT tree_size, root, note, created_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+        row.map(|r| {
+            Ok(CheckpointRow {
+                tree_size: as_u64(r.tree_size)?,
+                root: hash32(&r.root)?,
+                note: r.note,
+                created_at: Timestamp(r.created_at),
+            })
+        })
+        .transpose()
+    }
+
+    async fn tree_hash_count(&self) -> Result<u64, StoreError> {
+        let row = sqlx::query!(r#"SELECT COALESCE(MAX(idx) + 1, 0) AS "count!: i64" FROM tree_hashes"#)
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db_error)?;
+        as_u64(row.count)
     }
 }
 

@@ -170,6 +170,35 @@ pub trait Store: Send + Sync + 'static {
     async fn cancellation(&self, id: CancellationId) -> Result<Option<Cancellation>, StoreError>;
     /// Log entries by index; `page.after` is an index.
     async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError>;
+
+    // --- the Merkle tree and checkpoints (the checkpointer writes, anyone reads) ---
+
+    /// Leaf hashes of log entries `[from, from + limit)`, in order.
+    async fn leaf_hashes(&self, from: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// The stored tree hashes at these indexes, in the same order; missing ones are an error.
+    async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// Appends stored tree hashes starting at `first_index`, and records a signed checkpoint of the
+    /// tree they complete, in one transaction.
+    async fn extend_tree(
+        &self,
+        first_index: u64,
+        hashes: &[[u8; 32]],
+        checkpoint: &CheckpointRow,
+    ) -> Result<(), StoreError>;
+    /// The latest checkpoint, if any.
+    async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError>;
+    /// Number of stored tree hashes (the next index to write).
+    async fn tree_hash_count(&self) -> Result<u64, StoreError>;
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub tree_size: u64,
+    pub root: [u8; 32],
+    /// The C2SP signed note, exactly as served.
+    pub note: String,
+    pub created_at: Timestamp,
 }
 
 /// The blocks a group leaves behind, relative to the database before the group.

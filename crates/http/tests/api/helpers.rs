@@ -20,7 +20,10 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
-    let registry = Registry::start(store, SequencerOptions { check_invariants: true }).await.expect("start");
+    let signer = furrow_app::transparency::generate_signer("test.furrow/log").expect("key");
+    let log = furrow_app::transparency::log_options(signer);
+    let registry =
+        Registry::start(store, SequencerOptions { check_invariants: true, log: Some(log) }).await.expect("start");
     registry.execute(&Principal::system(), furrow_domain::sim::genesis(), None).await.expect("genesis");
     let operator = registry.create_token("test operator", Role::Operator, &[]).await.expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -5,4 +5,5 @@ mod helpers;
 mod idempotency;
 mod ledger;
 mod openapi;
+mod transparency;
 mod validation;

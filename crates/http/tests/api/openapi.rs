@@ -22,6 +22,10 @@ async fn the_openapi_document_describes_every_route() {
         "/cancellations/{id}",
         "/log/entries",
         "/log/entries/{index}",
+        "/log/checkpoint",
+        "/log/key",
+        "/log/proofs/inclusion/{index}",
+        "/log/proofs/consistency",
     ] {
         assert!(paths.contains_key(path), "missing {path}");
     }

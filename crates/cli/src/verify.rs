@@ -1,0 +1,443 @@
+//! `furrow verify`: audit a registry from its log alone.
+//!
+//! It trusts nothing the registry says about itself: it recomputes every leaf hash and the Merkle
+//! tree, checks the checkpoint's signature against a key given on the command line, checks that
+//! the log extends every checkpoint this machine saw before (a local witness file), replays every
+//! entry into a fresh ledger, checks the invariants, and compares the result with the state the
+//! registry publishes.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use clap::Args;
+use furrow_app::store::{BlockFilter, Page, Store};
+use furrow_domain::invariants;
+use furrow_domain::{Ledger, LogEntry};
+use furrow_store_sqlite::SqliteStore;
+use furrow_tlog::Hash;
+use furrow_tlog::checkpoint::{self, Checkpoint};
+use furrow_tlog::note::Ed25519Verifier;
+use furrow_tlog::tree::{self, HashReader, MemoryTree};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use crate::database_path;
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Audit a running registry through its public API.
+    #[arg(long, conflicts_with = "data_dir", required_unless_present = "data_dir")]
+    url: Option<String>,
+    /// Audit a copy of a registry's database.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The log's verifier key (`name+keyid+base64`), from the program's publications. Without it
+    /// the key is taken from the registry itself, which proves much less.
+    #[arg(long)]
+    key: Option<String>,
+    /// Where to remember the last checkpoint seen, to detect a log that was rewritten or rolled
+    /// back between runs. Default: ~/.furrow/witness/<origin>.
+    #[arg(long)]
+    witness: Option<PathBuf>,
+}
+
+/// Where the log and the published state come from.
+enum Source {
+    Database(SqliteStore),
+    Server { client: reqwest::Client, base: String },
+}
+
+struct Entry {
+    index: u64,
+    bytes: Vec<u8>,
+    leaf_hash: Hash,
+}
+
+impl Source {
+    async fn log_size(&self) -> Result<u64> {
+        match self {
+            Source::Database(store) => Ok(store.log_size().await?),
+            Source::Server { .. } => Ok(self.get_json("/status").await?["log_size"].as_u64().unwrap_or(0)),
+        }
+    }
+
+    async fn entries(&self, after: Option<u64>) -> Result<Vec<Entry>> {
+        match self {
+            Source::Database(store) => {
+                let rows = store.log_entries(Page { after, limit: 500 }).await?;
+                Ok(rows.into_iter().map(|r| Entry { index: r.index, bytes: r.bytes, leaf_hash: r.leaf_hash }).collect())
+            }
+            Source::Server { .. } => {
+                let cursor = after.map(|a| format!("&cursor={a}")).unwrap_or_default();
+                let page = self.get_json(&format!("/log/entries?limit=500{cursor}")).await?;
+                let items = page["items"].as_array().cloned().unwrap_or_default();
+                items.iter().map(entry_from_json).collect()
+            }
+        }
+    }
+
+    async fn checkpoint(&self) -> Result<Option<String>> {
+        match self {
+            Source::Database(store) => Ok(store.latest_checkpoint().await?.map(|c| c.note)),
+            Source::Server { client, base } => {
+                let response = client.get(format!("{base}/log/checkpoint")).send().await?;
+                if response.status() == reqwest::StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                Ok(Some(response.error_for_status()?.text().await?))
+            }
+        }
+    }
+
+    async fn published_key(&self, data_dir: Option<&PathBuf>) -> Result<Option<String>> {
+        match self {
+            Source::Database(_) => Ok(match data_dir {
+                Some(dir) => crate::keys::load(dir)?.map(|s| s.vkey()),
+                None => None,
+            }),
+            Source::Server { client, base } => {
+                let response = client.get(format!("{base}/log/key")).send().await?;
+                if !response.status().is_success() {
+                    return Ok(None);
+                }
+                Ok(Some(response.text().await?.trim().to_owned()))
+            }
+        }
+    }
+
+    async fn get_json(&self, path: &str) -> Result<Value> {
+        let Source::Server { client, base } = self else { bail!("not a server") };
+        let url = format!("{base}{path}");
+        let response = client.get(&url).send().await.with_context(|| format!("cannot reach {url}"))?;
+        Ok(response.error_for_status().with_context(|| format!("GET {url}"))?.json().await?)
+    }
+
+    /// Every block the registry publishes, as (start, end, batch, account, state) strings.
+    async fn published_blocks(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page: Vec<String> = match self {
+                Source::Database(store) => {
+                    let blocks = store.blocks(BlockFilter::default(), Page { after, limit: 500 }).await?;
+                    after = blocks.last().map(|b| b.range.start());
+                    blocks
+                        .iter()
+                        .map(|b| {
+                            describe(
+                                b.range.start(),
+                                b.range.end(),
+                                &b.batch.to_string(),
+                                &b.account.to_string(),
+                                b.state.as_str(),
+                            )
+                        })
+                        .collect()
+                }
+                Source::Server { .. } => {
+                    let cursor = after.map(|a| format!("&cursor={a}")).unwrap_or_default();
+                    let json = self.get_json(&format!("/blocks?limit=500{cursor}")).await?;
+                    let items = json["items"].as_array().cloned().unwrap_or_default();
+                    after = items.last().and_then(|b| b["range"]["start"].as_u64());
+                    items
+                        .iter()
+                        .map(|b| {
+                            describe(
+                                b["range"]["start"].as_u64().unwrap_or(0),
+                                b["range"]["end"].as_u64().unwrap_or(0),
+                                b["batch"].as_str().unwrap_or(""),
+                                b["account"].as_str().unwrap_or(""),
+                                b["state"].as_str().unwrap_or(""),
+                            )
+                        })
+                        .collect()
+                }
+            };
+            if page.is_empty() {
+                return Ok(out);
+            }
+            out.extend(page);
+        }
+    }
+}
+
+fn describe(start: u64, end: u64, batch: &str, account: &str, state: &str) -> String {
+    format!("{start}-{end} {batch} {account} {state}")
+}
+
+fn entry_from_json(item: &Value) -> Result<Entry> {
+    let index = item["index"].as_u64().context("entry without an index")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(item["entry"].as_str().unwrap_or(""))
+        .with_context(|| format!("entry {index}: not base64"))?;
+    let leaf_hash: Hash = hex::decode(item["leaf_hash"].as_str().unwrap_or(""))
+        .ok()
+        .and_then(|h| h.try_into().ok())
+        .with_context(|| format!("entry {index}: leaf hash is not 32 bytes of hex"))?;
+    Ok(Entry { index, bytes, leaf_hash })
+}
+
+/// Collects what is wrong; the command fails if anything is.
+#[derive(Default)]
+struct Report {
+    findings: Vec<String>,
+}
+
+impl Report {
+    fn finding(&mut self, text: String) {
+        self.findings.push(text);
+    }
+}
+
+pub async fn run(args: VerifyArgs) -> Result<()> {
+    let source = match (&args.url, &args.data_dir) {
+        (Some(url), _) => {
+            Source::Server { client: reqwest::Client::new(), base: format!("{}/api/v1", url.trim_end_matches('/')) }
+        }
+        (None, Some(dir)) => {
+            let path = database_path(dir);
+            if !path.exists() {
+                bail!("no registry database at {}", path.display());
+            }
+            Source::Database(SqliteStore::open(&path).await?)
+        }
+        (None, None) => bail!("give --url or --data-dir"),
+    };
+    let mut report = Report::default();
+
+    // 1. Every entry: its leaf hash, its position, its decoding, and its effect on a fresh ledger.
+    let size = source.log_size().await?;
+    let progress = ProgressBar::new(size).with_message("replaying the log");
+    progress.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut ledger = Ledger::new();
+    let mut tree = MemoryTree::new();
+    let mut after = None;
+    'entries: loop {
+        let page = source.entries(after).await?;
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            after = Some(entry.index);
+            if entry.index != tree.size() {
+                report.finding(format!(
+                    "entry {} appears where entry {} should be: the log has a gap or is reordered",
+                    entry.index,
+                    tree.size()
+                ));
+                break 'entries;
+            }
+            if furrow_tlog::leaf_hash(&entry.bytes) != entry.leaf_hash {
+                report.finding(format!("entry {}: the stored leaf hash does not match the entry's bytes", entry.index));
+            }
+            tree.append(furrow_tlog::leaf_hash(&entry.bytes)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            match LogEntry::decode(&entry.bytes) {
+                Err(e) => report.finding(format!("entry {}: {e}", entry.index)),
+                Ok(decoded) if decoded.index != entry.index => {
+                    report.finding(format!("entry {} claims to be entry {}", entry.index, decoded.index))
+                }
+                Ok(decoded) => {
+                    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        ledger.apply(&decoded.event, decoded.timestamp);
+                    }));
+                    if applied.is_err() {
+                        report.finding(format!(
+                            "entry {} ({}) does not apply to the state before it",
+                            entry.index,
+                            decoded.event.kind()
+                        ));
+                        break 'entries;
+                    }
+                }
+            }
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    let entries = tree.size();
+    println!("log: {entries} entries, leaf hashes recomputed, replayed into a fresh ledger");
+
+    // 2. The invariants of SPEC §9 on the replayed state.
+    match invariants::check(&ledger) {
+        Ok(()) => println!("invariants: conservation, disjoint cover and terminal placement hold"),
+        Err(violations) => violations.into_iter().for_each(|v| report.finding(format!("replayed state: {v}"))),
+    }
+
+    // 3. The published state equals the replayed one.
+    let replayed: Vec<String> = ledger
+        .blocks()
+        .map(|b| {
+            describe(b.range.start(), b.range.end(), &b.batch.to_string(), &b.account.to_string(), b.state.as_str())
+        })
+        .collect();
+    let published = source.published_blocks().await?;
+    if published == replayed {
+        println!("state: the {} published blocks equal the replayed ones", published.len());
+    } else {
+        let first =
+            published.iter().zip(&replayed).position(|(a, b)| a != b).unwrap_or(published.len().min(replayed.len()));
+        report.finding(format!(
+            "state: published blocks differ from the replayed log ({} published, {} replayed; first difference at block {first})",
+            published.len(),
+            replayed.len()
+        ));
+    }
+    if let Source::Database(store) = &source
+        && store.load_ledger().await? != ledger
+    {
+        report.finding("state: the database's projection differs from the replayed log".into());
+    }
+
+    // 4. The signed checkpoint commits to exactly this log.
+    let key = match &args.key {
+        Some(key) => Some(key.clone()),
+        None => {
+            let key = source.published_key(args.data_dir.as_ref()).await?;
+            if key.is_some() {
+                println!("key: none given; using the registry's own key (pass --key to pin the published one)");
+            }
+            key
+        }
+    };
+    match (source.checkpoint().await?, key) {
+        (None, _) => report.finding("checkpoint: the registry publishes no signed checkpoint".into()),
+        (Some(_), None) => report.finding("checkpoint: no verifier key to check it with".into()),
+        (Some(note), Some(key)) => {
+            let verifier = Ed25519Verifier::from_vkey(&key).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+            match checkpoint::open(note.as_bytes(), &[&verifier]) {
+                Err(e) => report.finding(format!("checkpoint: {e}")),
+                Ok((checkpoint, _)) => {
+                    check_checkpoint(&checkpoint, &tree, &mut report)?;
+                    check_witness(&args, &checkpoint, &note, &tree, &verifier, &mut report)?;
+                    if let Source::Server { .. } = &source {
+                        check_served_proofs(&source, &checkpoint, &tree, &mut report).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    if report.findings.is_empty() {
+        println!("OK: nothing found");
+        Ok(())
+    } else {
+        for finding in &report.findings {
+            eprintln!("FINDING: {finding}");
+        }
+        bail!("{} finding(s); the registry does not verify", report.findings.len())
+    }
+}
+
+fn root_at(tree: &MemoryTree, size: u64) -> Result<Hash> {
+    tree::tree_hash(size, tree).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn check_checkpoint(checkpoint: &Checkpoint, tree: &MemoryTree, report: &mut Report) -> Result<()> {
+    if checkpoint.size() > tree.size() {
+        report.finding(format!(
+            "checkpoint: signed for {} entries but the log has only {}",
+            checkpoint.size(),
+            tree.size()
+        ));
+    } else if root_at(tree, checkpoint.size())? != *checkpoint.root() {
+        report
+            .finding(format!("checkpoint: the root of the first {} entries is not the signed root", checkpoint.size()));
+    } else {
+        println!(
+            "checkpoint: signature valid; root of the first {} entries matches ({})",
+            checkpoint.size(),
+            checkpoint.origin()
+        );
+    }
+    Ok(())
+}
+
+/// Compares with the checkpoint remembered from an earlier run, then remembers this one.
+fn check_witness(
+    args: &VerifyArgs,
+    checkpoint: &Checkpoint,
+    note: &str,
+    tree: &MemoryTree,
+    verifier: &Ed25519Verifier,
+    report: &mut Report,
+) -> Result<()> {
+    let path = match &args.witness {
+        Some(path) => path.clone(),
+        None => {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+            let name: String =
+                checkpoint.origin().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+            home.join(".furrow").join("witness").join(name)
+        }
+    };
+    if path.exists() {
+        let old_note = std::fs::read_to_string(&path)?;
+        match checkpoint::open(old_note.as_bytes(), &[verifier]) {
+            Err(e) => {
+                report.finding(format!("witness {}: the remembered checkpoint does not verify: {e}", path.display()))
+            }
+            Ok((old, _)) if old.size() > tree.size() => report.finding(format!(
+                "rollback: a checkpoint for {} entries was seen before, the log now has {}",
+                old.size(),
+                tree.size()
+            )),
+            Ok((old, _)) if root_at(tree, old.size())? != *old.root() => report.finding(format!(
+                "rewrite: the first {} entries no longer hash to the checkpoint seen before",
+                old.size()
+            )),
+            Ok((old, _)) => println!("witness: consistent with the checkpoint of {} entries seen before", old.size()),
+        }
+    }
+    if report.findings.is_empty() {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, note)?;
+    }
+    Ok(())
+}
+
+/// Checks the server's own proofs against the tree recomputed here.
+async fn check_served_proofs(
+    source: &Source,
+    checkpoint: &Checkpoint,
+    tree: &MemoryTree,
+    report: &mut Report,
+) -> Result<()> {
+    let size = checkpoint.size();
+    if size == 0 {
+        return Ok(());
+    }
+    let hashes = |v: &Value| -> Vec<Hash> {
+        v["proof"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|h| hex::decode(h.as_str()?).ok()?.try_into().ok())
+            .collect()
+    };
+    let last = size - 1;
+    let inclusion = source.get_json(&format!("/log/proofs/inclusion/{last}")).await?;
+    let served_size = inclusion["tree_size"].as_u64().unwrap_or(0).min(tree.size());
+    let leaf_index = tree::stored_hash_index(0, last).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let leaf_hash = tree.read_hashes(&[leaf_index]).map_err(|e| anyhow::anyhow!("{e}"))?[0];
+    let root = root_at(tree, served_size)?;
+    if tree::check_record(&hashes(&inclusion), served_size, &root, last, &leaf_hash).is_err() {
+        report.finding(format!("the server's inclusion proof for entry {last} does not verify"));
+    }
+    if size > 1 {
+        let consistency = source.get_json(&format!("/log/proofs/consistency?from=1&to={size}")).await?;
+        if tree::check_tree(&hashes(&consistency), size, &root_at(tree, size)?, 1, &root_at(tree, 1)?).is_err() {
+            report.finding(format!("the server's consistency proof from 1 to {size} does not verify"));
+        }
+    }
+    if report.findings.is_empty() {
+        println!("proofs: the server's inclusion and consistency proofs verify");
+    }
+    Ok(())
+}

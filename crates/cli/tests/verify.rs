@@ -1,0 +1,89 @@
+//! `furrow verify` end to end, with the real binary: a fresh registry verifies; a live demo server
+//! verifies through its API; a tampered database does not.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+fn furrow() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_furrow"));
+    command.env_remove("FURROW_LOG_SIGNING_KEY").env_remove("FURROW_DATA_DIR");
+    command
+}
+
+#[test]
+fn a_fresh_registry_verifies_and_a_tampered_one_does_not() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("registry");
+    let witness = dir.path().join("witness");
+    let init = furrow().args(["init", "--data-dir"]).arg(&data).output().expect("init runs");
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+
+    let verify = || {
+        furrow().args(["verify", "--data-dir"]).arg(&data).arg("--witness").arg(&witness).output().expect("verify runs")
+    };
+    let clean = verify();
+    assert!(
+        clean.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&clean.stdout),
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("OK: nothing found"));
+
+    // Change one byte of the first log entry behind the registry's back.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", data.join("furrow.db").display());
+        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::query("UPDATE log_entries SET entry = CAST(replace(CAST(entry AS TEXT), 'Furrow', 'Burrow') AS BLOB) WHERE idx = 0")
+            .execute(&mut db)
+            .await
+            .expect("tamper");
+    });
+    let tampered = verify();
+    let stderr = String::from_utf8_lossy(&tampered.stderr);
+    assert_eq!(tampered.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("leaf hash does not match"), "{stderr}");
+}
+
+#[test]
+fn a_live_demo_verifies_through_its_api() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut demo = furrow()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let stdout = demo.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut url = None;
+    let mut key = None;
+    for line in lines.by_ref().take(30) {
+        let line = line.expect("line");
+        if url.is_none() {
+            url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_owned);
+        }
+        if let Some(k) = line.split('\'').nth(1).filter(|_| line.contains("furrow verify")) {
+            key = Some(k.to_owned());
+        }
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    let (url, key) = (url.expect("the demo prints its URL"), key.expect("the demo prints its key"));
+    // The checkpointer publishes within about a second of the last commit.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let verify = furrow()
+        .args(["verify", "--url", &url, "--key", &key, "--witness"])
+        .arg(dir.path().join("witness"))
+        .output()
+        .expect("verify runs");
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let stdout = String::from_utf8_lossy(&verify.stdout);
+    assert!(verify.status.success(), "{stdout}{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(stdout.contains("proofs: the server's inclusion and consistency proofs verify"), "{stdout}");
+}
