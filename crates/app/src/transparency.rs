@@ -167,3 +167,64 @@ pub fn log_options(signer: furrow_tlog::note::Ed25519Signer) -> crate::LogOption
     let verifier_key = signer.vkey();
     crate::LogOptions { signer: LogSigner { origin, signer: Arc::new(signer) }, verifier_key }
 }
+
+/// Serves one C2SP tlog-tiles resource (`tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`)
+/// within the latest checkpoint. Every tile is immutable once it exists: a partial tile of width
+/// W never changes either; the log only adds wider ones.
+pub async fn tile(store: &dyn Store, path: &str) -> Result<Vec<u8>, AppError> {
+    use furrow_tlog::tile::{TilePath, encode_entry_bundle, tile_hash_indexes};
+    let not_found = || AppError::NotFound(format!("tile {path:?}"));
+    let parsed = TilePath::parse(path).map_err(|_| not_found())?;
+    let size = store.latest_checkpoint().await?.map_or(0, |c| c.tree_size);
+    let tile = match &parsed {
+        TilePath::Hashes(tile) | TilePath::Entries(tile) => *tile,
+    };
+    // Nodes at tree level 8·L in a tree of `size` leaves.
+    let available = size.checked_shr(8 * u32::from(tile.level())).unwrap_or(0);
+    let end = tile.index().saturating_mul(256).saturating_add(u64::from(tile.width()));
+    if end > available {
+        return Err(not_found());
+    }
+    match parsed {
+        TilePath::Hashes(tile) => {
+            let indexes = tile_hash_indexes(tile).map_err(tree_error)?;
+            let hashes = store.tree_hashes(&indexes).await?;
+            Ok(furrow_tlog::tile::encode_tile_data(&hashes))
+        }
+        TilePath::Entries(tile) => {
+            let first = tile.index() * 256;
+            let page = furrow_store::Page { after: first.checked_sub(1), limit: u32::from(tile.width()) };
+            let rows = store.log_entries(page).await?;
+            let entries: Vec<&[u8]> = rows.iter().map(|r| r.bytes.as_slice()).collect();
+            encode_entry_bundle(&entries).map_err(tree_error)
+        }
+    }
+}
+
+/// A C2SP `tlog-proof@v1` bundle for one log entry: its index, its inclusion proof and the signed
+/// checkpoint, verifiable offline with the log's key and the entry's bytes.
+pub async fn proof_bundle(store: &dyn Store, index: u64) -> Result<String, AppError> {
+    let proof = inclusion_proof(store, index).await?;
+    let bundle =
+        furrow_tlog::proof::TlogProof::new(proof.index, proof.proof, &proof.checkpoint.note).map_err(tree_error)?;
+    Ok(bundle.to_text())
+}
+
+/// The index of the log entry that recorded a retirement.
+pub async fn retirement_entry(store: &dyn Store, id: furrow_domain::RetirementId) -> Result<u64, AppError> {
+    let retirement = store.retirement(id).await?.ok_or_else(|| AppError::NotFound(format!("retirement {id}")))?;
+    let first =
+        *retirement.ranges.first().ok_or_else(|| AppError::Internal(format!("retirement {id} has no serials")))?;
+    let block = store
+        .block_at(first.start())
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("retirement {id}: serials missing")))?;
+    let history = store.serial_history(block.batch, first.start(), first.start(), 10_000).await?;
+    for row in history.iter().filter(|r| r.kind == "retired") {
+        let entry = furrow_domain::LogEntry::decode(&row.bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+        if matches!(entry.event, furrow_domain::Event::Retired { id: found, .. } if found == id) {
+            return Ok(row.index);
+        }
+    }
+    Err(AppError::Internal(format!("no log entry records retirement {id}")))
+}

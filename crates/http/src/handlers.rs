@@ -611,3 +611,32 @@ pub async fn consistency_proof(
     let proof = furrow_app::transparency::consistency_proof(store, q.from, to).await?;
     Ok(Json(ConsistencyProofDto { from: q.from, to, proof: proof.iter().map(hex::encode).collect() }))
 }
+
+/// A C2SP tlog-tiles resource under `/api/v1/log/`: hash tiles and entry bundles, immutable, so any
+/// static host or CDN can mirror the log.
+pub async fn get_tile(
+    State(state): State<AppState>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    let data = furrow_app::transparency::tile(state.registry.store(), &format!("tile/{path}")).await?;
+    let mut response = data.into_response();
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+    headers.insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    Ok(response)
+}
+
+/// The retirement's log entry, its inclusion proof and the signed checkpoint as one C2SP
+/// `tlog-proof@v1` bundle: with the entry bytes (`/log/entries/{log_index}`) and the log's key,
+/// anyone can check offline that this retirement is in the log.
+#[utoipa::path(get, path = "/retirements/{id}/proof", tag = "ledger", params(("id" = String, Path, description = "e.g. R000001")),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = Problem)))]
+pub async fn retirement_proof(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id: RetirementId = parse(&id)?;
+    let store = state.registry.store();
+    let index = furrow_app::transparency::retirement_entry(store, id).await?;
+    let bundle = furrow_app::transparency::proof_bundle(store, index).await?;
+    let mut response = text(bundle);
+    response.headers_mut().insert("x-furrow-log-index", HeaderValue::from(index));
+    Ok(response)
+}

@@ -73,6 +73,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::transfer))
         .routes(routes!(handlers::list_retirements, handlers::retire))
         .routes(routes!(handlers::get_retirement))
+        .routes(routes!(handlers::retirement_proof))
         .routes(routes!(handlers::list_cancellations, handlers::cancel))
         .routes(routes!(handlers::get_cancellation))
         .routes(routes!(handlers::list_log))
@@ -113,6 +114,7 @@ pub fn router(registry: Registry) -> Router {
     let doc = Json(doc);
     let api = api
         .route("/openapi.json", get(move || async move { doc }))
+        .route("/log/tile/{*path}", get(handlers::get_tile))
         .fallback(|| async { ApiError::not_found("no such API route; see /api/v1/openapi.json") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -79,3 +79,63 @@ async fn checkpoints_and_proofs_verify_with_the_published_key() {
     let (status, body) = app.get("/log/proofs/consistency?from=0").await;
     assert_eq!(status, 422, "{body}");
 }
+
+async fn bytes(app: &TestApp, path: &str) -> (u16, Option<String>, Vec<u8>) {
+    let response = app.client.get(format!("{}{path}", app.url)).send().await.expect("request");
+    let status = response.status().as_u16();
+    let cache = response.headers().get("cache-control").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (status, cache, response.bytes().await.expect("body").to_vec())
+}
+
+#[tokio::test]
+async fn the_log_is_served_as_tiles_and_retirements_carry_offline_proofs() {
+    use furrow_tlog::tile::{
+        TileHashReader, check_entry_bundle, decode_entry_bundle, decode_tile_data, tiles_for_size,
+    };
+    let app = spawn_app().await;
+    let retired = app.post_ok("/retirements", &app.buyer, app.retire_body(json!({"quantity": 4}))).await;
+    let (_, key) = text(&app, "/log/key").await;
+    let verifier = Ed25519Verifier::from_vkey(key.trim()).expect("vkey");
+    let size = app.get_ok("/status").await["log_size"].as_u64().expect("size");
+    let checkpoint = checkpoint_covering(&app, &verifier, size).await;
+
+    // A client holding only the tiles recomputes the signed root.
+    let mut tiles = std::collections::BTreeMap::new();
+    for tile in tiles_for_size(checkpoint.size()).expect("tiles") {
+        let (status, cache, data) = bytes(&app, &format!("/log/{}", tile.path())).await;
+        assert_eq!(status, 200, "{}", tile.path());
+        assert_eq!(cache.as_deref(), Some("public, max-age=31536000, immutable"));
+        tiles.insert(tile, data);
+    }
+    let reader =
+        TileHashReader::new(checkpoint.size(), checkpoint.root(), &tiles).expect("tiles match the signed root");
+    assert_eq!(tree::tree_hash(checkpoint.size(), &reader).expect("root"), *checkpoint.root());
+
+    // The entry bundle holds exactly the entries the level-0 tile commits to.
+    let level0 = tiles.keys().find(|t| t.level() == 0).copied().expect("a level-0 tile");
+    let (status, _, bundle) = bytes(&app, &format!("/log/{}", level0.entries_path().expect("path"))).await;
+    assert_eq!(status, 200);
+    let entries = decode_entry_bundle(&bundle, level0.width()).expect("bundle decodes");
+    check_entry_bundle(&entries, &decode_tile_data(level0, &tiles[&level0]).expect("tile"))
+        .expect("bundle matches its tile");
+
+    // Beyond the checkpoint, and malformed paths, are 404s.
+    assert_eq!(bytes(&app, "/log/tile/0/001").await.0, 404);
+    assert_eq!(bytes(&app, "/log/tile/0/0001").await.0, 404);
+    assert_eq!(bytes(&app, "/log/tile/nonsense").await.0, 404);
+
+    // The retirement's proof bundle verifies offline against its entry bytes.
+    let id = retired["id"].as_str().expect("id");
+    let response = app.client.get(format!("{}/retirements/{id}/proof", app.url)).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    let index: u64 = response.headers()["x-furrow-log-index"].to_str().expect("ascii").parse().expect("index");
+    let proof = response.text().await.expect("text");
+    let entry = app.get_ok(&format!("/log/entries/{index}")).await;
+    use base64::Engine;
+    let entry_bytes =
+        base64::engine::general_purpose::STANDARD.decode(entry["entry"].as_str().expect("b64")).expect("b64");
+    furrow_tlog::proof::verify(proof.as_bytes(), &entry_bytes, &[&verifier]).expect("the proof bundle verifies");
+    let mut forged = entry_bytes.clone();
+    forged[20] ^= 1;
+    assert!(furrow_tlog::proof::verify(proof.as_bytes(), &forged, &[&verifier]).is_err());
+}
