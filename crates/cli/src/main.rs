@@ -2,6 +2,7 @@
 
 mod demo;
 mod keys;
+mod mirror;
 mod verify;
 
 use std::net::SocketAddr;
@@ -52,9 +53,15 @@ enum Cmd {
     /// Audit a registry: every leaf hash, the Merkle tree, the signed checkpoint, consistency with
     /// checkpoints seen before, and a full replay of the log checked against the published state.
     #[command(
-        after_help = "Examples:\n  furrow verify --url http://127.0.0.1:8080 --key 'agr.furrow/log+1a2b3c4d+AQ…'\n  furrow verify --data-dir ./registry\n\nExit status: 0 when everything checks out, 1 when anything does not."
+        after_help = "Examples:\n  furrow verify --url http://127.0.0.1:8080 --key 'agr.furrow/log+1a2b3c4d+AQ…'\n  furrow verify --data-dir ./registry\n  furrow verify --bundle ./agr-log   (made by `furrow mirror`)\n\nExit status: 0 when everything checks out, 1 when anything does not."
     )]
     Verify(verify::VerifyArgs),
+    /// Copy a registry's log (checkpoint, tiles, entry bundles) into a directory for offline audit
+    /// or static hosting.
+    #[command(
+        after_help = "Example:\n  furrow mirror --url http://127.0.0.1:8080 --out ./agr-log\n  furrow verify --bundle ./agr-log --key 'agr.furrow/log+1a2b3c4d+AQ…'"
+    )]
+    Mirror(mirror::MirrorArgs),
     /// Print the program's totals, from a running server or a database file.
     #[command(
         after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry"
@@ -173,6 +180,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Token(TokenCmd::Create(args)) => create_token(args).await,
         Cmd::Status(args) => status(args).await,
         Cmd::Verify(args) => verify::run(args).await,
+        Cmd::Mirror(args) => mirror::run(args).await,
     }
 }
 

@@ -27,11 +27,14 @@ use crate::database_path;
 #[derive(Args)]
 pub struct VerifyArgs {
     /// Audit a running registry through its public API.
-    #[arg(long, conflicts_with = "data_dir", required_unless_present = "data_dir")]
+    #[arg(long, conflicts_with = "data_dir", required_unless_present_any = ["data_dir", "bundle"])]
     url: Option<String>,
     /// Audit a copy of a registry's database.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "bundle")]
     data_dir: Option<PathBuf>,
+    /// Audit an offline copy of the log made by `furrow mirror` (checkpoint, tiles, entry bundles).
+    #[arg(long, conflicts_with = "url")]
+    bundle: Option<PathBuf>,
     /// The log's verifier key (`name+keyid+base64`), from the program's publications. Without it
     /// the key is taken from the registry itself, which proves much less.
     #[arg(long)]
@@ -45,7 +48,15 @@ pub struct VerifyArgs {
 /// Where the log and the published state come from.
 enum Source {
     Database(SqliteStore),
-    Server { client: reqwest::Client, base: String },
+    Server {
+        client: reqwest::Client,
+        base: String,
+    },
+    /// A directory laid out like a C2SP tlog-tiles log: `checkpoint`, `key`, `tile/…`.
+    Bundle {
+        dir: PathBuf,
+        size: u64,
+    },
 }
 
 struct Entry {
@@ -59,6 +70,7 @@ impl Source {
         match self {
             Source::Database(store) => Ok(store.log_size().await?),
             Source::Server { .. } => Ok(self.get_json("/status").await?["log_size"].as_u64().unwrap_or(0)),
+            Source::Bundle { size, .. } => Ok(*size),
         }
     }
 
@@ -74,12 +86,14 @@ impl Source {
                 let items = page["items"].as_array().cloned().unwrap_or_default();
                 items.iter().map(entry_from_json).collect()
             }
+            Source::Bundle { dir, size } => bundle_entries(dir, *size, after.map_or(0, |a| a + 1)),
         }
     }
 
     async fn checkpoint(&self) -> Result<Option<String>> {
         match self {
             Source::Database(store) => Ok(store.latest_checkpoint().await?.map(|c| c.note)),
+            Source::Bundle { dir, .. } => Ok(std::fs::read_to_string(dir.join("checkpoint")).ok()),
             Source::Server { client, base } => {
                 let response = client.get(format!("{base}/log/checkpoint")).send().await?;
                 if response.status() == reqwest::StatusCode::NOT_FOUND {
@@ -92,6 +106,9 @@ impl Source {
 
     async fn published_key(&self, data_dir: Option<&PathBuf>) -> Result<Option<String>> {
         match self {
+            Source::Bundle { dir, .. } => {
+                Ok(std::fs::read_to_string(dir.join("key")).ok().map(|k| k.trim().to_owned()))
+            }
             Source::Database(_) => Ok(match data_dir {
                 Some(dir) => crate::keys::load(dir)?.map(|s| s.vkey()),
                 None => None,
@@ -153,6 +170,7 @@ impl Source {
                         })
                         .collect()
                 }
+                Source::Bundle { .. } => Vec::new(),
             };
             if page.is_empty() {
                 return Ok(out);
@@ -202,7 +220,17 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             }
             Source::Database(SqliteStore::open(&path).await?)
         }
-        (None, None) => bail!("give --url or --data-dir"),
+        (None, None) => match &args.bundle {
+            Some(dir) => {
+                let note = std::fs::read_to_string(dir.join("checkpoint"))
+                    .with_context(|| format!("{} has no checkpoint; make one with `furrow mirror`", dir.display()))?;
+                let body = note.split("\n\n").next().unwrap_or_default();
+                let size =
+                    Checkpoint::parse(&format!("{body}\n")).map_err(|e| anyhow::anyhow!("checkpoint: {e}"))?.size();
+                Source::Bundle { dir: dir.clone(), size }
+            }
+            None => bail!("give --url, --data-dir or --bundle"),
+        },
     };
     let mut report = Report::default();
 
@@ -275,7 +303,10 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
         })
         .collect();
     let published = source.published_blocks().await?;
-    if published == replayed {
+    if let Source::Bundle { .. } = &source {
+        println!("state: an offline bundle carries the log only; the state above is derived from it");
+        check_bundle_tiles(&source, &tree, &mut report)?;
+    } else if published == replayed {
         println!("state: the {} published blocks equal the replayed ones", published.len());
     } else {
         let first =
@@ -439,5 +470,46 @@ async fn check_served_proofs(
     if report.findings.is_empty() {
         println!("proofs: the server's inclusion and consistency proofs verify");
     }
+    Ok(())
+}
+
+/// Reads the entries from index `from` on, out of the entry bundle that holds `from`.
+fn bundle_entries(dir: &std::path::Path, size: u64, from: u64) -> Result<Vec<Entry>> {
+    use furrow_tlog::tile::{TileId, decode_entry_bundle};
+    if from >= size {
+        return Ok(Vec::new());
+    }
+    let n = from / 256;
+    let width = u16::try_from((size - n * 256).min(256)).unwrap_or(256);
+    let tile = TileId::new(0, n, width).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = tile.entries_path().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let data = std::fs::read(dir.join(&path)).with_context(|| format!("the bundle lacks {path}"))?;
+    let entries = decode_entry_bundle(&data, width).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+    let skip = usize::try_from(from - n * 256).unwrap_or(usize::MAX);
+    Ok(entries
+        .into_iter()
+        .enumerate()
+        .skip(skip)
+        .map(|(i, bytes)| Entry {
+            index: n * 256 + i as u64,
+            leaf_hash: furrow_tlog::leaf_hash(bytes),
+            bytes: bytes.to_vec(),
+        })
+        .collect())
+}
+
+/// Every hash tile in the bundle must be the tile of the tree recomputed from the entries.
+fn check_bundle_tiles(source: &Source, tree: &MemoryTree, report: &mut Report) -> Result<()> {
+    let Source::Bundle { dir, size } = source else { return Ok(()) };
+    let mut checked = 0;
+    for tile in furrow_tlog::tile::tiles_for_size((*size).min(tree.size())).map_err(|e| anyhow::anyhow!("{e}"))? {
+        let expected = furrow_tlog::tile::read_tile(tile, tree).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match std::fs::read(dir.join(tile.path())) {
+            Ok(data) if data == expected => checked += 1,
+            Ok(_) => report.finding(format!("tile {} does not match the entries", tile.path())),
+            Err(_) => report.finding(format!("the bundle lacks tile {}", tile.path())),
+        }
+    }
+    println!("tiles: {checked} hash tiles match the tree recomputed from the entries");
     Ok(())
 }

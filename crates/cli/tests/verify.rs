@@ -81,9 +81,43 @@ fn a_live_demo_verifies_through_its_api() {
         .arg(dir.path().join("witness"))
         .output()
         .expect("verify runs");
+    let mirror_dir = dir.path().join("mirror");
+    let mirror = furrow().args(["mirror", "--url", &url, "--out"]).arg(&mirror_dir).output().expect("mirror runs");
     let _ = demo.kill();
     let _ = demo.wait();
     let stdout = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{stdout}{}", String::from_utf8_lossy(&verify.stderr));
     assert!(stdout.contains("proofs: the server's inclusion and consistency proofs verify"), "{stdout}");
+    assert!(mirror.status.success(), "{}", String::from_utf8_lossy(&mirror.stderr));
+
+    // The mirror verifies offline, with the server gone; a flipped byte in an entry does not.
+    let offline = || {
+        furrow()
+            .args(["verify", "--key", &key, "--bundle"])
+            .arg(&mirror_dir)
+            .arg("--witness")
+            .arg(dir.path().join("witness-offline"))
+            .output()
+            .expect("verify runs")
+    };
+    let clean = offline();
+    assert!(
+        clean.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&clean.stdout),
+        String::from_utf8_lossy(&clean.stderr)
+    );
+    let bundle =
+        std::fs::read_dir(mirror_dir.join("tile/entries")).expect("entry bundles").next().expect("one").expect("entry");
+    let path = if bundle.path().is_dir() {
+        std::fs::read_dir(bundle.path()).expect("dir").next().expect("one").expect("entry").path()
+    } else {
+        bundle.path()
+    };
+    let mut data = std::fs::read(&path).expect("read");
+    let last = data.len() - 1;
+    data[last] ^= 0x01;
+    std::fs::write(&path, data).expect("write");
+    let tampered = offline();
+    assert_eq!(tampered.status.code(), Some(1), "{}", String::from_utf8_lossy(&tampered.stdout));
 }
