@@ -213,3 +213,32 @@ pub(crate) async fn insert_tree_hashes(
     }
     Ok(())
 }
+
+/// Reads stored tree hashes in the order asked, with one `IN (…)` query per chunk (a tile needs 256,
+/// a proof about 2·log n).
+pub(crate) async fn read_tree_hashes(
+    conn: &mut sqlx::SqliteConnection,
+    indexes: &[u64],
+) -> Result<Vec<[u8; 32]>, StoreError> {
+    use sqlx::Row;
+    let mut found = std::collections::BTreeMap::new();
+    for chunk in indexes.chunks(CHUNK) {
+        let mut b = QueryBuilder::new("SELECT idx, hash FROM tree_hashes WHERE idx IN (");
+        let mut list = b.separated(", ");
+        for index in chunk {
+            list.push_bind(as_i64(*index));
+        }
+        b.push(")");
+        for row in b.build().fetch_all(&mut *conn).await.map_err(db_error)? {
+            let index: i64 = row.try_get("idx").map_err(db_error)?;
+            let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
+            found.insert(index, crate::rows::hash32(&hash)?);
+        }
+    }
+    indexes
+        .iter()
+        .map(|i| {
+            found.get(&as_i64(*i)).copied().ok_or_else(|| StoreError::Corrupt(format!("tree hash {i} is missing")))
+        })
+        .collect()
+}

@@ -443,18 +443,8 @@ impl Store for SqliteStore {
     }
 
     async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
-        let mut out = Vec::with_capacity(indexes.len());
         let mut conn = self.readers.acquire().await.map_err(db_error)?;
-        for index in indexes {
-            let key = as_i64(*index);
-            let row = sqlx::query!("SELECT hash FROM tree_hashes WHERE idx = ?1", key)
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(db_error)?
-                .ok_or_else(|| StoreError::Corrupt(format!("tree hash {index} is missing")))?;
-            out.push(hash32(&row.hash)?);
-        }
-        Ok(out)
+        group::read_tree_hashes(&mut conn, indexes).await
     }
 
     async fn extend_tree(
