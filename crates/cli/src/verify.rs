@@ -27,8 +27,12 @@ use crate::database_path;
 #[derive(Args)]
 pub struct VerifyArgs {
     /// Audit a running registry through its public API.
-    #[arg(long, conflicts_with = "data_dir", required_unless_present_any = ["data_dir", "bundle"])]
+    #[arg(long, conflicts_with = "data_dir", required_unless_present_any = ["data_dir", "bundle", "certificate"])]
     url: Option<String>,
+    /// Verify one retirement certificate offline (from `/api/v1/retirements/{id}/certificate`);
+    /// needs --key.
+    #[arg(long, conflicts_with_all = ["url", "data_dir", "bundle"], requires = "key")]
+    certificate: Option<PathBuf>,
     /// Audit a copy of a registry's database.
     #[arg(long, conflicts_with = "bundle")]
     data_dir: Option<PathBuf>,
@@ -209,6 +213,9 @@ impl Report {
 }
 
 pub async fn run(args: VerifyArgs) -> Result<()> {
+    if let (Some(file), Some(key)) = (&args.certificate, &args.key) {
+        return verify_certificate(file, key);
+    }
     let source = match (&args.url, &args.data_dir) {
         (Some(url), _) => {
             Source::Server { client: reqwest::Client::new(), base: format!("{}/api/v1", url.trim_end_matches('/')) }
@@ -511,5 +518,67 @@ fn check_bundle_tiles(source: &Source, tree: &MemoryTree, report: &mut Report) -
         }
     }
     println!("tiles: {checked} hash tiles match the tree recomputed from the entries");
+    Ok(())
+}
+
+/// Checks a retirement certificate offline: the log entry says exactly what the certificate says,
+/// and the entry is in a checkpoint signed with the program's key.
+fn verify_certificate(file: &std::path::Path, key: &str) -> Result<()> {
+    use furrow_domain::Event;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let cert: Value = serde_json::from_str(&text).context("the certificate is not JSON")?;
+    if cert["format"] != "furrow-retirement-certificate/v1" {
+        bail!("not a Furrow retirement certificate (format {})", cert["format"]);
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(cert["entry"].as_str().unwrap_or_default())
+        .context("the certificate's entry is not base64")?;
+    let verifier = Ed25519Verifier::from_vkey(key).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+    let proof = cert["proof"].as_str().unwrap_or_default();
+    let checkpoint = furrow_tlog::proof::verify(proof.as_bytes(), &bytes, &[&verifier])
+        .map_err(|e| anyhow::anyhow!("the certificate's proof does not verify: {e}"))?;
+    let entry = LogEntry::decode(&bytes).map_err(|e| anyhow::anyhow!("the certificate's entry: {e}"))?;
+    let Event::Retired { id, ranges, claim, .. } = &entry.event else {
+        bail!("the certificate's log entry records a {}, not a retirement", entry.event.kind());
+    };
+    let r = &cert["retirement"];
+    let claimed_ranges: Vec<(u64, u64)> = r["ranges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|x| (x["start"].as_u64().unwrap_or(0), x["end"].as_u64().unwrap_or(0)))
+        .collect();
+    let recorded_ranges: Vec<(u64, u64)> = ranges.iter().map(|x| (x.start(), x.end())).collect();
+    let mismatches: Vec<&str> = [
+        ("id", r["id"] == id.to_string()),
+        ("log index", cert["log_index"] == entry.index),
+        ("serials", claimed_ranges == recorded_ranges),
+        ("beneficiary", r["beneficiary"]["name"] == claim.beneficiary.name.as_str()),
+        ("purpose", r["purpose"] == claim.purpose.as_str()),
+        (
+            "claim period",
+            r["claim_period"]["from"] == claim.claim_period.from.to_string()
+                && r["claim_period"]["to"] == claim.claim_period.to.to_string(),
+        ),
+        ("jurisdiction", r["jurisdiction"] == claim.jurisdiction.as_str()),
+        ("note", r["note"] == claim.note.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, ok)| !ok)
+    .map(|(name, _)| name)
+    .collect();
+    if !mismatches.is_empty() {
+        bail!("the certificate differs from its signed log entry in: {}", mismatches.join(", "));
+    }
+    let quantity: u64 = recorded_ranges.iter().map(|(a, b)| b - a + 1).sum();
+    println!(
+        "OK: retirement {id} of {quantity} credits for {:?} ({}) is log entry {} in the checkpoint of {} entries signed by {}",
+        claim.beneficiary.name,
+        claim.purpose,
+        entry.index,
+        checkpoint.size(),
+        checkpoint.origin()
+    );
     Ok(())
 }

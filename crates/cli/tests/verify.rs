@@ -81,6 +81,23 @@ fn a_live_demo_verifies_through_its_api() {
         .arg(dir.path().join("witness"))
         .output()
         .expect("verify runs");
+    // A retirement certificate verifies offline, and an edited one does not.
+    let certificate: serde_json::Value =
+        reqwest_blocking_json(&format!("{url}/api/v1/retirements/R000001/certificate"));
+    let cert_file = dir.path().join("certificate.json");
+    std::fs::write(&cert_file, certificate.to_string()).expect("write");
+    let check_certificate =
+        || furrow().args(["verify", "--key", &key, "--certificate"]).arg(&cert_file).output().expect("verify runs");
+    let good = check_certificate();
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+    assert!(String::from_utf8_lossy(&good.stdout).contains("OK: retirement R000001"));
+    let mut edited = certificate.clone();
+    edited["retirement"]["beneficiary"]["name"] = "Someone Else Inc.".into();
+    std::fs::write(&cert_file, edited.to_string()).expect("write");
+    let bad = check_certificate();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("beneficiary"), "{}", String::from_utf8_lossy(&bad.stderr));
+
     let mirror_dir = dir.path().join("mirror");
     let mirror = furrow().args(["mirror", "--url", &url, "--out"]).arg(&mirror_dir).output().expect("mirror runs");
     let _ = demo.kill();
@@ -120,4 +137,11 @@ fn a_live_demo_verifies_through_its_api() {
     std::fs::write(&path, data).expect("write");
     let tampered = offline();
     assert_eq!(tampered.status.code(), Some(1), "{}", String::from_utf8_lossy(&tampered.stdout));
+}
+
+fn reqwest_blocking_json(url: &str) -> serde_json::Value {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        reqwest::get(url).await.expect("GET").error_for_status().expect("200").json().await.expect("json")
+    })
 }

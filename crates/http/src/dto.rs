@@ -419,3 +419,19 @@ pub struct ConsistencyParams {
     /// The newer tree size; defaults to the latest checkpoint's.
     pub to: Option<u64>,
 }
+
+/// A retirement certificate that verifies offline: the retirement as published, the log entry that
+/// recorded it, and a C2SP tlog-proof bundle tying that entry to a signed checkpoint.
+/// `furrow verify --certificate FILE --key KEY` checks all three.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CertificateDto {
+    /// Always `furrow-retirement-certificate/v1`.
+    pub format: &'static str,
+    pub retirement: RetirementDto,
+    /// Index of the log entry that recorded the retirement.
+    pub log_index: u64,
+    /// Base64 of that entry's canonical bytes.
+    pub entry: String,
+    /// C2SP `tlog-proof@v1` bundle: index, inclusion proof, signed checkpoint.
+    pub proof: String,
+}

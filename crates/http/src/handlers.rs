@@ -640,3 +640,29 @@ pub async fn retirement_proof(State(state): State<AppState>, Path(id): Path<Stri
     response.headers_mut().insert("x-furrow-log-index", HeaderValue::from(index));
     Ok(response)
 }
+
+/// The retirement's certificate with everything needed to verify it offline: the retirement, its
+/// log entry, and an inclusion proof against a signed checkpoint.
+#[utoipa::path(get, path = "/retirements/{id}/certificate", tag = "ledger", params(("id" = String, Path, description = "e.g. R000001")),
+    responses((status = 200, body = CertificateDto), (status = 404, body = Problem)))]
+pub async fn retirement_certificate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<CertificateDto>, ApiError> {
+    use base64::Engine;
+    let id: RetirementId = parse(&id)?;
+    let store = state.registry.store();
+    let retirement = store.retirement(id).await?.ok_or_else(|| ApiError::not_found(format!("retirement {id}")))?;
+    let log_index = furrow_app::transparency::retirement_entry(store, id).await?;
+    let proof = furrow_app::transparency::proof_bundle(store, log_index).await?;
+    let rows = store.log_entries(Page { after: log_index.checked_sub(1), limit: 1 }).await?;
+    let row = rows.into_iter().find(|r| r.index == log_index).ok_or_else(unexpected)?;
+    let printer = state.printer(retirement.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
+    Ok(Json(CertificateDto {
+        format: "furrow-retirement-certificate/v1",
+        retirement: printer.retirement(&retirement),
+        log_index,
+        entry: base64::engine::general_purpose::STANDARD.encode(&row.bytes),
+        proof,
+    }))
+}

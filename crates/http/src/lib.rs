@@ -74,6 +74,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::list_retirements, handlers::retire))
         .routes(routes!(handlers::get_retirement))
         .routes(routes!(handlers::retirement_proof))
+        .routes(routes!(handlers::retirement_certificate))
         .routes(routes!(handlers::list_cancellations, handlers::cancel))
         .routes(routes!(handlers::get_cancellation))
         .routes(routes!(handlers::list_log))

@@ -26,6 +26,8 @@ async fn the_openapi_document_describes_every_route() {
         "/log/key",
         "/log/proofs/inclusion/{index}",
         "/log/proofs/consistency",
+        "/retirements/{id}/proof",
+        "/retirements/{id}/certificate",
     ] {
         assert!(paths.contains_key(path), "missing {path}");
     }
