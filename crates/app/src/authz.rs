@@ -34,6 +34,7 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppErro
         Command::OpenAccount { .. } => staff_only(&[Admin, Operator], "open accounts"),
         Command::Issue(_) => staff_only(&[Operator], "issue credits"),
         Command::Cancel { .. } => staff_only(&[Operator], "cancel credits"),
+        Command::PublishLogKey { .. } => staff_only(&[Admin], "publish log keys"),
         Command::Transfer { from, .. } | Command::Retire { from, .. } => match role {
             Operator => Ok(()),
             Buyer | Participant if principal.accounts.contains(from) => Ok(()),

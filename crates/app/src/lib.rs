@@ -41,6 +41,7 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
     /// The verifier key of the log's signer, if the log is signed (text `name+id+key`).
     log_key: Option<String>,
+    checkpointer: Option<Arc<transparency::CheckpointerHandle>>,
 }
 
 impl Registry {
@@ -57,8 +58,15 @@ impl Registry {
     ) -> Result<Self, AppError> {
         let log_key = options.log.as_ref().map(|log| log.verifier_key.clone());
         let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
-        let sequencer = sequencer::start(store.clone(), clock.clone(), options, checkpointer).await?;
-        Ok(Self { store, sequencer, clock, log_key })
+        let sequencer = sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;
+        Ok(Self { store, sequencer, clock, log_key, checkpointer })
+    }
+
+    /// Stops background work that uses the store (the checkpointer), before the store is closed.
+    pub fn stop_background(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stopped.store(true, std::sync::atomic::Ordering::Release);
+        }
     }
 
     /// The log's verifier key (C2SP vkey), if the log is signed.

@@ -83,7 +83,7 @@ pub(crate) async fn start(
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
-    checkpointer: Option<Arc<tokio::sync::Notify>>,
+    checkpointer: Option<Arc<crate::transparency::CheckpointerHandle>>,
 ) -> Result<SequencerHandle, AppError> {
     let ledger = store.load_ledger().await?;
     let next_index = store.log_size().await?;
@@ -107,7 +107,7 @@ struct Sequencer {
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
     /// Woken after each commit so the log's tree and checkpoint catch up.
-    checkpointer: Option<Arc<tokio::sync::Notify>>,
+    checkpointer: Option<Arc<crate::transparency::CheckpointerHandle>>,
     ledger: Ledger,
     next_index: u64,
     last_timestamp: Timestamp,
@@ -232,7 +232,7 @@ impl Sequencer {
             return;
         }
         if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.notify_one();
+            checkpointer.wake.notify_one();
         }
         if self.options.check_invariants
             && let Err(violations) = invariants::check(&self.ledger)

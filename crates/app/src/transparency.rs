@@ -32,11 +32,18 @@ const MAX_LEAVES_PER_ROUND: u64 = 65_536;
 const SETTLE: Duration = Duration::from_millis(100);
 const IDLE_WAKE: Duration = Duration::from_secs(1);
 
-pub(crate) fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signer: LogSigner) -> Arc<Notify> {
-    let wake = Arc::new(Notify::new());
-    let waker = wake.clone();
+/// Wakes the checkpointer after commits, and stops it before the store closes.
+pub(crate) struct CheckpointerHandle {
+    pub wake: Notify,
+    pub stopped: std::sync::atomic::AtomicBool,
+}
+
+pub(crate) fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signer: LogSigner) -> Arc<CheckpointerHandle> {
+    use std::sync::atomic::Ordering;
+    let handle = Arc::new(CheckpointerHandle { wake: Notify::new(), stopped: false.into() });
+    let waker = handle.clone();
     tokio::spawn(async move {
-        loop {
+        while !waker.stopped.load(Ordering::Acquire) {
             loop {
                 match extend_once(store.as_ref(), clock.as_ref(), &signer).await {
                     Ok(true) => continue,
@@ -47,11 +54,11 @@ pub(crate) fn start(store: Arc<dyn Store>, clock: Arc<dyn Clock>, signer: LogSig
                     }
                 }
             }
-            let _ = tokio::time::timeout(IDLE_WAKE, waker.notified()).await;
+            let _ = tokio::time::timeout(IDLE_WAKE, waker.wake.notified()).await;
             tokio::time::sleep(SETTLE).await;
         }
     });
-    wake
+    handle
 }
 
 fn tree_error<E: std::fmt::Display>(e: E) -> AppError {

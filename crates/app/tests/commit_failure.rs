@@ -100,6 +100,9 @@ impl Store for FailingStore {
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
         self.inner.latest_checkpoint().await
     }
+    async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
+        self.inner.checkpoint_at_least(size).await
+    }
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
         self.inner.tree_hash_count().await
     }

@@ -26,7 +26,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let signer = crate::keys::create(&dir, &crate::default_origin("AGR"))?;
     let Opened { registry, _lock, .. } = open(&dir).await?;
-    initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)").await?;
+    initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)", &signer.vkey()).await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
     let operator = registry.create_token("Aiko Tanaka (operator, demo)", Role::Operator, &[]).await?;
     let buyer =

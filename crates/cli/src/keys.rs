@@ -16,13 +16,17 @@ pub fn key_path(dir: &Path) -> PathBuf {
 
 /// Creates a new signing key file, readable by its owner only. Refuses to overwrite one.
 pub fn create(dir: &Path, origin: &str) -> Result<Ed25519Signer> {
+    create_at(&key_path(dir), origin)
+}
+
+/// Creates a new signing key file at `path`, mode 0600. Refuses to overwrite one.
+pub fn create_at(path: &Path, origin: &str) -> Result<Ed25519Signer> {
     let signer = furrow_app::transparency::generate_signer(origin)?;
-    let path = key_path(dir);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot create {} (does a key already exist?)", path.display()))?;
     writeln!(file, "{}", signer.to_skey())?;
     file.sync_all()?;

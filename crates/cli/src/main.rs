@@ -62,6 +62,9 @@ enum Cmd {
         after_help = "Example:\n  furrow mirror --url http://127.0.0.1:8080 --out ./agr-log\n  furrow verify --bundle ./agr-log --key 'agr.furrow/log+1a2b3c4d+AQ…'"
     )]
     Mirror(mirror::MirrorArgs),
+    /// Manage the log's signing key.
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Print the program's totals, from a running server or a database file.
     #[command(
         after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry"
@@ -123,6 +126,15 @@ enum TokenCmd {
     Create(TokenArgs),
 }
 
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Replace the log's signing key. The new key is announced in the log, under a checkpoint
+    /// signed with the old key, so verifiers that trust the old key come to trust the new one.
+    /// Stop the server first; restart it afterwards.
+    #[command(after_help = "Example:\n  furrow key rotate --data-dir ./registry")]
+    Rotate(DataDir),
+}
+
 #[derive(Args)]
 struct TokenArgs {
     #[command(flatten)]
@@ -181,6 +193,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Status(args) => status(args).await,
         Cmd::Verify(args) => verify::run(args).await,
         Cmd::Mirror(args) => mirror::run(args).await,
+        Cmd::Key(KeyCmd::Rotate(args)) => rotate_key(args).await,
     }
 }
 
@@ -217,13 +230,15 @@ pub(crate) fn default_origin(code: &str) -> String {
     format!("{}.furrow/log", code.to_lowercase())
 }
 
-pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, name: &str) -> Result<()> {
+/// Records the program and, as the log's second entry, the key that signs its checkpoints.
+pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, name: &str, vkey: &str) -> Result<()> {
     let command = Command::InitialiseProgram {
         code: code.parse().context("--code")?,
         country: country.parse().context("--country")?,
         name: name.to_owned(),
     };
     registry.execute(&Principal::system(), command, None).await?;
+    registry.execute(&Principal::system(), Command::PublishLogKey { vkey: vkey.to_owned() }, None).await?;
     Ok(())
 }
 
@@ -237,10 +252,11 @@ async fn init(args: InitArgs) -> Result<()> {
     let signer = keys::create(dir, &origin)?;
     let vkey = signer.vkey();
     let Opened { store, registry, _lock } = open(dir).await?;
-    initialise(&registry, &args.code, &args.country, &args.name).await?;
+    initialise(&registry, &args.code, &args.country, &args.name, &vkey).await?;
     // Wait for the first checkpoint, so a fresh registry verifies before it is ever served.
     wait_for_checkpoint(store.as_ref()).await?;
     drop(signer);
+    registry.stop_background();
     store.close().await;
     let shown = dir.display();
     println!("Initialised program {} in {}.", args.code, database_path(dir).display());
@@ -262,6 +278,42 @@ async fn wait_for_checkpoint(store: &dyn furrow_app::store::Store) -> Result<()>
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     bail!("the log's first checkpoint was not published within 10 s; see the log output above")
+}
+
+async fn rotate_key(args: DataDir) -> Result<()> {
+    let dir = &args.data_dir;
+    if std::env::var_os(keys::KEY_ENV).is_some() {
+        bail!(
+            "the signing key comes from {}; rotate it by hand: unset it, put the key in {} and rerun",
+            keys::KEY_ENV,
+            keys::key_path(dir).display()
+        );
+    }
+    if !database_path(dir).exists() {
+        bail!("no registry in {}", dir.display());
+    }
+    let old = keys::load(dir)?.ok_or_else(|| anyhow::anyhow!("{} has no signing key to rotate", dir.display()))?;
+    let origin = furrow_tlog::note::NoteSigner::name(&old).to_owned();
+    let staged = dir.join("log-signing.key.new");
+    let _ = std::fs::remove_file(&staged);
+    let new = keys::create_at(&staged, &origin)?;
+    // The registry runs with the old key, so the checkpoint that covers the announcement is
+    // signed by it: that signature is what vouches for the new key.
+    let Opened { store, registry, _lock } = open(dir).await?;
+    registry.execute(&Principal::system(), Command::PublishLogKey { vkey: new.vkey() }, None).await?;
+    wait_for_checkpoint(store.as_ref()).await?;
+    registry.stop_background();
+    store.close().await;
+    let retired = dir.join(format!("log-signing.key.retired-{}", furrow_app::now().micros() / 1_000_000));
+    std::fs::rename(keys::key_path(dir), &retired)?;
+    std::fs::rename(&staged, keys::key_path(dir))?;
+    println!(
+        "Rotated the log's signing key. The old key is kept in {} (delete it once you no longer need it).",
+        retired.display()
+    );
+    println!("New verifier key, announced in the log; publish it too:\n  {}", new.vkey());
+    println!("Restart the server: `furrow serve --data-dir {}`", dir.display());
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {

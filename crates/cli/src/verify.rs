@@ -17,7 +17,7 @@ use furrow_domain::{Ledger, LogEntry};
 use furrow_store_sqlite::SqliteStore;
 use furrow_tlog::Hash;
 use furrow_tlog::checkpoint::{self, Checkpoint};
-use furrow_tlog::note::Ed25519Verifier;
+use furrow_tlog::note::{Ed25519Verifier, NoteVerifier};
 use furrow_tlog::tree::{self, HashReader, MemoryTree};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
@@ -124,6 +124,22 @@ impl Source {
                 }
                 Ok(Some(response.text().await?.trim().to_owned()))
             }
+        }
+    }
+
+    /// The oldest checkpoint covering at least `size` entries.
+    async fn checkpoint_at_least(&self, size: u64) -> Result<Option<String>> {
+        match self {
+            Source::Database(store) => Ok(store.checkpoint_at_least(size).await?.map(|c| c.note)),
+            Source::Server { client, base } => {
+                let response = client.get(format!("{base}/log/checkpoints/{size}")).send().await?;
+                if !response.status().is_success() {
+                    return Ok(None);
+                }
+                Ok(Some(response.text().await?))
+            }
+            // A mirror holds the latest checkpoint only.
+            Source::Bundle { .. } => Ok(None),
         }
     }
 
@@ -250,6 +266,8 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     );
     let mut ledger = Ledger::new();
     let mut tree = MemoryTree::new();
+    // (entry index, vkey) of every log key the log announced, oldest first.
+    let mut publications: Vec<(u64, String)> = Vec::new();
     let mut after = None;
     'entries: loop {
         let page = source.entries(after).await?;
@@ -276,6 +294,9 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                     report.finding(format!("entry {} claims to be entry {}", entry.index, decoded.index))
                 }
                 Ok(decoded) => {
+                    if let furrow_domain::Event::LogKeyPublished { vkey } = &decoded.event {
+                        publications.push((decoded.index, vkey.clone()));
+                    }
                     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         ledger.apply(&decoded.event, decoded.timestamp);
                     }));
@@ -345,12 +366,14 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
         (None, _) => report.finding("checkpoint: the registry publishes no signed checkpoint".into()),
         (Some(_), None) => report.finding("checkpoint: no verifier key to check it with".into()),
         (Some(note), Some(key)) => {
-            let verifier = Ed25519Verifier::from_vkey(&key).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
-            match checkpoint::open(note.as_bytes(), &[&verifier]) {
+            let anchor = Ed25519Verifier::from_vkey(&key).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+            let trusted = trust_chain(&source, anchor, &publications, &tree, &mut report).await?;
+            let verifiers: Vec<&dyn NoteVerifier> = trusted.iter().map(|v| v as &dyn NoteVerifier).collect();
+            match checkpoint::open(note.as_bytes(), &verifiers) {
                 Err(e) => report.finding(format!("checkpoint: {e}")),
                 Ok((checkpoint, _)) => {
                     check_checkpoint(&checkpoint, &tree, &mut report)?;
-                    check_witness(&args, &checkpoint, &note, &tree, &verifier, &mut report)?;
+                    check_witness(&args, &checkpoint, &note, &tree, &verifiers, &mut report)?;
                     if let Source::Server { .. } = &source {
                         check_served_proofs(&source, &checkpoint, &tree, &mut report).await?;
                     }
@@ -400,7 +423,7 @@ fn check_witness(
     checkpoint: &Checkpoint,
     note: &str,
     tree: &MemoryTree,
-    verifier: &Ed25519Verifier,
+    verifiers: &[&dyn NoteVerifier],
     report: &mut Report,
 ) -> Result<()> {
     let path = match &args.witness {
@@ -414,7 +437,7 @@ fn check_witness(
     };
     if path.exists() {
         let old_note = std::fs::read_to_string(&path)?;
-        match checkpoint::open(old_note.as_bytes(), &[verifier]) {
+        match checkpoint::open(old_note.as_bytes(), verifiers) {
             Err(e) => {
                 report.finding(format!("witness {}: the remembered checkpoint does not verify: {e}", path.display()))
             }
@@ -581,4 +604,45 @@ fn verify_certificate(file: &std::path::Path, key: &str) -> Result<()> {
         checkpoint.origin()
     );
     Ok(())
+}
+
+/// The keys trusted to sign checkpoints: the pinned one, then each key the log announced after it,
+/// provided the first checkpoint covering the announcement is signed by a key already trusted and
+/// commits to the log recomputed here. That is how a rotated key earns trust without a new pin.
+async fn trust_chain(
+    source: &Source,
+    anchor: Ed25519Verifier,
+    publications: &[(u64, String)],
+    tree: &MemoryTree,
+    report: &mut Report,
+) -> Result<Vec<Ed25519Verifier>> {
+    let anchor_key = anchor.vkey();
+    let mut trusted = vec![anchor];
+    let Some(start) = publications.iter().position(|(_, k)| *k == anchor_key) else {
+        if !publications.is_empty() {
+            println!("key: the pinned key is not announced in the log; only it is trusted");
+        }
+        return Ok(trusted);
+    };
+    for (index, vkey) in &publications[start + 1..] {
+        let Some(note) = source.checkpoint_at_least(index + 1).await? else {
+            report.finding(format!("key announced in entry {index} is vouched for by no checkpoint this source holds"));
+            continue;
+        };
+        let verifiers: Vec<&dyn NoteVerifier> = trusted.iter().map(|v| v as &dyn NoteVerifier).collect();
+        let vouched = match checkpoint::open(note.as_bytes(), &verifiers) {
+            Ok((cp, _)) => cp.size() > *index && cp.size() <= tree.size() && root_at(tree, cp.size())? == *cp.root(),
+            Err(_) => false,
+        };
+        if !vouched {
+            report.finding(format!(
+                "key announced in entry {index} is not vouched for by a checkpoint signed with an earlier key"
+            ));
+            continue;
+        }
+        let key = Ed25519Verifier::from_vkey(vkey).map_err(|e| anyhow::anyhow!("entry {index}: {e}"))?;
+        println!("key: rotated at entry {index}; the new key is vouched for by the previous one");
+        trusted.push(key);
+    }
+    Ok(trusted)
 }

@@ -32,12 +32,38 @@ pub struct IssueCommand {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    InitialiseProgram { code: ProgramCode, country: CountryCode, name: String },
-    OpenAccount { kind: AccountKind, name: String },
+    InitialiseProgram {
+        code: ProgramCode,
+        country: CountryCode,
+        name: String,
+    },
+    OpenAccount {
+        kind: AccountKind,
+        name: String,
+    },
     Issue(IssueCommand),
-    Transfer { from: AccountId, to: AccountId, selection: Selection },
-    Retire { from: AccountId, selection: Selection, claim: RetirementClaim },
-    Cancel { from: AccountId, selection: Selection, reason: CancellationReason, note: String },
+    Transfer {
+        from: AccountId,
+        to: AccountId,
+        selection: Selection,
+    },
+    Retire {
+        from: AccountId,
+        selection: Selection,
+        claim: RetirementClaim,
+    },
+    Cancel {
+        from: AccountId,
+        selection: Selection,
+        reason: CancellationReason,
+        note: String,
+    },
+    /// Announces the verifier key that signs checkpoints from now on (key rotation). The
+    /// checkpoint covering this entry is still signed with the previous key, which is what lets
+    /// a verifier trust the new one.
+    PublishLogKey {
+        vkey: String,
+    },
 }
 
 impl Command {
@@ -49,6 +75,7 @@ impl Command {
             Self::Transfer { .. } => "transfer",
             Self::Retire { .. } => "retire",
             Self::Cancel { .. } => "cancel",
+            Self::PublishLogKey { .. } => "publish_log_key",
         }
     }
 }
@@ -95,6 +122,10 @@ pub enum Event {
         reason: CancellationReason,
         note: String,
     },
+    /// A verifier key for the log's checkpoints (C2SP vkey text).
+    LogKeyPublished {
+        vkey: String,
+    },
 }
 
 impl Event {
@@ -106,13 +137,14 @@ impl Event {
             Self::Transferred { .. } => "transferred",
             Self::Retired { .. } => "retired",
             Self::Cancelled { .. } => "cancelled",
+            Self::LogKeyPublished { .. } => "log_key_published",
         }
     }
 
     /// Every serial range the event touched, for serial history lookups.
     pub fn ranges(&self) -> Vec<SerialRange> {
         match self {
-            Self::ProgramInitialised { .. } | Self::AccountOpened { .. } => Vec::new(),
+            Self::ProgramInitialised { .. } | Self::AccountOpened { .. } | Self::LogKeyPublished { .. } => Vec::new(),
             Self::BatchIssued(b) => vec![b.serials],
             Self::Transferred { ranges, .. } | Self::Retired { ranges, .. } | Self::Cancelled { ranges, .. } => {
                 ranges.clone()

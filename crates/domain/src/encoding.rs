@@ -52,6 +52,7 @@ mod tag {
     pub const TRANSFERRED: u8 = 4;
     pub const RETIRED: u8 = 5;
     pub const CANCELLED: u8 = 6;
+    pub const LOG_KEY_PUBLISHED: u8 = 7;
 }
 
 impl LogEntry {
@@ -127,6 +128,10 @@ fn encode_event(w: &mut Writer, event: &Event) {
             w.date(claim.claim_period.to);
             w.str(claim.jurisdiction.as_str());
             w.str(&claim.note);
+        }
+        Event::LogKeyPublished { vkey } => {
+            w.u8(tag::LOG_KEY_PUBLISHED);
+            w.str(vkey);
         }
         Event::Cancelled { id, account, ranges, reason, note } => {
             w.u8(tag::CANCELLED);
@@ -205,6 +210,7 @@ fn decode_event(r: &mut Reader) -> Result<Event, DecodeError> {
             reason: r.tagged(CancellationReason::from_tag, "cancellation reason")?,
             note: r.str()?,
         },
+        tag::LOG_KEY_PUBLISHED => Event::LogKeyPublished { vkey: r.str()? },
         other => return Err(r.error(format!("unknown event tag {other}"))),
     })
 }

@@ -39,6 +39,8 @@ pub enum Record {
     Batch(Batch),
     Retirement(Retirement),
     Cancellation(Cancellation),
+    /// A verifier key of the log, in publication order.
+    LogKey(String),
 }
 
 /// Everything a store must persist for one applied event, so that no store re-implements a rule.
@@ -62,6 +64,8 @@ pub struct Ledger {
     holdings: BTreeSet<(AccountId, u64)>,
     retirements: BTreeMap<RetirementId, Retirement>,
     cancellations: BTreeMap<CancellationId, Cancellation>,
+    /// Verifier keys of the log's checkpoints, oldest first.
+    log_keys: Vec<String>,
 }
 
 impl Ledger {
@@ -77,6 +81,7 @@ impl Ledger {
         blocks: Vec<Block>,
         retirements: Vec<Retirement>,
         cancellations: Vec<Cancellation>,
+        log_keys: Vec<String>,
     ) -> Self {
         let mut ledger = Self { program, ..Self::default() };
         ledger.accounts = accounts.into_iter().map(|a| (a.id, a)).collect();
@@ -86,7 +91,13 @@ impl Ledger {
         }
         ledger.retirements = retirements.into_iter().map(|r| (r.id, r)).collect();
         ledger.cancellations = cancellations.into_iter().map(|c| (c.id, c)).collect();
+        ledger.log_keys = log_keys;
         ledger
+    }
+
+    /// The log's verifier keys, oldest first; the last one signs new checkpoints.
+    pub fn log_keys(&self) -> &[String] {
+        &self.log_keys
     }
 
     pub fn program(&self) -> Option<&Program> {
@@ -187,6 +198,16 @@ impl Ledger {
                 let ranges = self.select(*from, BlockState::Tradable, selection)?;
                 let id = self.next_retirement_id();
                 Ok(vec![Event::Retired { id, account: *from, ranges, claim: claim.clone() }])
+            }
+            Command::PublishLogKey { vkey } => {
+                let well_formed = !vkey.is_empty() && vkey.len() <= 512 && vkey.bytes().all(|b| b.is_ascii_graphic());
+                if !well_formed {
+                    return Err(DomainError::Invalid("a log key is 1-512 visible ASCII characters (C2SP vkey)".into()));
+                }
+                if self.log_keys.contains(vkey) {
+                    return Err(DomainError::Invalid("this log key was already published".into()));
+                }
+                Ok(vec![Event::LogKeyPublished { vkey: vkey.clone() }])
             }
             Command::Cancel { from, selection, reason, note } => {
                 check_text("note", note, MAX_NOTE_LEN, false)?;
@@ -398,6 +419,10 @@ impl Ledger {
                     Retirement { id: *id, account: *account, ranges: ranges.clone(), claim: claim.clone(), at };
                 assert!(self.retirements.insert(*id, retirement.clone()).is_none(), "retirement {id} recorded twice");
                 effects.records.push(Record::Retirement(retirement));
+            }
+            Event::LogKeyPublished { vkey } => {
+                self.log_keys.push(vkey.clone());
+                effects.records.push(Record::LogKey(vkey.clone()));
             }
             Event::Cancelled { id, account, ranges, reason, note } => {
                 self.move_ranges(*account, ranges, CANCELLATION_ACCOUNT, BlockState::Cancelled, effects);

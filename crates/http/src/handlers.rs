@@ -666,3 +666,22 @@ pub async fn retirement_certificate(
         proof,
     }))
 }
+
+/// The oldest signed checkpoint whose tree has at least `size` entries. A verifier uses it to
+/// check that a rotated log key was announced under a checkpoint signed with the previous key.
+#[utoipa::path(get, path = "/log/checkpoints/{size}", tag = "log", params(("size" = u64, Path)),
+    responses((status = 200, body = String, content_type = "text/plain"), (status = 404, body = Problem)))]
+pub async fn get_checkpoint_at_least(
+    State(state): State<AppState>,
+    Path(size): Path<u64>,
+) -> Result<Response, ApiError> {
+    let checkpoint = state.registry.store().checkpoint_at_least(size).await?;
+    let checkpoint =
+        checkpoint.ok_or_else(|| ApiError::not_found(format!("no checkpoint covers {size} entries yet")))?;
+    let mut response = text(checkpoint.note);
+    // A stored checkpoint never changes.
+    response
+        .headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    Ok(response)
+}

@@ -137,9 +137,16 @@ impl Store for SqliteStore {
         .into_iter()
         .map(BlockRow::into_domain)
         .collect::<Result<Vec<_>, _>>()?;
+        let log_keys = sqlx::query!("SELECT vkey FROM log_keys ORDER BY position")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_error)?
+            .into_iter()
+            .map(|r| r.vkey)
+            .collect();
         let retirements = load_retirements(&mut conn, -1, i64::MAX).await?;
         let cancellations = load_cancellations(&mut conn, -1, i64::MAX).await?;
-        Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations))
+        Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations, log_keys))
     }
 
     async fn log_size(&self) -> Result<u64, StoreError> {
@@ -486,6 +493,26 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
+        let size = as_i64(size);
+        let row = sqlx::query!(
+            "SELECT tree_size, root, note, created_at FROM checkpoints WHERE tree_size >= ?1 ORDER BY tree_size LIMIT 1",
+            size
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok(CheckpointRow {
+                tree_size: as_u64(r.tree_size)?,
+                root: hash32(&r.root)?,
+                note: r.note,
+                created_at: Timestamp(r.created_at),
+            })
+        })
+        .transpose()
+    }
+
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
         let row = sqlx::query!(r#"SELECT COALESCE(MAX(idx) + 1, 0) AS "count!: i64" FROM tree_hashes"#)
             .fetch_one(&self.writer)
@@ -555,6 +582,9 @@ pub(crate) async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Rec
             .execute(&mut **tx)
             .await
             .map_err(db_error)?;
+        }
+        Record::LogKey(vkey) => {
+            sqlx::query!("INSERT INTO log_keys (vkey) VALUES (?1)", vkey).execute(&mut **tx).await.map_err(db_error)?;
         }
         Record::Retirement(r) => group::insert_retirements(tx, &[r]).await?,
         Record::Cancellation(c) => group::insert_cancellations(tx, &[c]).await?,

@@ -187,6 +187,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// The latest checkpoint, if any.
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError>;
+    /// The oldest checkpoint whose tree has at least `size` entries: the first signature over a
+    /// given entry, which is what vouches for a rotated log key.
+    async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError>;
     /// Number of stored tree hashes (the next index to write).
     async fn tree_hash_count(&self) -> Result<u64, StoreError>;
 }

@@ -23,6 +23,7 @@ async fn the_openapi_document_describes_every_route() {
         "/log/entries",
         "/log/entries/{index}",
         "/log/checkpoint",
+        "/log/checkpoints/{size}",
         "/log/key",
         "/log/proofs/inclusion/{index}",
         "/log/proofs/consistency",
