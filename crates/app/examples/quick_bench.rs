@@ -62,16 +62,7 @@ async fn retire_rate(dir: &std::path::Path, round: u32, clients: u64, seconds: f
         tasks.push(tokio::spawn(async move {
             let mut done = 0u64;
             while Instant::now() < deadline {
-                let claim = RetirementClaim {
-                    beneficiary: Beneficiary { name: "Bench K.K.".into(), country: None, identifier: None },
-                    purpose: RetirementPurpose::VoluntaryOffset,
-                    claim_period: ClaimPeriod {
-                        from: Date::new(2025, 1, 1).expect("date"),
-                        to: Date::new(2025, 12, 31).expect("date"),
-                    },
-                    jurisdiction: "JP".parse().expect("jurisdiction"),
-                    note: String::new(),
-                };
+                let claim = furrow_domain::sim::claim(0);
                 let selection = Selection::Quantity { quantity: Quantity(1), batch: None };
                 let command = Command::Retire { from: account.id, selection, claim };
                 registry.execute(&operator, command, None).await.expect("retire");

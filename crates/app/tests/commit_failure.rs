@@ -112,16 +112,7 @@ fn retire(from: AccountId, quantity: u64) -> Command {
     Command::Retire {
         from,
         selection: Selection::Quantity { quantity: Quantity(quantity), batch: None },
-        claim: RetirementClaim {
-            beneficiary: Beneficiary { name: "Hokuriku Foods K.K.".into(), country: None, identifier: None },
-            purpose: RetirementPurpose::Scope3,
-            claim_period: ClaimPeriod {
-                from: Date::new(2025, 1, 1).expect("date"),
-                to: Date::new(2025, 12, 31).expect("date"),
-            },
-            jurisdiction: "JP-17".parse().expect("jurisdiction"),
-            note: String::new(),
-        },
+        claim: furrow_domain::sim::claim(1),
     }
 }
 

@@ -154,7 +154,7 @@ async fn concurrent_retirements_from_one_account_conserve_credits() {
             let mut retired = 0;
             for _ in 0..5 {
                 let quantity = 3 + 2 * (client % 3);
-                let claim = sim_claim();
+                let claim = furrow_domain::sim::claim(0);
                 let command = Command::Retire {
                     from: buyer,
                     selection: Selection::Quantity { quantity: Quantity(quantity), batch: None },
@@ -181,18 +181,4 @@ async fn concurrent_retirements_from_one_account_conserve_credits() {
     let ledger = store.load_ledger().await.expect("load");
     check(&ledger).expect("invariants");
     assert_eq!(replay_log(&store).await, ledger);
-}
-
-fn sim_claim() -> furrow_domain::RetirementClaim {
-    use furrow_domain::*;
-    RetirementClaim {
-        beneficiary: Beneficiary { name: "Kansai Rail Co., Ltd.".into(), country: "JP".parse().ok(), identifier: None },
-        purpose: RetirementPurpose::VoluntaryOffset,
-        claim_period: ClaimPeriod {
-            from: Date::new(2025, 1, 1).expect("date"),
-            to: Date::new(2025, 12, 31).expect("date"),
-        },
-        jurisdiction: "JP".parse().expect("jurisdiction"),
-        note: String::new(),
-    }
 }

@@ -1,17 +1,13 @@
 //! The tamper suite (issue #3): each way of falsifying a registry's history makes `furrow verify`
 //! fail and name what is wrong, and the untouched registry passes.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+use common::{furrow, line_after, serve_and_open_accounts};
 use sqlx::Connection;
-
-fn furrow() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_furrow"));
-    command.env_remove("FURROW_LOG_SIGNING_KEY").env_remove("FURROW_DATA_DIR");
-    command
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -49,47 +45,10 @@ fn populated() -> Registry {
     let data = root.join("registry");
     let init = furrow().args(["init", "--data-dir"]).arg(&data).output().expect("init");
     assert!(init.status.success());
-    let text = String::from_utf8_lossy(&init.stdout).to_string();
-    let key = text
-        .lines()
-        .skip_while(|l| !l.contains("Publish the verifier key"))
-        .nth(1)
-        .expect("key line")
-        .trim()
-        .to_owned();
+    let key = line_after(&init.stdout, "Publish the verifier key");
     let older = root.join("older");
     copy_dir(&data, &older);
-    let token =
-        furrow().args(["token", "create", "--role", "operator", "--data-dir"]).arg(&data).output().expect("token");
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
-    let mut server = furrow()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut output = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let first = output.next().expect("a line").expect("line");
-    let url = first.split_whitespace().find(|w| w.starts_with("http://")).expect("url").to_owned();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        for n in 0..5 {
-            let response = client
-                .post(format!("{url}/api/v1/accounts"))
-                .bearer_auth(&token)
-                .json(&serde_json::json!({"kind": "buyer", "name": format!("Buyer {n}")}))
-                .send()
-                .await
-                .expect("POST");
-            assert_eq!(response.status().as_u16(), 201);
-        }
-    });
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let _ = server.kill();
-    let _ = server.wait();
-    drop(output);
+    serve_and_open_accounts(&data, &["Buyer 0", "Buyer 1", "Buyer 2", "Buyer 3", "Buyer 4"]);
     Registry { _dir: dir, root, data, older, key }
 }
 

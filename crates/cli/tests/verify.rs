@@ -1,14 +1,12 @@
 //! `furrow verify` end to end, with the real binary: a fresh registry verifies; a live demo server
 //! verifies through its API; a tampered database does not.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
 
-fn furrow() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_furrow"));
-    command.env_remove("FURROW_LOG_SIGNING_KEY").env_remove("FURROW_DATA_DIR");
-    command
-}
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::{furrow, line_after, serve_and_open_accounts};
 
 #[test]
 fn a_fresh_registry_verifies_and_a_tampered_one_does_not() {
@@ -152,49 +150,16 @@ fn reqwest_blocking_json(url: &str) -> serde_json::Value {
 fn a_rotated_key_is_trusted_through_the_log() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("registry");
-    let line_after = |output: &std::process::Output, marker: &str| -> String {
-        let text = String::from_utf8_lossy(&output.stdout).to_string();
-        let mut lines = text.lines().skip_while(|l| !l.contains(marker));
-        lines.nth(1).map(|l| l.trim().to_owned()).unwrap_or_else(|| panic!("no line after {marker:?} in {text}"))
-    };
     let init = furrow().args(["init", "--data-dir"]).arg(&data).output().expect("init");
     assert!(init.status.success());
-    let old_key = line_after(&init, "Publish the verifier key");
+    let old_key = line_after(&init.stdout, "Publish the verifier key");
     let rotate = furrow().args(["key", "rotate", "--data-dir"]).arg(&data).output().expect("rotate");
     assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
-    let new_key = line_after(&rotate, "New verifier key");
+    let new_key = line_after(&rotate.stdout, "New verifier key");
     assert_ne!(old_key, new_key);
 
     // Serve with the new key and make one change, so the latest checkpoint is signed by it.
-    let token =
-        furrow().args(["token", "create", "--role", "operator", "--data-dir"]).arg(&data).output().expect("token");
-    let token = String::from_utf8_lossy(&token.stdout).trim().to_owned();
-    let mut server = furrow()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    // Keep the pipe open while the server runs: it prints more lines after the first.
-    let mut output = BufReader::new(server.stdout.take().expect("stdout")).lines();
-    let first = output.next().expect("a line").expect("line");
-    let url = first.split_whitespace().find(|w| w.starts_with("http://")).expect("url").to_owned();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
-        let response = reqwest::Client::new()
-            .post(format!("{url}/api/v1/accounts"))
-            .bearer_auth(&token)
-            .json(&serde_json::json!({"kind": "buyer", "name": "Rotation test buyer"}))
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(response.status().as_u16(), 201);
-    });
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let _ = server.kill();
-    let _ = server.wait();
-    drop(output);
+    serve_and_open_accounts(&data, &["Rotation test buyer"]);
 
     let verify = |key: &str, witness: &str| {
         furrow()

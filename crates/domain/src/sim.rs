@@ -64,7 +64,8 @@ fn selection(ledger: &Ledger, n: [u64; 6]) -> Selection {
     }
 }
 
-fn claim(n: u64) -> RetirementClaim {
+/// A believable retirement claim, varied by `n` (beneficiary and purpose).
+pub fn claim(n: u64) -> RetirementClaim {
     let beneficiaries = ["Kansai Rail Co., Ltd.", "Hokuriku Foods K.K.", "Example Airlines", "City of Niigata"];
     RetirementClaim {
         beneficiary: Beneficiary {
