@@ -235,3 +235,29 @@ pub async fn retirement_entry(store: &dyn Store, id: furrow_domain::RetirementId
     }
     Err(AppError::Internal(format!("no log entry records retirement {id}")))
 }
+
+/// Every file of the log in the C2SP tlog-tiles layout at the latest checkpoint — `checkpoint`,
+/// then each hash tile and entry bundle — for a one-file download or a mirror.
+pub async fn log_files(
+    store: &dyn Store,
+    max_entries: u64,
+) -> Result<(CheckpointRow, Vec<(String, Vec<u8>)>), AppError> {
+    let checkpoint = store.latest_checkpoint().await?.ok_or_else(|| AppError::NotFound("a checkpoint".into()))?;
+    if checkpoint.tree_size > max_entries {
+        return Err(AppError::Invalid(format!(
+            "the log has more than {max_entries} entries; copy it tile by tile with `furrow mirror`"
+        )));
+    }
+    let mut files = vec![("checkpoint".to_owned(), checkpoint.note.clone().into_bytes())];
+    for tile in furrow_tlog::tile::tiles_for_size(checkpoint.tree_size).map_err(tree_error)? {
+        let mut paths = vec![tile.path()];
+        if tile.level() == 0 {
+            paths.push(tile.entries_path().map_err(tree_error)?);
+        }
+        for path in paths {
+            let data = self::tile(store, &path).await?;
+            files.push((path, data));
+        }
+    }
+    Ok((checkpoint, files))
+}

@@ -96,6 +96,31 @@ fn a_live_demo_verifies_through_its_api() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("beneficiary"), "{}", String::from_utf8_lossy(&bad.stderr));
 
+    // The one-file bundle, extracted, verifies offline too.
+    let tar_file = dir.path().join("log.tar");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let tar_bytes = runtime.block_on(async {
+        reqwest::get(format!("{url}/api/v1/log/bundle.tar")).await.expect("GET").bytes().await.expect("body")
+    });
+    std::fs::write(&tar_file, &tar_bytes).expect("write");
+    let extracted = dir.path().join("extracted");
+    std::fs::create_dir_all(&extracted).expect("mkdir");
+    let untar = std::process::Command::new("tar").arg("-xf").arg(&tar_file).arg("-C").arg(&extracted).status();
+    assert!(untar.expect("tar runs").success());
+    let from_tar = furrow()
+        .args(["verify", "--key", &key, "--bundle"])
+        .arg(&extracted)
+        .arg("--witness")
+        .arg(dir.path().join("witness-tar"))
+        .output()
+        .expect("verify runs");
+    assert!(
+        from_tar.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&from_tar.stdout),
+        String::from_utf8_lossy(&from_tar.stderr)
+    );
+
     let mirror_dir = dir.path().join("mirror");
     let mirror = furrow().args(["mirror", "--url", &url, "--out"]).arg(&mirror_dir).output().expect("mirror runs");
     let _ = demo.kill();

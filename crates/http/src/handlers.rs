@@ -685,3 +685,38 @@ pub async fn get_checkpoint_at_least(
         .insert(axum::http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
     Ok(response)
 }
+
+/// Largest log the one-file bundle is built for; beyond it, `furrow mirror` copies tile by tile.
+const MAX_BUNDLE_ENTRIES: u64 = 2_000_000;
+
+/// The whole log as one tar file in the C2SP tlog-tiles layout (`checkpoint`, `key`, `tile/…`,
+/// `tile/entries/…`), for offline audit with `furrow verify --bundle DIR` after extracting it.
+#[utoipa::path(get, path = "/log/bundle.tar", tag = "log",
+    responses((status = 200, body = Vec<u8>, content_type = "application/x-tar"), (status = 404, body = Problem)))]
+pub async fn log_bundle(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let (checkpoint, mut files) =
+        furrow_app::transparency::log_files(state.registry.store(), MAX_BUNDLE_ENTRIES).await?;
+    if let Some(key) = state.registry.log_key() {
+        files.insert(1, ("key".into(), format!("{key}\n").into_bytes()));
+    }
+    let mut archive = tar::Builder::new(Vec::new());
+    for (path, data) in &files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(u64::try_from(checkpoint.created_at.0 / 1_000_000).unwrap_or(0));
+        header.set_cksum();
+        archive
+            .append_data(&mut header, path, data.as_slice())
+            .map_err(|e| ApiError::from(furrow_app::AppError::Internal(format!("building the bundle: {e}"))))?;
+    }
+    let bytes = archive.into_inner().map_err(|e| ApiError::from(furrow_app::AppError::Internal(e.to_string())))?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/x-tar"));
+    let name = format!("attachment; filename=\"log-{}.tar\"", checkpoint.tree_size);
+    if let Ok(value) = HeaderValue::from_str(&name) {
+        headers.insert(axum::http::header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod handlers;
 mod state;
+mod verify_page;
 
 use std::time::Duration;
 
@@ -81,6 +82,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_log_entry))
         .routes(routes!(handlers::get_checkpoint))
         .routes(routes!(handlers::get_checkpoint_at_least))
+        .routes(routes!(handlers::log_bundle))
         .routes(routes!(handlers::get_log_key))
         .routes(routes!(handlers::inclusion_proof))
         .routes(routes!(handlers::consistency_proof))
@@ -127,7 +129,8 @@ pub fn router(registry: Registry) -> Router {
         });
     Router::new()
         .nest("/api/v1", api)
-        .route("/", get(|| async { axum::response::Redirect::to("/api/v1/status") }))
+        .route("/", get(|| async { axum::response::Redirect::to("/verify") }))
+        .route("/verify", get(verify_page::page))
         .fallback(|| async { ApiError::not_found("nothing here; the API lives under /api/v1") })
         .with_state(AppState::new(registry))
         .layer(DefaultBodyLimit::max(MAX_BODY))

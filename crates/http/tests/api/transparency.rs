@@ -139,3 +139,23 @@ async fn the_log_is_served_as_tiles_and_retirements_carry_offline_proofs() {
     forged[20] ^= 1;
     assert!(furrow_tlog::proof::verify(proof.as_bytes(), &forged, &[&verifier]).is_err());
 }
+
+#[tokio::test]
+async fn the_how_to_verify_page_names_this_registry_and_its_key() {
+    let app = spawn_app().await;
+    let (_, key) = text(&app, "/log/key").await;
+    let root = app.url.trim_end_matches("/api/v1");
+    let response = app.client.get(format!("{root}/verify")).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    let html = response.text().await.expect("html");
+    assert!(html.contains(key.trim()), "the page shows the verifier key");
+    assert!(html.contains(&format!("furrow verify --url {root}")), "the page gives a runnable command");
+    assert!(!html.contains("<script"), "the page works without JavaScript");
+    let verifier = Ed25519Verifier::from_vkey(key.trim()).expect("vkey");
+    let size = app.get_ok("/status").await["log_size"].as_u64().expect("size");
+    checkpoint_covering(&app, &verifier, size).await;
+    let (status, _, tar) = bytes(&app, "/log/bundle.tar").await;
+    assert_eq!(status, 200);
+    assert!(tar.len() >= 1024 && tar.len() % 512 == 0, "a tar archive is whole 512-byte blocks");
+}
