@@ -103,6 +103,9 @@ impl Store for FailingStore {
     async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
         self.inner.checkpoint_at_least(size).await
     }
+    async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.inner.entry_with_leaf_hash(leaf_hash).await
+    }
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
         self.inner.tree_hash_count().await
     }

@@ -584,15 +584,36 @@ pub async fn inclusion_proof(
     State(state): State<AppState>,
     Path(index): Path<u64>,
 ) -> Result<Json<InclusionProofDto>, ApiError> {
+    inclusion_dto(&state, index).await.map(Json)
+}
+
+/// Proves that the entry with this leaf hash (hex SHA-256 of 0x00 ‖ entry bytes) is in the tree of
+/// the latest checkpoint: for a client that holds an entry but not its index.
+#[utoipa::path(get, path = "/log/proofs/inclusion-by-hash/{leaf_hash}", tag = "log", params(("leaf_hash" = String, Path)),
+    responses((status = 200, body = InclusionProofDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn inclusion_proof_by_hash(
+    State(state): State<AppState>,
+    Path(leaf_hash): Path<String>,
+) -> Result<Json<InclusionProofDto>, ApiError> {
+    let hash: [u8; 32] = hex::decode(&leaf_hash)
+        .ok()
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| ApiError::invalid("leaf_hash must be 64 hex digits"))?;
+    let index = state.registry.store().entry_with_leaf_hash(&hash).await?;
+    let index = index.ok_or_else(|| ApiError::not_found(format!("no log entry has leaf hash {leaf_hash}")))?;
+    inclusion_dto(&state, index).await.map(Json)
+}
+
+async fn inclusion_dto(state: &AppState, index: u64) -> Result<InclusionProofDto, ApiError> {
     let p = furrow_app::transparency::inclusion_proof(state.registry.store(), index).await?;
-    Ok(Json(InclusionProofDto {
+    Ok(InclusionProofDto {
         index: p.index,
         leaf_hash: hex::encode(p.leaf_hash),
         tree_size: p.checkpoint.tree_size,
         root: hex::encode(p.checkpoint.root),
         proof: p.proof.iter().map(hex::encode).collect(),
         checkpoint: p.checkpoint.note,
-    }))
+    })
 }
 
 /// Proves that the tree of size `from` is a prefix of the tree of size `to`: nothing was

@@ -85,6 +85,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::log_bundle))
         .routes(routes!(handlers::get_log_key))
         .routes(routes!(handlers::inclusion_proof))
+        .routes(routes!(handlers::inclusion_proof_by_hash))
         .routes(routes!(handlers::consistency_proof))
         .split_for_parts()
 }

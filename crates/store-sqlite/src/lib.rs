@@ -449,6 +449,15 @@ impl Store for SqliteStore {
         rows.iter().map(|r| hash32(&r.leaf_hash)).collect()
     }
 
+    async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        let hash = &leaf_hash[..];
+        let row = sqlx::query!("SELECT idx FROM log_entries WHERE leaf_hash = ?1 ORDER BY idx LIMIT 1", hash)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_error)?;
+        row.map(|r| as_u64(r.idx)).transpose()
+    }
+
     async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
         let mut conn = self.readers.acquire().await.map_err(db_error)?;
         group::read_tree_hashes(&mut conn, indexes).await

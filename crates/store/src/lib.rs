@@ -173,6 +173,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the Merkle tree and checkpoints (the checkpointer writes, anyone reads) ---
 
+    /// The index of the log entry with this leaf hash, if any.
+    async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError>;
     /// Leaf hashes of log entries `[from, from + limit)`, in order.
     async fn leaf_hashes(&self, from: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError>;
     /// The stored tree hashes at these indexes, in the same order; missing ones are an error.

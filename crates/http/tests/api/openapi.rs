@@ -27,6 +27,7 @@ async fn the_openapi_document_describes_every_route() {
         "/log/bundle.tar",
         "/log/key",
         "/log/proofs/inclusion/{index}",
+        "/log/proofs/inclusion-by-hash/{leaf_hash}",
         "/log/proofs/consistency",
         "/retirements/{id}/proof",
         "/retirements/{id}/certificate",

@@ -67,6 +67,9 @@ async fn checkpoints_and_proofs_verify_with_the_published_key() {
             checkpoint::open(proof["checkpoint"].as_str().expect("note").as_bytes(), &[&verifier]).expect("signed");
         tree::check_record(&hashes(&proof["proof"]), tree_size, served.root(), index, &leaf)
             .expect("inclusion verifies");
+        let by_hash =
+            app.get_ok(&format!("/log/proofs/inclusion-by-hash/{}", proof["leaf_hash"].as_str().expect("hex"))).await;
+        assert_eq!(by_hash["index"], index);
     }
 
     // The newer tree extends the older one.
@@ -76,6 +79,10 @@ async fn checkpoints_and_proofs_verify_with_the_published_key() {
 
     let (status, body) = app.get(&format!("/log/proofs/inclusion/{}", latest.size() + 100)).await;
     assert_eq!(status, 404, "{body}");
+    let (status, body) = app.get(&format!("/log/proofs/inclusion-by-hash/{}", "00".repeat(32))).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = app.get("/log/proofs/inclusion-by-hash/xyz").await;
+    assert_eq!(status, 422, "{body}");
     let (status, body) = app.get("/log/proofs/consistency?from=0").await;
     assert_eq!(status, 422, "{body}");
 }
