@@ -180,6 +180,15 @@ fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// A log timestamp as the API shows it: RFC 3339 in UTC (microseconds, trailing zeros trimmed).
+pub fn rfc3339(t: Timestamp) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1000)
+        .ok()
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// Re-exported for callers that need a timestamp outside the sequencer.
 pub fn now() -> Timestamp {
     SystemClock.now()

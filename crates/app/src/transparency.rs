@@ -69,7 +69,8 @@ fn tree_error<E: std::fmt::Display>(e: E) -> AppError {
 /// whether more leaves are waiting.
 pub async fn extend_once(store: &dyn Store, clock: &dyn Clock, signer: &LogSigner) -> Result<bool, AppError> {
     let log_size = store.log_size().await?;
-    let old_size = store.latest_checkpoint().await?.map_or(0, |c| c.tree_size);
+    let previous = store.latest_checkpoint().await?;
+    let old_size = previous.as_ref().map_or(0, |c| c.tree_size);
     if log_size <= old_size {
         return Ok(false);
     }
@@ -96,6 +97,11 @@ pub async fn extend_once(store: &dyn Store, clock: &dyn Clock, signer: &LogSigne
     if old_size > 0 {
         // Never sign a tree that is not an extension of the last one (C2SP tlog-checkpoint).
         let old_root = tree::tree_hash(old_size, &known).map_err(tree_error)?;
+        if previous.as_ref().map(|c| c.root) != Some(old_root) {
+            return Err(AppError::Internal(format!(
+                "the stored tree no longer hashes to the signed root of size {old_size}; refusing to sign"
+            )));
+        }
         let proof = tree::prove_tree(new_size, old_size, &known).map_err(tree_error)?;
         tree::check_tree(&proof, new_size, &root, old_size, &old_root).map_err(tree_error)?;
     }
@@ -129,7 +135,7 @@ pub async fn inclusion_proof(store: &dyn Store, index: u64) -> Result<InclusionP
         .ok_or_else(|| AppError::NotFound("a checkpoint (the log is empty or not yet checkpointed)".into()))?;
     if index >= checkpoint.tree_size {
         return Err(AppError::NotFound(format!(
-            "entry {index} in the latest checkpoint (size {}); it may be newer: retry in a second",
+            "entry {index} (the latest checkpoint covers {} entries; new entries are covered within a second), so its proof was",
             checkpoint.tree_size
         )));
     }

@@ -249,7 +249,17 @@ async fn init(args: InitArgs) -> Result<()> {
         bail!("{} already holds a registry; serve it with `furrow serve --data-dir {}`", dir.display(), dir.display());
     }
     let origin = args.origin.clone().unwrap_or_else(|| default_origin(&args.code));
-    let signer = keys::create(dir, &origin)?;
+    // A key given in the environment is the one that signs, so it is the one the log announces.
+    let signer = match keys::load(dir)? {
+        Some(from_env) => {
+            let name = furrow_tlog::note::NoteSigner::name(&from_env).to_owned();
+            if args.origin.as_ref().is_some_and(|o| *o != name) {
+                bail!("--origin {origin} differs from the name of the key in {} ({name})", keys::KEY_ENV);
+            }
+            from_env
+        }
+        None => keys::create(dir, &origin)?,
+    };
     let vkey = signer.vkey();
     let Opened { store, registry, _lock } = open(dir).await?;
     initialise(&registry, &args.code, &args.country, &args.name, &vkey).await?;

@@ -44,7 +44,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     key: Option<String>,
     /// Where to remember the last checkpoint seen, to detect a log that was rewritten or rolled
-    /// back between runs. Default: ~/.furrow/witness/<origin>.
+    /// back between runs. Default: ~/.furrow/witness/<origin>-<key id of the pinned key>.
     #[arg(long)]
     witness: Option<PathBuf>,
 }
@@ -241,7 +241,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             if !path.exists() {
                 bail!("no registry database at {}", path.display());
             }
-            Source::Database(SqliteStore::open(&path).await?)
+            Source::Database(SqliteStore::open_read_only(&path).await?)
         }
         (None, None) => match &args.bundle {
             Some(dir) => {
@@ -256,6 +256,10 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
         },
     };
     let mut report = Report::default();
+    if let Some(key) = &args.key {
+        // A typo in the key should fail now, not after a long replay.
+        Ed25519Verifier::from_vkey(key).map_err(|e| anyhow::anyhow!("--key: {e}"))?;
+    }
 
     // 1. Every entry: its leaf hash, its position, its decoding, and its effect on a fresh ledger.
     let size = source.log_size().await?;
@@ -430,9 +434,12 @@ fn check_witness(
         Some(path) => path.clone(),
         None => {
             let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-            let name: String =
+            // One file per log and pinned key, so two registries that share an origin never share
+            // a witness.
+            let origin: String =
                 checkpoint.origin().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-            home.join(".furrow").join("witness").join(name)
+            let anchor = verifiers.first().map_or(0, |v| v.key_id());
+            home.join(".furrow").join("witness").join(format!("{origin}-{anchor:08x}"))
         }
     };
     if path.exists() {
@@ -453,7 +460,15 @@ fn check_witness(
             Ok((old, _)) => println!("witness: consistent with the checkpoint of {} entries seen before", old.size()),
         }
     }
-    if report.findings.is_empty() {
+    // Remember only a checkpoint at least as new as the one remembered, so a stale checkpoint
+    // served once cannot reset what this witness has seen.
+    let newer = match std::fs::read_to_string(&path) {
+        Ok(old_note) => {
+            checkpoint::open(old_note.as_bytes(), verifiers).map_or(true, |(old, _)| old.size() <= checkpoint.size())
+        }
+        Err(_) => true,
+    };
+    if report.findings.is_empty() && newer {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -561,7 +576,7 @@ fn verify_certificate(file: &std::path::Path, key: &str) -> Result<()> {
     let checkpoint = furrow_tlog::proof::verify(proof.as_bytes(), &bytes, &[&verifier])
         .map_err(|e| anyhow::anyhow!("the certificate's proof does not verify: {e}"))?;
     let entry = LogEntry::decode(&bytes).map_err(|e| anyhow::anyhow!("the certificate's entry: {e}"))?;
-    let Event::Retired { id, ranges, claim, .. } = &entry.event else {
+    let Event::Retired { id, account, ranges, claim } = &entry.event else {
         bail!("the certificate's log entry records a {}, not a retirement", entry.event.kind());
     };
     let r = &cert["retirement"];
@@ -577,7 +592,15 @@ fn verify_certificate(file: &std::path::Path, key: &str) -> Result<()> {
         ("id", r["id"] == id.to_string()),
         ("log index", cert["log_index"] == entry.index),
         ("serials", claimed_ranges == recorded_ranges),
+        ("account", r["account"] == account.to_string()),
         ("beneficiary", r["beneficiary"]["name"] == claim.beneficiary.name.as_str()),
+        (
+            "beneficiary country",
+            r["beneficiary"]["country"] == json_opt(claim.beneficiary.country.map(|c| c.to_string())),
+        ),
+        ("beneficiary identifier", r["beneficiary"]["identifier"] == json_opt(claim.beneficiary.identifier.clone())),
+        ("retirement time", r["retired_at"] == furrow_app::rfc3339(entry.timestamp).as_str()),
+        ("quantity", r["quantity"] == recorded_ranges.iter().map(|(a, b)| b - a + 1).sum::<u64>()),
         ("purpose", r["purpose"] == claim.purpose.as_str()),
         (
             "claim period",
@@ -645,4 +668,8 @@ async fn trust_chain(
         trusted.push(key);
     }
     Ok(trusted)
+}
+
+fn json_opt(value: Option<String>) -> Value {
+    value.map_or(Value::Null, Value::String)
 }

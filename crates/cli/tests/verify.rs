@@ -95,6 +95,16 @@ fn a_live_demo_verifies_through_its_api() {
     let bad = check_certificate();
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("beneficiary"), "{}", String::from_utf8_lossy(&bad.stderr));
+    for (field, value) in [("retired_at", "2020-01-01T00:00:00Z"), ("account", "A000009")] {
+        let mut edited = certificate.clone();
+        edited["retirement"][field] = value.into();
+        std::fs::write(&cert_file, edited.to_string()).expect("write");
+        assert_eq!(check_certificate().status.code(), Some(1), "an edited {field} must not verify");
+    }
+    let mut edited = certificate.clone();
+    edited["retirement"]["beneficiary"]["country"] = "US".into();
+    std::fs::write(&cert_file, edited.to_string()).expect("write");
+    assert_eq!(check_certificate().status.code(), Some(1), "an edited beneficiary country must not verify");
 
     // The one-file bundle, extracted, verifies offline too.
     let tar_file = dir.path().join("log.tar");

@@ -4,18 +4,11 @@
 use std::collections::BTreeMap;
 
 use furrow_app::store::{Balances, LogRow};
-use furrow_domain::{Account, Batch, BatchId, Block, Cancellation, ProgramCode, Retirement, SerialRange, Timestamp};
+use furrow_domain::{Account, Batch, BatchId, Block, Cancellation, ProgramCode, Retirement, SerialRange};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::{IntoParams, ToSchema};
 
-pub fn rfc3339(t: Timestamp) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1000)
-        .ok()
-        .and_then(|d| d.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
+pub use furrow_app::rfc3339;
 
 // ------------------------------------------------------------------ requests
 

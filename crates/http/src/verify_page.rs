@@ -27,7 +27,10 @@ fn escape(text: &str) -> String {
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let store = state.registry.store();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1:8080");
-    let base = escape(&format!("http://{host}"));
+    // Behind a TLS-terminating proxy the scheme comes from X-Forwarded-Proto.
+    let scheme =
+        headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).filter(|p| *p == "https").unwrap_or("http");
+    let base = escape(&format!("{scheme}://{host}"));
     let program = store.program().await?.map_or_else(|| "this registry".to_owned(), |p| p.name);
     let checkpoint = store.latest_checkpoint().await?;
     let key =

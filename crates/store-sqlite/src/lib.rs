@@ -73,6 +73,22 @@ impl SqliteStore {
         Ok(Self { writer, readers })
     }
 
+    /// Opens an existing database for reading only, without running migrations: what an auditor
+    /// does with someone else's copy. Every write fails.
+    pub async fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Other(format!("cannot open {} for reading: {e}", path.display())))?;
+        Ok(Self { writer: pool.clone(), readers: pool })
+    }
+
     /// Closes both pools, checkpointing the WAL.
     pub async fn close(&self) {
         self.readers.close().await;
