@@ -106,6 +106,9 @@ impl Store for FailingStore {
     async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
         self.inner.entry_with_leaf_hash(leaf_hash).await
     }
+    async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError> {
+        self.inner.checkpoints(after, limit).await
+    }
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
         self.inner.tree_hash_count().await
     }

@@ -377,6 +377,9 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                 Err(e) => report.finding(format!("checkpoint: {e}")),
                 Ok((checkpoint, _)) => {
                     check_checkpoint(&checkpoint, &tree, &mut report)?;
+                    if let Source::Database(store) = &source {
+                        check_every_checkpoint(store, &verifiers, &publications, &tree, &mut report).await?;
+                    }
                     check_witness(&args, &checkpoint, &note, &tree, &verifiers, &mut report)?;
                     if let Source::Server { .. } = &source {
                         check_served_proofs(&source, &checkpoint, &tree, &mut report).await?;
@@ -672,4 +675,43 @@ async fn trust_chain(
 
 fn json_opt(value: Option<String>) -> Value {
     value.map_or(Value::Null, Value::String)
+}
+
+/// With a database copy, every checkpoint the registry ever signed must verify and commit to a
+/// prefix of the recomputed log. An old checkpoint may be signed by a key the log announced before
+/// it: once the latest checkpoint is trusted, the whole log is, announcements included.
+async fn check_every_checkpoint(
+    store: &SqliteStore,
+    trusted: &[&dyn NoteVerifier],
+    publications: &[(u64, String)],
+    tree: &MemoryTree,
+    report: &mut Report,
+) -> Result<()> {
+    let announced: Vec<(u64, Ed25519Verifier)> =
+        publications.iter().filter_map(|(i, k)| Ed25519Verifier::from_vkey(k).ok().map(|v| (*i, v))).collect();
+    let (mut after, mut checked, before) = (None, 0u64, report.findings.len());
+    loop {
+        let page = store.checkpoints(after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.tree_size);
+        for row in page {
+            let mut verifiers: Vec<&dyn NoteVerifier> = trusted.to_vec();
+            let already =
+                |v: &Ed25519Verifier| trusted.iter().any(|t| t.name() == v.name() && t.key_id() == v.key_id());
+            let earlier = announced.iter().filter(|(i, v)| *i < row.tree_size && !already(v));
+            verifiers.extend(earlier.map(|(_, v)| v as &dyn NoteVerifier));
+            match checkpoint::open(row.note.as_bytes(), &verifiers) {
+                Err(e) => report.finding(format!("checkpoint of {} entries: {e}", row.tree_size)),
+                Ok((cp, _)) if cp.size() != row.tree_size || cp.size() > tree.size() => report
+                    .finding(format!("checkpoint of {} entries does not match its own row or the log", row.tree_size)),
+                Ok((cp, _)) if root_at(tree, cp.size())? != *cp.root() => report
+                    .finding(format!("checkpoint of {} entries signs a root the log does not have", row.tree_size)),
+                Ok(_) => checked += 1,
+            }
+        }
+    }
+    if report.findings.len() == before {
+        println!("checkpoints: all {checked} stored checkpoints are validly signed and match the log");
+    }
+    Ok(())
 }

@@ -127,6 +127,16 @@ fn every_kind_of_tampering_is_found_and_named() {
     );
     registry.assert_fails(&data, "w5", "entry 3 claims to be entry 4");
 
+    // Forge an older checkpoint (its signature no longer matches its text).
+    let data = registry.copy("old-checkpoint");
+    sql(
+        &data,
+        &[
+            "UPDATE checkpoints SET note = replace(note, char(10) || '2' || char(10), char(10) || '3' || char(10)) WHERE tree_size = 2",
+        ],
+    );
+    registry.assert_fails(&data, "w7", "checkpoint of 2 entries");
+
     // Roll the database back to an older copy, after a verifier saw the newer checkpoint.
     registry.assert_fails(&registry.older, "witness-main", "rollback");
 

@@ -538,6 +538,28 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError> {
+        let (after, limit) = (after.map_or(-1, as_i64), i64::from(limit));
+        let rows = sqlx::query!(
+            "SELECT tree_size, root, note, created_at FROM checkpoints WHERE tree_size > ?1 ORDER BY tree_size LIMIT ?2",
+            after,
+            limit
+        )
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(CheckpointRow {
+                    tree_size: as_u64(r.tree_size)?,
+                    root: hash32(&r.root)?,
+                    note: r.note,
+                    created_at: Timestamp(r.created_at),
+                })
+            })
+            .collect()
+    }
+
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
         let row = sqlx::query!(r#"SELECT COALESCE(MAX(idx) + 1, 0) AS "count!: i64" FROM tree_hashes"#)
             .fetch_one(&self.writer)

@@ -192,6 +192,8 @@ pub trait Store: Send + Sync + 'static {
     /// The oldest checkpoint whose tree has at least `size` entries: the first signature over a
     /// given entry, which is what vouches for a rotated log key.
     async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError>;
+    /// Stored checkpoints with a tree size above `after`, oldest first.
+    async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError>;
     /// Number of stored tree hashes (the next index to write).
     async fn tree_hash_count(&self) -> Result<u64, StoreError>;
 }
