@@ -63,6 +63,11 @@ enum Source {
     },
 }
 
+struct StoredCheckpoint {
+    tree_size: u64,
+    note: String,
+}
+
 struct Entry {
     index: u64,
     bytes: Vec<u8>,
@@ -124,6 +129,35 @@ impl Source {
                 }
                 Ok(Some(response.text().await?.trim().to_owned()))
             }
+        }
+    }
+
+    /// Every stored checkpoint after `after` (a tree size), one page at a time; a mirror has only its
+    /// latest one.
+    async fn checkpoints(&self, after: Option<u64>) -> Result<Vec<StoredCheckpoint>> {
+        match self {
+            Source::Database(store) => Ok(store
+                .checkpoints(after, 500)
+                .await?
+                .into_iter()
+                .map(|c| StoredCheckpoint { tree_size: c.tree_size, note: c.note })
+                .collect()),
+            Source::Server { .. } => {
+                let cursor = after.map(|a| format!("&cursor={a}")).unwrap_or_default();
+                let page = self.get_json(&format!("/log/checkpoints?limit=500{cursor}")).await?;
+                let items = page["items"].as_array().cloned().unwrap_or_default();
+                Ok(items
+                    .iter()
+                    .map(|c| StoredCheckpoint {
+                        tree_size: c["tree_size"].as_u64().unwrap_or(0),
+                        note: c["note"].as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect())
+            }
+            Source::Bundle { size, .. } => match (after, self.checkpoint().await?) {
+                (None, Some(note)) => Ok(vec![StoredCheckpoint { tree_size: *size, note }]),
+                _ => Ok(Vec::new()),
+            },
         }
     }
 
@@ -377,9 +411,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                 Err(e) => report.finding(format!("checkpoint: {e}")),
                 Ok((checkpoint, _)) => {
                     check_checkpoint(&checkpoint, &tree, &mut report)?;
-                    if let Source::Database(store) = &source {
-                        check_every_checkpoint(store, &verifiers, &publications, &tree, &mut report).await?;
-                    }
+                    check_every_checkpoint(&source, &verifiers, &publications, &tree, &mut report).await?;
                     check_witness(&args, &checkpoint, &note, &tree, &verifiers, &mut report)?;
                     if let Source::Server { .. } = &source {
                         check_served_proofs(&source, &checkpoint, &tree, &mut report).await?;
@@ -681,7 +713,7 @@ fn json_opt(value: Option<String>) -> Value {
 /// prefix of the recomputed log. An old checkpoint may be signed by a key the log announced before
 /// it: once the latest checkpoint is trusted, the whole log is, announcements included.
 async fn check_every_checkpoint(
-    store: &SqliteStore,
+    source: &Source,
     trusted: &[&dyn NoteVerifier],
     publications: &[(u64, String)],
     tree: &MemoryTree,
@@ -691,7 +723,7 @@ async fn check_every_checkpoint(
         publications.iter().filter_map(|(i, k)| Ed25519Verifier::from_vkey(k).ok().map(|v| (*i, v))).collect();
     let (mut after, mut checked, before) = (None, 0u64, report.findings.len());
     loop {
-        let page = store.checkpoints(after, 500).await?;
+        let page = source.checkpoints(after).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.tree_size);
         for row in page {

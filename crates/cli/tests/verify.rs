@@ -138,6 +138,7 @@ fn a_live_demo_verifies_through_its_api() {
     let stdout = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{stdout}{}", String::from_utf8_lossy(&verify.stderr));
     assert!(stdout.contains("proofs: the server's inclusion and consistency proofs verify"), "{stdout}");
+    assert!(stdout.contains("stored checkpoints are validly signed and match the log"), "{stdout}");
     assert!(mirror.status.success(), "{}", String::from_utf8_lossy(&mirror.stderr));
 
     // The mirror verifies offline, with the server gone; a flipped byte in an entry does not.

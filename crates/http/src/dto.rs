@@ -397,6 +397,16 @@ pub struct InclusionProofDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct CheckpointDto {
+    pub tree_size: u64,
+    /// Hex root hash.
+    pub root: String,
+    /// The C2SP signed note, exactly as signed.
+    pub note: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ConsistencyProofDto {
     pub from: u64,
     pub to: u64,

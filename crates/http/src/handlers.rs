@@ -741,3 +741,24 @@ pub async fn log_bundle(State(state): State<AppState>) -> Result<Response, ApiEr
     }
     Ok(response)
 }
+
+/// Every signed checkpoint, oldest first (cursor: a tree size), so an auditor can check each one.
+#[utoipa::path(get, path = "/log/checkpoints", tag = "log", params(PageParams),
+    responses((status = 200, body = PageOf<CheckpointDto>), (status = 400, body = Problem)))]
+pub async fn list_checkpoints(
+    State(state): State<AppState>,
+    Query(q): Query<PageParams>,
+) -> Result<Json<PageOf<CheckpointDto>>, ApiError> {
+    let page = page(q.cursor.as_deref(), q.limit)?;
+    let rows = state.registry.store().checkpoints(page.after, page.limit).await?;
+    let items = rows
+        .into_iter()
+        .map(|c| CheckpointDto {
+            tree_size: c.tree_size,
+            root: hex::encode(c.root),
+            note: c.note,
+            created_at: rfc3339(c.created_at),
+        })
+        .collect();
+    Ok(Json(paged(items, page, |c: &CheckpointDto| c.tree_size)))
+}

@@ -82,6 +82,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_log_entry))
         .routes(routes!(handlers::get_checkpoint))
         .routes(routes!(handlers::get_checkpoint_at_least))
+        .routes(routes!(handlers::list_checkpoints))
         .routes(routes!(handlers::log_bundle))
         .routes(routes!(handlers::get_log_key))
         .routes(routes!(handlers::inclusion_proof))

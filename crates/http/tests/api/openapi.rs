@@ -24,6 +24,7 @@ async fn the_openapi_document_describes_every_route() {
         "/log/entries/{index}",
         "/log/checkpoint",
         "/log/checkpoints/{size}",
+        "/log/checkpoints",
         "/log/bundle.tar",
         "/log/key",
         "/log/proofs/inclusion/{index}",
