@@ -502,45 +502,33 @@ impl Store for SqliteStore {
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
-        let row =
-            sqlx::query!("SELECT tree_size, root, note, created_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1")
-                .fetch_optional(&self.readers)
-                .await
-                .map_err(db_error)?;
-        row.map(|r| {
-            Ok(CheckpointRow {
-                tree_size: as_u64(r.tree_size)?,
-                root: hash32(&r.root)?,
-                note: r.note,
-                created_at: Timestamp(r.created_at),
-            })
-        })
-        .transpose()
+        let row = sqlx::query_as!(
+            CheckpointDbRow,
+            "SELECT tree_size, root, note, created_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1"
+        )
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_error)?;
+        row.map(CheckpointDbRow::into_domain).transpose()
     }
 
     async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
         let size = as_i64(size);
-        let row = sqlx::query!(
+        let row = sqlx::query_as!(
+            CheckpointDbRow,
             "SELECT tree_size, root, note, created_at FROM checkpoints WHERE tree_size >= ?1 ORDER BY tree_size LIMIT 1",
             size
         )
         .fetch_optional(&self.readers)
         .await
         .map_err(db_error)?;
-        row.map(|r| {
-            Ok(CheckpointRow {
-                tree_size: as_u64(r.tree_size)?,
-                root: hash32(&r.root)?,
-                note: r.note,
-                created_at: Timestamp(r.created_at),
-            })
-        })
-        .transpose()
+        row.map(CheckpointDbRow::into_domain).transpose()
     }
 
     async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError> {
         let (after, limit) = (after.map_or(-1, as_i64), i64::from(limit));
-        let rows = sqlx::query!(
+        let rows = sqlx::query_as!(
+            CheckpointDbRow,
             "SELECT tree_size, root, note, created_at FROM checkpoints WHERE tree_size > ?1 ORDER BY tree_size LIMIT ?2",
             after,
             limit
@@ -548,16 +536,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(CheckpointRow {
-                    tree_size: as_u64(r.tree_size)?,
-                    root: hash32(&r.root)?,
-                    note: r.note,
-                    created_at: Timestamp(r.created_at),
-                })
-            })
-            .collect()
+        rows.into_iter().map(CheckpointDbRow::into_domain).collect()
     }
 
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {

@@ -7,7 +7,7 @@ use furrow_domain::{
     Account, AccountId, Batch, BatchId, Beneficiary, Block, Cancellation, CancellationId, ClaimPeriod, ProjectCode,
     Quantity, Retirement, RetirementClaim, RetirementId, SerialRange, Timestamp, Vintage,
 };
-use furrow_store::{LogRow, StoreError, TokenRecord};
+use furrow_store::{CheckpointRow, LogRow, StoreError, TokenRecord};
 
 use crate::parse_enum;
 
@@ -235,6 +235,24 @@ impl TokenRow {
             subject: self.subject,
             role: parse_enum(&self.role)?,
             accounts,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+pub(crate) struct CheckpointDbRow {
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub note: String,
+    pub created_at: i64,
+}
+
+impl CheckpointDbRow {
+    pub fn into_domain(self) -> Result<CheckpointRow, StoreError> {
+        Ok(CheckpointRow {
+            tree_size: as_u64(self.tree_size)?,
+            root: hash32(&self.root)?,
+            note: self.note,
             created_at: Timestamp(self.created_at),
         })
     }
