@@ -8,6 +8,7 @@
 mod group;
 mod rows;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -327,13 +328,19 @@ impl Store for SqliteStore {
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let batch = row.into_domain()?;
-            let supply = self.batch_supply(batch.id).await?;
-            out.push((batch, supply));
-        }
-        Ok(out)
+        let batches = rows.into_iter().map(BatchRow::into_domain).collect::<Result<Vec<_>, _>>()?;
+        let (Some(first), Some(last)) = (batches.first().map(|b| b.id), batches.last().map(|b| b.id)) else {
+            return Ok(Vec::new());
+        };
+        // One grouped query for the whole page, not one per batch.
+        let mut supplies = self.batch_supplies(first, last).await?;
+        Ok(batches
+            .into_iter()
+            .map(|batch| {
+                let supply = supplies.remove(&batch.id).unwrap_or_default();
+                (batch, supply)
+            })
+            .collect())
     }
 
     async fn batch(&self, id: BatchId) -> Result<Option<(Batch, Balances)>, StoreError> {
@@ -348,7 +355,9 @@ impl Store for SqliteStore {
         .map_err(db_error)?;
         match row {
             None => Ok(None),
-            Some(row) => Ok(Some((row.into_domain()?, self.batch_supply(id).await?))),
+            Some(row) => {
+                Ok(Some((row.into_domain()?, self.batch_supplies(id, id).await?.remove(&id).unwrap_or_default())))
+            }
         }
     }
 
@@ -549,20 +558,26 @@ impl Store for SqliteStore {
 }
 
 impl SqliteStore {
-    async fn batch_supply(&self, id: BatchId) -> Result<Balances, StoreError> {
-        let key = as_i64(id.0);
+    /// Supply by state of the batches `first..=last`.
+    async fn batch_supplies(&self, first: BatchId, last: BatchId) -> Result<BTreeMap<BatchId, Balances>, StoreError> {
+        let (first, last) = (as_i64(first.0), as_i64(last.0));
         let rows = sqlx::query!(
-            r#"SELECT state, SUM(serial_end - serial_start + 1) AS "quantity!: i64" FROM blocks WHERE batch = ?1 GROUP BY state"#,
-            key
+            r#"SELECT batch, state, SUM(serial_end - serial_start + 1) AS "quantity!: i64"
+               FROM blocks WHERE batch BETWEEN ?1 AND ?2 GROUP BY batch, state"#,
+            first,
+            last
         )
         .fetch_all(&self.readers)
         .await
         .map_err(db_error)?;
-        let mut supply = Balances::default();
+        let mut supplies: BTreeMap<BatchId, Balances> = BTreeMap::new();
         for row in rows {
-            supply.add(parse_enum(&row.state)?, as_u64(row.quantity)?);
+            supplies
+                .entry(BatchId(as_u64(row.batch)?))
+                .or_default()
+                .add(parse_enum(&row.state)?, as_u64(row.quantity)?);
         }
-        Ok(supply)
+        Ok(supplies)
     }
 }
 
@@ -647,13 +662,7 @@ async fn load_retirements(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
-    let mut grouped = group_ranges(ranges)?;
-    rows.into_iter()
-        .map(|r| {
-            let ranges = grouped.remove(&r.id).unwrap_or_default();
-            r.into_domain(ranges)
-        })
-        .collect()
+    attach_ranges(rows, ranges, |r| r.id, RetirementRow::into_domain)
 }
 
 async fn load_cancellations(
@@ -683,11 +692,21 @@ async fn load_cancellations(
     .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
+    attach_ranges(rows, ranges, |c| c.id, CancellationRow::into_domain)
+}
+
+/// Gives each record row its serial ranges (loaded in one query for the page) and converts it.
+fn attach_ranges<R, T>(
+    rows: Vec<R>,
+    ranges: Vec<RangeRow>,
+    id: impl Fn(&R) -> i64,
+    convert: impl Fn(R, Vec<furrow_domain::SerialRange>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
     let mut grouped = group_ranges(ranges)?;
     rows.into_iter()
-        .map(|c| {
-            let ranges = grouped.remove(&c.id).unwrap_or_default();
-            c.into_domain(ranges)
+        .map(|row| {
+            let ranges = grouped.remove(&id(&row)).unwrap_or_default();
+            convert(row, ranges)
         })
         .collect()
 }
