@@ -27,7 +27,7 @@ pub enum AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Retryable(m) | StoreError::Other(m) => Self::Unavailable(m),
+            StoreError::Retryable(m) | StoreError::Other(m) | StoreError::WriterElsewhere(m) => Self::Unavailable(m),
             StoreError::Conflict { constraint } => {
                 Self::Internal(format!("unexpected constraint violation: {constraint}"))
             }

@@ -56,6 +56,8 @@ impl Registry {
         clock: Arc<dyn Clock>,
         options: SequencerOptions,
     ) -> Result<Self, AppError> {
+        // Before anything writes: the checkpointer and the sequencer both assume they are alone.
+        store.claim_writer().await?;
         let log_key = options.log.as_ref().map(|log| log.verifier_key.clone());
         let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
         let sequencer = sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;

@@ -10,8 +10,8 @@ use furrow_domain::{Block, Cancellation, Record, Retirement};
 use furrow_store::{CommitGroup, StoreError};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-use crate::rows::as_i64;
 use crate::{db_error, insert_record};
+use furrow_store::rows::{as_i64, hash32};
 
 /// Rows per statement: SQLite accepts 32 766 bound values; the widest row here has 12.
 const CHUNK: usize = 2_000;
@@ -232,7 +232,7 @@ pub(crate) async fn read_tree_hashes(
         for row in b.build().fetch_all(&mut *conn).await.map_err(db_error)? {
             let index: i64 = row.try_get("idx").map_err(db_error)?;
             let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
-            found.insert(index, crate::rows::hash32(&hash)?);
+            found.insert(index, hash32(&hash)?);
         }
     }
     indexes

@@ -6,11 +6,9 @@
 //! (offline data in `.sqlx/`).
 
 mod group;
-mod rows;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -25,7 +23,7 @@ use furrow_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
-use rows::*;
+use furrow_store::rows::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -709,9 +707,4 @@ fn attach_ranges<R, T>(
             convert(row, ranges)
         })
         .collect()
-}
-
-/// Parses one of the domain's named enums stored as text.
-fn parse_enum<T: FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, StoreError> {
-    s.parse().map_err(|e: furrow_domain::ParseError| StoreError::Corrupt(e.to_string()))
 }

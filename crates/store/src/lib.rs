@@ -2,6 +2,8 @@
 //! crate of its own that implements it (SQLite now, PostgreSQL next), and one conformance suite
 //! shows they behave alike. Nothing database-specific appears here.
 
+pub mod rows;
+
 use async_trait::async_trait;
 use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
@@ -20,6 +22,9 @@ pub enum StoreError {
     Retryable(String),
     #[error("the stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// Another process already holds this database as its writer (see `Store::claim_writer`).
+    #[error("{0}")]
+    WriterElsewhere(String),
     #[error("database error: {0}")]
     Other(String),
 }
@@ -129,9 +134,34 @@ pub struct Totals {
     pub log_size: u64,
 }
 
+/// How far a read replica is behind its primary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaStatus {
+    /// True when the reader is a standby replaying the primary's log (it should be).
+    pub in_recovery: bool,
+    pub primary_lsn: String,
+    pub replay_lsn: Option<String>,
+    /// Bytes of the primary's write-ahead log the replica has not replayed yet.
+    pub lag_bytes: u64,
+    /// Seconds since the replica replayed its last commit, while it is behind; 0 when caught up.
+    pub lag_seconds: f64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- the writer's side: only the sequencer calls these ---
+
+    /// Makes this process the database's only writer, or fails with `WriterElsewhere` if another
+    /// process is. The sequencer calls it before loading the ledger. Backends whose exclusivity is
+    /// enforced elsewhere (SQLite: the data directory's lock file) need not override it.
+    async fn claim_writer(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// The read replica's lag, when projection reads go to one.
+    async fn read_replica(&self) -> Result<Option<ReplicaStatus>, StoreError> {
+        Ok(None)
+    }
 
     /// Loads the full projection into memory, as the sequencer needs it to decide commands.
     async fn load_ledger(&self) -> Result<Ledger, StoreError>;

@@ -1,31 +1,31 @@
-//! Row types as SQLite returns them, and their conversion into domain values. Every conversion
-//! checks what it reads: a row that no longer parses is reported as corruption, never a panic.
+//! Row shapes as an SQL backend returns them (64-bit integers, text, bytes), and their conversion
+//! into domain values. Both backends read into these, so a row means the same thing in either.
+//! Every conversion checks what it reads: a row that no longer parses is reported as corruption,
+//! never a panic.
 
 use std::collections::BTreeMap;
 
+use crate::{CheckpointRow, LogRow, StoreError, TokenRecord};
 use furrow_domain::{
     Account, AccountId, Batch, BatchId, Beneficiary, Block, Cancellation, CancellationId, ClaimPeriod, ProjectCode,
     Quantity, Retirement, RetirementClaim, RetirementId, SerialRange, Timestamp, Vintage,
 };
-use furrow_store::{CheckpointRow, LogRow, StoreError, TokenRecord};
 
-use crate::parse_enum;
-
-/// SQLite integers are signed 64-bit; serials and ids never exceed `i64::MAX` in practice (the
+/// SQL integers are signed 64-bit; serials and ids never exceed `i64::MAX` in practice (the
 /// domain caps quantities), so a larger value is a bug worth stopping for.
-pub(crate) fn as_i64(v: u64) -> i64 {
+pub fn as_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
-pub(crate) fn as_u64(v: i64) -> Result<u64, StoreError> {
+pub fn as_u64(v: i64) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative value {v} where a count or id was expected")))
 }
 
-pub(crate) fn hash32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
+pub fn hash32(bytes: &[u8]) -> Result<[u8; 32], StoreError> {
     bytes.try_into().map_err(|_| StoreError::Corrupt(format!("hash of {} bytes, expected 32", bytes.len())))
 }
 
-pub(crate) fn join_ids(ids: &[AccountId]) -> String {
+pub fn join_ids(ids: &[AccountId]) -> String {
     ids.iter().map(|a| a.0.to_string()).collect::<Vec<_>>().join(",")
 }
 
@@ -37,7 +37,7 @@ fn range(start: i64, end: i64) -> Result<SerialRange, StoreError> {
     SerialRange::new(as_u64(start)?, as_u64(end)?).map_err(|e| corrupt("serial range", e))
 }
 
-pub(crate) struct ProgramRow {
+pub struct ProgramRow {
     pub code: String,
     pub country: String,
     pub name: String,
@@ -53,7 +53,7 @@ impl ProgramRow {
     }
 }
 
-pub(crate) struct AccountRow {
+pub struct AccountRow {
     pub id: i64,
     pub kind: String,
     pub name: String,
@@ -65,7 +65,7 @@ impl AccountRow {
     }
 }
 
-pub(crate) struct BatchRow {
+pub struct BatchRow {
     pub id: i64,
     pub project: i64,
     pub country: String,
@@ -93,7 +93,7 @@ impl BatchRow {
     }
 }
 
-pub(crate) struct BlockRow {
+pub struct BlockRow {
     pub serial_start: i64,
     pub serial_end: i64,
     pub batch: i64,
@@ -112,13 +112,13 @@ impl BlockRow {
     }
 }
 
-pub(crate) struct RangeRow {
+pub struct RangeRow {
     pub owner: i64,
     pub serial_start: i64,
     pub serial_end: i64,
 }
 
-pub(crate) fn group_ranges(rows: Vec<RangeRow>) -> Result<BTreeMap<i64, Vec<SerialRange>>, StoreError> {
+pub fn group_ranges(rows: Vec<RangeRow>) -> Result<BTreeMap<i64, Vec<SerialRange>>, StoreError> {
     let mut grouped: BTreeMap<i64, Vec<SerialRange>> = BTreeMap::new();
     for row in rows {
         grouped.entry(row.owner).or_default().push(range(row.serial_start, row.serial_end)?);
@@ -126,7 +126,7 @@ pub(crate) fn group_ranges(rows: Vec<RangeRow>) -> Result<BTreeMap<i64, Vec<Seri
     Ok(grouped)
 }
 
-pub(crate) struct RetirementRow {
+pub struct RetirementRow {
     pub id: i64,
     pub account: i64,
     pub beneficiary_name: String,
@@ -169,7 +169,7 @@ impl RetirementRow {
     }
 }
 
-pub(crate) struct CancellationRow {
+pub struct CancellationRow {
     pub id: i64,
     pub account: i64,
     pub reason: String,
@@ -190,7 +190,7 @@ impl CancellationRow {
     }
 }
 
-pub(crate) struct LogRowDb {
+pub struct LogRowDb {
     pub idx: i64,
     pub timestamp_us: i64,
     pub actor: String,
@@ -212,7 +212,7 @@ impl LogRowDb {
     }
 }
 
-pub(crate) struct TokenRow {
+pub struct TokenRow {
     pub id: i64,
     pub hash: Vec<u8>,
     pub subject: String,
@@ -240,7 +240,7 @@ impl TokenRow {
     }
 }
 
-pub(crate) struct CheckpointDbRow {
+pub struct CheckpointDbRow {
     pub tree_size: i64,
     pub root: Vec<u8>,
     pub note: String,
@@ -256,4 +256,9 @@ impl CheckpointDbRow {
             created_at: Timestamp(self.created_at),
         })
     }
+}
+
+/// Parses one of the domain's named enums stored as text.
+pub fn parse_enum<T: std::str::FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, StoreError> {
+    s.parse().map_err(|e: furrow_domain::ParseError| StoreError::Corrupt(e.to_string()))
 }

@@ -1,0 +1,97 @@
+//! Shared setup: a registry on a fresh store of one backend, and replaying a store's log.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use furrow_app::store::{Page, Store};
+use furrow_app::{Clock, Principal, Registry, SequencerOptions};
+use furrow_domain::sim::genesis;
+use furrow_domain::{
+    AccountId, AccountKind, Command, Event, IssueCommand, Ledger, LogEntry, ProjectCode, Quantity, Role, Timestamp,
+    Vintage,
+};
+use furrow_testkit::{Backend, TestStore, fresh_store};
+
+pub struct Fixture {
+    pub registry: Registry,
+    pub store: Arc<dyn Store>,
+    /// Keeps the database alive for as long as the fixture.
+    _test_store: TestStore,
+}
+
+pub fn operator() -> Principal {
+    Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![] }
+}
+
+/// A clock that advances one microsecond per reading, so two runs stamp identical times.
+pub struct StepClock(AtomicI64);
+
+impl StepClock {
+    pub fn new() -> Self {
+        Self(AtomicI64::new(1_767_225_600_000_000)) // 2026-01-01T00:00:00Z
+    }
+}
+
+impl Clock for StepClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// A registry with the program initialised, on a fresh store; `None` when the backend is not
+/// available here (outside CI).
+pub async fn start(backend: Backend) -> Option<Fixture> {
+    start_with_clock(backend, Arc::new(furrow_app::SystemClock)).await
+}
+
+pub async fn start_with_clock(backend: Backend, clock: Arc<dyn Clock>) -> Option<Fixture> {
+    let test_store = fresh_store(backend).await?;
+    let store = test_store.store.clone();
+    let registry =
+        Registry::start_with_clock(store.clone(), clock, SequencerOptions { check_invariants: true, log: None })
+            .await
+            .expect("start");
+    registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
+    Some(Fixture { registry, store, _test_store: test_store })
+}
+
+impl Fixture {
+    pub async fn open_buyer(&self, name: &str) -> AccountId {
+        let command = Command::OpenAccount { kind: AccountKind::Buyer, name: name.into() };
+        let committed = self.registry.execute(&operator(), command, None).await.expect("open account");
+        let Event::AccountOpened { account } = &committed.entries[0].event else { panic!("unexpected event") };
+        account.id
+    }
+
+    pub async fn issue(&self, to: AccountId, quantity: u64) {
+        let issue = IssueCommand {
+            project: ProjectCode(1),
+            country: None,
+            vintage: Vintage::new(2025).expect("year"),
+            quantity: Quantity(quantity),
+            buffer: Quantity(0),
+            to,
+            labels: vec![],
+        };
+        self.registry.execute(&operator(), Command::Issue(issue), None).await.expect("issue");
+    }
+}
+
+/// Rebuilds the state from the stored log alone, checking every leaf hash on the way.
+pub async fn replay_log(store: &dyn Store) -> Ledger {
+    let mut ledger = Ledger::new();
+    let mut after = None;
+    loop {
+        let rows = store.log_entries(Page { after, limit: 500 }).await.expect("log");
+        let Some(last) = rows.last() else {
+            return ledger;
+        };
+        after = Some(last.index);
+        for row in &rows {
+            assert_eq!(row.leaf_hash, furrow_tlog::leaf_hash(&row.bytes), "leaf hash of entry {}", row.index);
+            let entry = LogEntry::decode(&row.bytes).expect("decodes");
+            assert_eq!(entry.index, row.index);
+            ledger.apply(&entry.event, entry.timestamp);
+        }
+    }
+}
