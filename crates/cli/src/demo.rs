@@ -25,7 +25,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     }
     std::fs::create_dir_all(&dir)?;
     let signer = crate::keys::create(&dir, &crate::default_origin("AGR"))?;
-    let Opened { registry, _lock, .. } = open(&dir).await?;
+    let data = crate::DataDir { data_dir: dir.clone(), database_url: None };
+    let Opened { registry, _lock, .. } = open(&data, None).await?;
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)", &signer.vkey()).await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
     let operator = registry.create_token("Aiko Tanaka (operator, demo)", Role::Operator, &[]).await?;

@@ -1,19 +1,22 @@
 //! `furrow`: run a carbon-credit registry. See `furrow --help`.
 
+mod backup;
+mod database;
 mod demo;
 mod keys;
 mod mirror;
 mod verify;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use furrow_app::{Principal, Registry, SequencerOptions};
 use furrow_domain::{AccountId, Command, Role};
-use furrow_store_sqlite::SqliteStore;
+
+pub(crate) use database::{DataDir, database_path};
 
 #[derive(Parser)]
 #[command(
@@ -70,13 +73,17 @@ enum Cmd {
         after_help = "Examples:\n  furrow status --url http://127.0.0.1:8080\n  furrow status --data-dir ./registry"
     )]
     Status(StatusArgs),
-}
-
-#[derive(Args)]
-struct DataDir {
-    /// Directory of the registry database (created if missing).
-    #[arg(long, env = "FURROW_DATA_DIR", default_value = "furrow-data")]
-    data_dir: PathBuf,
+    /// Copy the registry's database to a file while it runs (SQLite: a consistent snapshot;
+    /// PostgreSQL: pg_dump's custom format). The signing key is not in it: back it up apart.
+    #[command(
+        after_help = "Examples:\n  furrow backup --data-dir ./registry --out registry-2026-11-25.db\n  furrow backup --database-url postgres://furrow@db/furrow --out registry.dump\n\nThen: furrow restore --from <file> … and furrow verify on the restored copy."
+    )]
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data directory or database, and check it.
+    #[command(
+        after_help = "Examples:\n  furrow restore --from registry-2026-11-25.db --data-dir ./restored\n  furrow restore --from registry.dump --database-url postgres://furrow@db2/furrow\n  furrow verify --data-dir ./restored"
+    )]
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Args)]
@@ -105,6 +112,11 @@ struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "FURROW_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve public reads (accounts, batches, blocks, retirements, …) from this PostgreSQL
+    /// streaming replica; writes, the log and proofs stay on --database-url. Its lag is shown in
+    /// /api/v1/status.
+    #[arg(long, env = "FURROW_READ_DATABASE_URL", value_name = "URL", requires = "database_url")]
+    read_database_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -153,11 +165,14 @@ struct TokenArgs {
 #[derive(Args)]
 struct StatusArgs {
     /// Ask a running server.
-    #[arg(long, conflicts_with = "data_dir")]
+    #[arg(long, conflicts_with_all = ["data_dir", "database_url"])]
     url: Option<String>,
     /// Read a database directly.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Read a PostgreSQL database directly.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -194,30 +209,25 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Verify(args) => verify::run(args).await,
         Cmd::Mirror(args) => mirror::run(args).await,
         Cmd::Key(KeyCmd::Rotate(args)) => rotate_key(args).await,
+        Cmd::Backup(args) => backup::backup(args).await,
+        Cmd::Restore(args) => backup::restore(args).await,
     }
 }
 
-pub(crate) fn database_path(dir: &Path) -> PathBuf {
-    dir.join("furrow.db")
-}
-
-/// A running registry on a data directory. Holding it holds the directory's writer lock.
+/// A running registry. Holding it holds the database's writer lock.
 pub(crate) struct Opened {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn furrow_app::store::Store>,
     pub registry: Registry,
-    _lock: std::fs::File,
+    _lock: Option<std::fs::File>,
 }
 
-/// Opens the database (running migrations) and starts the registry's single writer. An exclusive
-/// lock on `furrow.lock` makes sure no second process writes to the same database.
-pub(crate) async fn open(dir: &Path) -> Result<Opened> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let lock_path = dir.join("furrow.lock");
-    let lock = std::fs::File::create(&lock_path).with_context(|| format!("cannot create {}", lock_path.display()))?;
-    if lock.try_lock().is_err() {
-        bail!("another furrow process is already serving {}; stop it first (one writer per database)", dir.display());
-    }
-    let store = Arc::new(SqliteStore::open(&database_path(dir)).await?);
+/// Opens the database (running migrations) and starts the registry's single writer. No second
+/// process may write to the same database: SQLite is guarded by an exclusive lock on
+/// `furrow.lock`, PostgreSQL by an advisory lock the store takes.
+pub(crate) async fn open(data: &DataDir, read_url: Option<&str>) -> Result<Opened> {
+    let lock = data.lock()?;
+    let store = data.open_store(read_url).await?;
+    let dir = &data.data_dir;
     let log = keys::load(dir)?.map(furrow_app::transparency::log_options);
     if log.is_none() {
         tracing::warn!("no log signing key in {} (or {}): checkpoints are not published", dir.display(), keys::KEY_ENV);
@@ -245,8 +255,8 @@ pub(crate) async fn initialise(registry: &Registry, code: &str, country: &str, n
 async fn init(args: InitArgs) -> Result<()> {
     let dir = &args.data.data_dir;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    if database_path(dir).exists() {
-        bail!("{} already holds a registry; serve it with `furrow serve --data-dir {}`", dir.display(), dir.display());
+    if args.data.holds_registry().await? {
+        bail!("{} already holds a registry; serve it with `furrow serve {}`", args.data.describe(), args.data.flag());
     }
     let origin = args.origin.clone().unwrap_or_else(|| default_origin(&args.code));
     // A key given in the environment is the one that signs, so it is the one the log announces.
@@ -261,20 +271,20 @@ async fn init(args: InitArgs) -> Result<()> {
         None => keys::create(dir, &origin)?,
     };
     let vkey = signer.vkey();
-    let Opened { store, registry, _lock } = open(dir).await?;
+    let Opened { store, registry, _lock } = open(&args.data, None).await?;
     initialise(&registry, &args.code, &args.country, &args.name, &vkey).await?;
     // Wait for the first checkpoint, so a fresh registry verifies before it is ever served.
     wait_for_checkpoint(store.as_ref()).await?;
     drop(signer);
     registry.stop_background();
     store.close().await;
-    let shown = dir.display();
-    println!("Initialised program {} in {}.", args.code, database_path(dir).display());
+    let shown = args.data.flag();
+    println!("Initialised program {} in {}.", args.code, args.data.describe());
     println!("The log is signed with {} (mode 0600): keep it secret and backed up.", keys::key_path(dir).display());
     println!("Publish the verifier key, so anyone can check the log's checkpoints:\n  {vkey}");
     println!("Next: create an operator token and start the server:");
-    println!("  furrow token create --data-dir {shown} --role operator --subject \"Your Name\"");
-    println!("  furrow serve --data-dir {shown}");
+    println!("  furrow token create {shown} --role operator --subject \"Your Name\"");
+    println!("  furrow serve {shown}");
     Ok(())
 }
 
@@ -292,15 +302,13 @@ async fn wait_for_checkpoint(store: &dyn furrow_app::store::Store) -> Result<()>
 
 async fn rotate_key(args: DataDir) -> Result<()> {
     let dir = &args.data_dir;
+    args.require_registry().await?;
     if std::env::var_os(keys::KEY_ENV).is_some() {
         bail!(
             "the signing key comes from {}; rotate it by hand: unset it, put the key in {} and rerun",
             keys::KEY_ENV,
             keys::key_path(dir).display()
         );
-    }
-    if !database_path(dir).exists() {
-        bail!("no registry in {}", dir.display());
     }
     let old = keys::load(dir)?.ok_or_else(|| anyhow::anyhow!("{} has no signing key to rotate", dir.display()))?;
     let origin = furrow_tlog::note::NoteSigner::name(&old).to_owned();
@@ -309,7 +317,7 @@ async fn rotate_key(args: DataDir) -> Result<()> {
     let new = keys::create_at(&staged, &origin)?;
     // The registry runs with the old key, so the checkpoint that covers the announcement is
     // signed by it: that signature is what vouches for the new key.
-    let Opened { store, registry, _lock } = open(dir).await?;
+    let Opened { store, registry, _lock } = open(&args, None).await?;
     registry.execute(&Principal::system(), Command::PublishLogKey { vkey: new.vkey() }, None).await?;
     wait_for_checkpoint(store.as_ref()).await?;
     registry.stop_background();
@@ -322,18 +330,15 @@ async fn rotate_key(args: DataDir) -> Result<()> {
         retired.display()
     );
     println!("New verifier key, announced in the log; publish it too:\n  {}", new.vkey());
-    println!("Restart the server: `furrow serve --data-dir {}`", dir.display());
+    println!("Restart the server: `furrow serve {}`", args.flag());
     Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
-    let dir = &args.data.data_dir;
-    if !database_path(dir).exists() {
-        bail!("no registry in {}; create one with `furrow init --data-dir {}`", dir.display(), dir.display());
-    }
-    let Opened { registry, _lock, .. } = open(dir).await?;
+    args.data.require_registry().await?;
+    let Opened { registry, _lock, .. } = open(&args.data, args.read_database_url.as_deref()).await?;
     let listener = bind(args.listen).await?;
-    println!("Furrow registry serving {} at {}", dir.display(), base_url(&listener)?);
+    println!("Furrow registry serving {} at {}", args.data.describe(), base_url(&listener)?);
     println!("  API status:  {}/api/v1/status", base_url(&listener)?);
     println!("  OpenAPI:     {}/api/v1/openapi.json", base_url(&listener)?);
     furrow_http::serve(listener, registry, shutdown_signal()).await?;
@@ -361,14 +366,11 @@ async fn create_token(args: TokenArgs) -> Result<()> {
         .iter()
         .map(|a| a.parse::<AccountId>().map_err(|e| anyhow::anyhow!("--account: {e}")))
         .collect::<Result<Vec<_>>>()?;
-    let dir = &args.data.data_dir;
-    if !database_path(dir).exists() {
-        bail!("no registry in {}; create one with `furrow init --data-dir {}`", dir.display(), dir.display());
-    }
+    args.data.require_registry().await?;
     // Tokens are not ledger state: no sequencer, so this works while a server runs.
-    let store = SqliteStore::open(&database_path(dir)).await?;
+    let store = args.data.open_store(None).await?;
     let subject = args.subject.unwrap_or_else(|| format!("{role} token"));
-    let token = furrow_app::create_token(&store, furrow_app::now(), &subject, role, &accounts).await;
+    let token = furrow_app::create_token(store.as_ref(), furrow_app::now(), &subject, role, &accounts).await;
     store.close().await;
     let token = token?;
     println!("{token}");
@@ -379,14 +381,19 @@ async fn create_token(args: TokenArgs) -> Result<()> {
 }
 
 async fn status(args: StatusArgs) -> Result<()> {
-    let body: serde_json::Value = match (&args.url, &args.data_dir) {
-        (_, Some(dir)) => {
-            if !database_path(dir).exists() {
-                bail!("no registry in {}", dir.display());
-            }
-            let store = SqliteStore::open(&database_path(dir)).await?;
-            let totals = furrow_app::store::Store::totals(&store).await?;
-            let program = furrow_app::store::Store::program(&store).await?;
+    let direct = match (&args.data_dir, &args.database_url) {
+        (None, None) => None,
+        (dir, url) => Some(DataDir {
+            data_dir: dir.clone().unwrap_or_else(|| PathBuf::from("furrow-data")),
+            database_url: url.clone(),
+        }),
+    };
+    let body: serde_json::Value = match (&args.url, direct) {
+        (_, Some(data)) => {
+            data.require_registry().await?;
+            let store = data.open_read_only().await?;
+            let totals = store.totals().await?;
+            let program = store.program().await?;
             store.close().await;
             serde_json::json!({
                 "program": program.map(|p| serde_json::json!({"code": p.code.to_string(), "country": p.country.to_string(), "name": p.name})),

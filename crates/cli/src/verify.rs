@@ -14,7 +14,6 @@ use clap::Args;
 use furrow_app::store::{BlockFilter, Page, Store};
 use furrow_domain::invariants;
 use furrow_domain::{Ledger, LogEntry};
-use furrow_store_sqlite::SqliteStore;
 use furrow_tlog::Hash;
 use furrow_tlog::checkpoint::{self, Checkpoint};
 use furrow_tlog::note::{Ed25519Verifier, NoteVerifier};
@@ -22,12 +21,12 @@ use furrow_tlog::tree::{self, HashReader, MemoryTree};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use crate::database_path;
+use crate::DataDir;
 
 #[derive(Args)]
 pub struct VerifyArgs {
     /// Audit a running registry through its public API.
-    #[arg(long, conflicts_with = "data_dir", required_unless_present_any = ["data_dir", "bundle", "certificate"])]
+    #[arg(long, conflicts_with = "data_dir", required_unless_present_any = ["data_dir", "database_url", "bundle", "certificate"])]
     url: Option<String>,
     /// Verify one retirement certificate offline (from `/api/v1/retirements/{id}/certificate`);
     /// needs --key.
@@ -36,6 +35,9 @@ pub struct VerifyArgs {
     /// Audit a copy of a registry's database.
     #[arg(long, conflicts_with = "bundle")]
     data_dir: Option<PathBuf>,
+    /// Audit a registry's PostgreSQL database (read only; a replica will do).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["url", "bundle", "certificate"])]
+    database_url: Option<String>,
     /// Audit an offline copy of the log made by `furrow mirror` (checkpoint, tiles, entry bundles).
     #[arg(long, conflicts_with = "url")]
     bundle: Option<PathBuf>,
@@ -51,7 +53,7 @@ pub struct VerifyArgs {
 
 /// Where the log and the published state come from.
 enum Source {
-    Database(SqliteStore),
+    Database(std::sync::Arc<dyn Store>),
     Server {
         client: reqwest::Client,
         base: String,
@@ -266,17 +268,18 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     if let (Some(file), Some(key)) = (&args.certificate, &args.key) {
         return verify_certificate(file, key);
     }
-    let source = match (&args.url, &args.data_dir) {
+    let database = match (&args.data_dir, &args.database_url) {
+        (None, None) => None,
+        (dir, url) => Some(DataDir {
+            data_dir: dir.clone().unwrap_or_else(|| PathBuf::from("furrow-data")),
+            database_url: url.clone(),
+        }),
+    };
+    let source = match (&args.url, database) {
         (Some(url), _) => {
             Source::Server { client: reqwest::Client::new(), base: format!("{}/api/v1", url.trim_end_matches('/')) }
         }
-        (None, Some(dir)) => {
-            let path = database_path(dir);
-            if !path.exists() {
-                bail!("no registry database at {}", path.display());
-            }
-            Source::Database(SqliteStore::open_read_only(&path).await?)
-        }
+        (None, Some(database)) => Source::Database(database.open_read_only().await?),
         (None, None) => match &args.bundle {
             Some(dir) => {
                 let note = std::fs::read_to_string(dir.join("checkpoint"))
@@ -286,7 +289,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                     Checkpoint::parse(&format!("{body}\n")).map_err(|e| anyhow::anyhow!("checkpoint: {e}"))?.size();
                 Source::Bundle { dir: dir.clone(), size }
             }
-            None => bail!("give --url, --data-dir or --bundle"),
+            None => bail!("give --url, --data-dir, --database-url or --bundle"),
         },
     };
     let mut report = Report::default();

@@ -174,6 +174,22 @@ pub struct StatusDto {
     pub batches: u64,
     pub retirements: u64,
     pub log_size: u64,
+    /// Present when public reads are served by a read replica: how far behind it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_replica: Option<ReplicaDto>,
+}
+
+/// A read replica's state, as its primary and the replica report it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplicaDto {
+    /// True when the reads come from a standby replaying the primary's log.
+    pub in_recovery: bool,
+    /// Write-ahead log bytes the replica has not replayed yet.
+    pub lag_bytes: u64,
+    /// Seconds since the replica's last replayed commit while it is behind; 0 when caught up.
+    pub lag_seconds: f64,
+    pub primary_lsn: String,
+    pub replay_lsn: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

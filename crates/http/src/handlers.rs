@@ -84,6 +84,13 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, Ap
         name: p.name,
     });
     let totals = store.totals().await?;
+    let read_replica = store.read_replica().await?.map(|r| ReplicaDto {
+        in_recovery: r.in_recovery,
+        lag_bytes: r.lag_bytes,
+        lag_seconds: r.lag_seconds,
+        primary_lsn: r.primary_lsn,
+        replay_lsn: r.replay_lsn,
+    });
     Ok(Json(StatusDto {
         program,
         supply: totals.supply.into(),
@@ -91,6 +98,7 @@ pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, Ap
         batches: totals.batches,
         retirements: totals.retirements,
         log_size: totals.log_size,
+        read_replica,
     }))
 }
 

@@ -74,13 +74,15 @@ impl PgStore {
         };
         Ok(Self { primary, readers, replica, writer_lock: Mutex::new(None), options })
     }
+}
 
-    pub async fn close(&self) {
-        if let Some(conn) = self.writer_lock.lock().await.take() {
-            let _ = conn.close().await;
-        }
-        self.readers.close().await;
-        self.primary.close().await;
+impl PgStore {
+    /// Whether the registry's tables exist here (a restore needs an empty target).
+    pub async fn has_registry_tables(&self) -> Result<bool, StoreError> {
+        sqlx::query_scalar("SELECT to_regclass('log_entries') IS NOT NULL")
+            .fetch_one(&self.primary)
+            .await
+            .map_err(db_error)
     }
 }
 
@@ -177,6 +179,15 @@ impl Store for PgStore {
         let retirements = load_retirements(&mut conn, -1, i64::MAX).await?;
         let cancellations = load_cancellations(&mut conn, -1, i64::MAX).await?;
         Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations, log_keys))
+    }
+
+    /// Closes the pools and releases the writer's lock.
+    async fn close(&self) {
+        if let Some(conn) = self.writer_lock.lock().await.take() {
+            let _ = conn.close().await;
+        }
+        self.readers.close().await;
+        self.primary.close().await;
     }
 
     async fn claim_writer(&self) -> Result<(), StoreError> {

@@ -87,11 +87,25 @@ impl SqliteStore {
             .map_err(|e| StoreError::Other(format!("cannot open {} for reading: {e}", path.display())))?;
         Ok(Self { writer: pool.clone(), readers: pool })
     }
+}
 
-    /// Closes both pools, checkpointing the WAL.
-    pub async fn close(&self) {
-        self.readers.close().await;
-        self.writer.close().await;
+impl SqliteStore {
+    /// Writes a consistent snapshot of the database into a new file (`VACUUM INTO`): one read
+    /// transaction, so a running writer is not blocked, and the copy is compact.
+    pub async fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path.to_str().ok_or_else(|| StoreError::Other(format!("{} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO ?1").bind(target).execute(&self.writer).await.map_err(db_error)?;
+        Ok(())
+    }
+
+    /// SQLite's own check of every page and index.
+    pub async fn integrity_check(&self) -> Result<(), StoreError> {
+        let result: String =
+            sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.readers).await.map_err(db_error)?;
+        if result != "ok" {
+            return Err(StoreError::Corrupt(result));
+        }
+        Ok(())
     }
 }
 
@@ -117,6 +131,12 @@ fn after(page: Page) -> i64 {
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// Closes both pools, checkpointing the WAL.
+    async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+
     async fn load_ledger(&self) -> Result<Ledger, StoreError> {
         let mut conn = self.writer.acquire().await.map_err(db_error)?;
         let program = sqlx::query_as!(ProgramRow, "SELECT code, country, name FROM program WHERE id = 1")

@@ -158,6 +158,10 @@ pub trait Store: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Closes the store's connections (and, for SQLite, checkpoints the WAL). Call it once the
+    /// registry has stopped using the store.
+    async fn close(&self) {}
+
     /// The read replica's lag, when projection reads go to one.
     async fn read_replica(&self) -> Result<Option<ReplicaStatus>, StoreError> {
         Ok(None)
