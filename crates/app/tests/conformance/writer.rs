@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use furrow_app::store::Store;
 use furrow_app::{AppError, Registry, SequencerOptions};
 use furrow_store_postgres::PgStore;
 use furrow_testkit::PgSchema;
