@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use furrow_app::store::Store;
 use furrow_store_postgres::PgStore;
+pub use furrow_store_postgres::redact;
 use furrow_store_sqlite::SqliteStore;
 
 #[derive(Args, Clone)]
@@ -28,6 +29,18 @@ pub(crate) fn database_path(dir: &Path) -> PathBuf {
 }
 
 impl DataDir {
+    /// The database named by a command's optional `--data-dir` and `--database-url`, if either
+    /// was given (commands that can also read from a server or a bundle).
+    pub fn from_flags(data_dir: Option<&PathBuf>, database_url: Option<&String>) -> Option<Self> {
+        if data_dir.is_none() && database_url.is_none() {
+            return None;
+        }
+        Some(Self {
+            data_dir: data_dir.cloned().unwrap_or_else(|| PathBuf::from("furrow-data")),
+            database_url: database_url.cloned(),
+        })
+    }
+
     /// The database, for messages (never with a password).
     pub fn describe(&self) -> String {
         match &self.database_url {
@@ -76,13 +89,17 @@ impl DataDir {
 
     /// Whether a program was initialised in this database.
     pub async fn holds_registry(&self) -> Result<bool> {
-        if self.database_url.is_none() {
+        let Some(url) = &self.database_url else {
             return Ok(database_path(&self.data_dir).exists());
-        }
-        let store = self.open_store(None).await?;
-        let program = store.program().await;
+        };
+        // Without migrating: asking must not change the database, and a replica cannot be written.
+        let store = PgStore::connect_without_migrating(url, None).await?;
+        let held = match store.has_registry_tables().await {
+            Ok(true) => store.program().await.map(|p| p.is_some()),
+            other => other,
+        };
         store.close().await;
-        Ok(program?.is_some())
+        Ok(held?)
     }
 
     /// Fails with a hint when there is no registry here yet.
@@ -111,17 +128,5 @@ impl DataDir {
             );
         }
         Ok(Some(lock))
-    }
-}
-
-/// A URL without its password.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user_info = &url[scheme + 3..at];
-            let user = user_info.split(':').next().unwrap_or_default();
-            format!("{}://{user}@{}", &url[..scheme], &url[at + 1..])
-        }
-        _ => url.to_owned(),
     }
 }

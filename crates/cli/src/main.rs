@@ -381,13 +381,7 @@ async fn create_token(args: TokenArgs) -> Result<()> {
 }
 
 async fn status(args: StatusArgs) -> Result<()> {
-    let direct = match (&args.data_dir, &args.database_url) {
-        (None, None) => None,
-        (dir, url) => Some(DataDir {
-            data_dir: dir.clone().unwrap_or_else(|| PathBuf::from("furrow-data")),
-            database_url: url.clone(),
-        }),
-    };
+    let direct = DataDir::from_flags(args.data_dir.as_ref(), args.database_url.as_ref());
     let body: serde_json::Value = match (&args.url, direct) {
         (_, Some(data)) => {
             data.require_registry().await?;

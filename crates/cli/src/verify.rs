@@ -268,13 +268,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     if let (Some(file), Some(key)) = (&args.certificate, &args.key) {
         return verify_certificate(file, key);
     }
-    let database = match (&args.data_dir, &args.database_url) {
-        (None, None) => None,
-        (dir, url) => Some(DataDir {
-            data_dir: dir.clone().unwrap_or_else(|| PathBuf::from("furrow-data")),
-            database_url: url.clone(),
-        }),
-    };
+    let database = DataDir::from_flags(args.data_dir.as_ref(), args.database_url.as_ref());
     let source = match (&args.url, database) {
         (Some(url), _) => {
             Source::Server { client: reqwest::Client::new(), base: format!("{}/api/v1", url.trim_end_matches('/')) }

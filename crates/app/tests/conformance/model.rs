@@ -160,20 +160,7 @@ async fn sqlite_and_postgres_write_identical_logs() {
     let mut logs = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(fixture) = start_with_clock(backend, Arc::new(StepClock::new())).await else { return };
-        let mut model = fixture.store.load_ledger().await.expect("load");
-        let mut rng = 0x5eed_u64;
-        for _ in 0..600 {
-            let numbers = std::array::from_fn(|_| {
-                rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-                rng >> 11
-            });
-            let command = arbitrary_command(&model, numbers);
-            if let Ok(committed) = fixture.registry.execute(&operator(), command, None).await {
-                for entry in &committed.entries {
-                    model.apply(&entry.event, entry.timestamp);
-                }
-            }
-        }
+        fixture.run_seeded_commands(0x5eed, 600).await;
         let rows = fixture.store.log_entries(Page { after: None, limit: 10_000 }).await.expect("log");
         let mut tree = furrow_tlog::tree::MemoryTree::new();
         for row in &rows {

@@ -9,11 +9,10 @@ use furrow_app::store::{
     Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, Page, StoreError, TokenRecord,
 };
 use furrow_domain::invariants::supply_by_batch;
-use furrow_domain::sim::arbitrary_command;
 use furrow_domain::*;
 use furrow_testkit::{Backend, fresh_store};
 
-use crate::support::{operator, start};
+use crate::support::start;
 
 /// Collects every page of a paginated read, `limit` items at a time.
 async fn all_pages<T, F, Fut>(limit: u32, key: impl Fn(&T) -> u64, read: F) -> Vec<T>
@@ -43,20 +42,7 @@ fn balances_of<'a>(blocks: impl Iterator<Item = &'a Block>) -> Balances {
 async fn reads_agree_with_the_model(backend: Backend) {
     let Some(fixture) = start(backend).await else { return };
     let store = fixture.store.as_ref();
-    let mut model = store.load_ledger().await.expect("load");
-    let mut rng = 0xfeed_u64;
-    for _ in 0..250 {
-        let numbers = std::array::from_fn(|_| {
-            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            rng >> 11
-        });
-        let command = arbitrary_command(&model, numbers);
-        if let Ok(committed) = fixture.registry.execute(&operator(), command, None).await {
-            for entry in &committed.entries {
-                model.apply(&entry.event, entry.timestamp);
-            }
-        }
-    }
+    let model = fixture.run_seeded_commands(0xfeed, 250).await;
     assert!(model.retirements().count() > 3 && model.cancellations().count() > 0, "the run should exercise reads");
 
     let totals = store.totals().await.expect("totals");

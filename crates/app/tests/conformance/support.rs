@@ -77,6 +77,28 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// Runs `count` arbitrary commands (valid and invalid) from a fixed seed as the operator, and
+    /// returns the model the committed ones built.
+    pub async fn run_seeded_commands(&self, seed: u64, count: usize) -> Ledger {
+        let mut model = self.store.load_ledger().await.expect("load");
+        let mut rng = seed;
+        for _ in 0..count {
+            let numbers = std::array::from_fn(|_| {
+                rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                rng >> 11
+            });
+            let command = furrow_domain::sim::arbitrary_command(&model, numbers);
+            if let Ok(committed) = self.registry.execute(&operator(), command, None).await {
+                for entry in &committed.entries {
+                    model.apply(&entry.event, entry.timestamp);
+                }
+            }
+        }
+        model
+    }
+}
+
 /// Rebuilds the state from the stored log alone, checking every leaf hash on the way.
 pub async fn replay_log(store: &dyn Store) -> Ledger {
     let mut ledger = Ledger::new();
