@@ -1,5 +1,5 @@
 //! The storage contract. The application talks only to this trait; each database backend is a
-//! crate of its own that implements it (SQLite now, PostgreSQL next), and one conformance suite
+//! crate of its own that implements it (SQLite, PostgreSQL), and one conformance suite
 //! shows they behave alike. Nothing database-specific appears here.
 
 pub mod rows;
