@@ -115,10 +115,10 @@ fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
             for (status, response) in responses.iter_mut() {
-                if let (RefOr::T(response), true) = (response, status.starts_with(['4', '5'])) {
-                    if let Some(json) = response.content.shift_remove("application/json") {
-                        response.content.insert(PROBLEM_JSON.into(), json);
-                    }
+                if let (RefOr::T(response), true) = (response, status.starts_with(['4', '5']))
+                    && let Some(json) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM_JSON.into(), json);
                 }
             }
             responses.entry("default".into()).or_insert_with(|| {
