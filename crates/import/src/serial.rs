@@ -115,6 +115,9 @@ fn number(format: &'static str, input: &str, token: &str, what: &str) -> Result<
     if n == 0 {
         return Err(err(format, input, format!("{what} is 0; serials start at 1")));
     }
+    if n > i64::MAX as u64 {
+        return Err(err(format, input, format!("{what} {n} is too large")));
+    }
     Ok(n)
 }
 
