@@ -17,8 +17,7 @@ fn data_root() -> PathBuf {
 }
 
 fn run(args: &[&str], data: &Path) -> Output {
-    let output = furrow().args(args).arg("--data-dir").arg(data).output().expect("furrow runs");
-    output
+    furrow().args(args).arg("--data-dir").arg(data).output().expect("furrow runs")
 }
 
 fn text(o: &Output) -> String {
