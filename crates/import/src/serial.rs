@@ -375,7 +375,14 @@ fn cdm_half<'a>(
     let Some(serial) = rest.get(k) else {
         return Err(err(f, input, format!("no serial after country {country}")));
     };
-    let project = if rest.len() > k + 1 { rest.last().map(|p| p.trim_start_matches('0')) } else { None };
+    let project = if rest.len() > k + 1 {
+        rest.last().map(|p| match p.trim_start_matches('0') {
+            "" => "0",
+            trimmed => trimmed,
+        })
+    } else {
+        None
+    };
     Ok((country, period, serial, project))
 }
 
@@ -514,9 +521,11 @@ impl fmt::Display for Serial {
             }
             Serial::Cdm { country: None, start, end, .. } => write!(f, "{start} - {end}"),
             Serial::Cdm { country: Some(c), period, start, end, project } => {
-                let p = period.as_deref().map(|p| format!("-{p}")).unwrap_or_default();
+                // The period slot is always printed (0 when unknown), so that a short serial is
+                // never read back as a period: the printed form is canonical.
+                let p = period.as_deref().unwrap_or("0");
                 let j = project.as_deref().map(|j| format!("-{j}")).unwrap_or_default();
-                write!(f, "{c}{p}-{start}{j} - {c}{p}-{end}{j}")
+                write!(f, "{c}-{p}-{start}{j} - {c}-{p}-{end}{j}")
             }
             Serial::Cercarbono { batch, start, end } => write!(f, "{batch}/{start}-{end}"),
             Serial::Refarm { number } => write!(f, "CR{number:010}"),
