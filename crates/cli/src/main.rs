@@ -1,6 +1,7 @@
 //! `furrow`: run a carbon-credit registry. See `furrow --help`.
 
 mod backup;
+mod bench;
 mod database;
 mod demo;
 mod import;
@@ -90,6 +91,10 @@ enum Cmd {
     /// invariants and flagging projects and serials that appear in two registries.
     #[command(long_about = import::LONG_ABOUT, after_help = import::AFTER_HELP)]
     Import(import::ImportArgs),
+    /// Measure Furrow against baselines run in the same invocation (fsync, raw SQLite, SHA-256,
+    /// pgbench, a static file server) and print the ratios; or generate a Verra-scale dataset.
+    #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -218,6 +223,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Backup(args) => backup::backup(args).await,
         Cmd::Restore(args) => backup::restore(args).await,
         Cmd::Import(args) => import::run(args).await,
+        Cmd::Bench(args) => bench::run(args).await,
     }
 }
 

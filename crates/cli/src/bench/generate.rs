@@ -1,0 +1,267 @@
+//! A synthetic registry at Verra's scale, deterministic from a seed: projects, batches, accounts
+//! and a history of transfers and retirements, written as real canonical log entries with their
+//! projections and a signed checkpoint, so `furrow verify --data-dir` accepts it.
+//!
+//! It decides every command with the domain's own `Ledger` (exactly as the sequencer does) and
+//! writes through the store's group commit in large groups, skipping the sequencer's queue: that
+//! is the only shortcut, and it changes nothing in what is stored.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use furrow_app::store::{CommitGroup, EntryToCommit, Store};
+use furrow_app::{Clock, transparency};
+use furrow_domain::*;
+use furrow_store_sqlite::SqliteStore;
+
+use super::stats::Rng;
+
+/// How big a dataset to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    pub projects: u64,
+    pub batches: u64,
+    pub accounts: u64,
+    /// Transfers and retirements (one log entry each).
+    pub transactions: u64,
+}
+
+impl Scale {
+    /// Verra's registry in round numbers (research note §3): 10⁴ projects, 10⁵ batches,
+    /// 10⁶ transactions.
+    pub const VERRA: Scale = Scale { projects: 10_000, batches: 100_000, accounts: 10_000, transactions: 1_000_000 };
+    /// `--large`: ten million transactions (about 10⁷ log entries).
+    pub const LARGE: Scale = Scale { projects: 10_000, batches: 100_000, accounts: 100_000, transactions: 10_000_000 };
+
+    /// A dataset with about `entries` log entries, in Verra's proportions.
+    pub fn with_entries(entries: u64) -> Scale {
+        let transactions = (entries * 10 / 12).max(10);
+        Scale {
+            projects: (transactions / 100).max(1),
+            batches: (transactions / 10).max(1),
+            accounts: (transactions / 100).max(2),
+            transactions,
+        }
+    }
+
+    pub fn entries(&self) -> u64 {
+        2 + self.accounts + self.batches + self.transactions
+    }
+}
+
+/// What was generated; also written to `bench-dataset.json` in the directory.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub seed: u64,
+    pub scale: Scale,
+    pub log_size: u64,
+    /// Serials run from 1 to this.
+    pub max_serial: u64,
+    pub blocks: u64,
+    pub seconds: f64,
+    pub vkey: String,
+    /// The signed tree's root, hex: equal seeds and scales give equal roots.
+    pub root: String,
+}
+
+impl Dataset {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "seed": self.seed,
+            "projects": self.scale.projects,
+            "batches": self.scale.batches,
+            "accounts": self.scale.accounts,
+            "transactions": self.scale.transactions,
+            "log_size": self.log_size,
+            "max_serial": self.max_serial,
+            "blocks": self.blocks,
+            "seconds": self.seconds,
+            "vkey": self.vkey,
+            "root": self.root,
+        })
+    }
+}
+
+/// A clock that advances one millisecond per reading from a fixed start: deterministic timestamps.
+struct FixedClock(std::sync::atomic::AtomicI64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.fetch_add(1_000, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// 2025-01-01T00:00:00Z in microseconds.
+const START: i64 = 1_735_689_600_000_000;
+/// Entries per group commit.
+const GROUP: usize = 20_000;
+
+/// Writes the dataset into `dir` (which must not hold a registry yet): `furrow.db`, the log's
+/// signing key `log-signing.key`, and `bench-dataset.json`. `progress` is told the entries written.
+pub async fn generate(dir: &Path, seed: u64, scale: Scale, progress: &dyn Fn(u64, u64)) -> Result<Dataset> {
+    let started = Instant::now();
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db = crate::database_path(dir);
+    if db.exists() {
+        bail!("{} already holds a registry; generate into an empty directory", dir.display());
+    }
+    // Another size is another log, with another key: a witness that saw one never confuses it
+    // with the other.
+    let mut rng = Rng::new(seed ^ scale.entries().rotate_left(32));
+    let mut key_seed = [0u8; 32];
+    for chunk in key_seed.chunks_mut(8) {
+        chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
+    }
+    let origin = "gen.furrow/log";
+    let signer = furrow_tlog::note::Ed25519Signer::from_seed(origin, &key_seed)
+        .map_err(|e| anyhow::anyhow!("signing key: {e}"))?;
+    let vkey = signer.vkey();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(crate::keys::key_path(dir))
+        .context("cannot create the signing key file")?;
+    writeln!(file, "{}", signer.to_skey())?;
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await?);
+    let clock = FixedClock(START.into());
+    let mut writer = Writer { store: store.clone(), ledger: Ledger::new(), group: CommitGroup::default(), next: 0 };
+    let total = scale.entries();
+
+    writer.run(genesis_command(), &clock).await?;
+    writer.run(Command::PublishLogKey { vkey: vkey.clone() }, &clock).await?;
+    let mut accounts = Vec::with_capacity(scale.accounts as usize);
+    for i in 0..scale.accounts {
+        let kind = if i % 4 == 0 { AccountKind::Participant } else { AccountKind::Buyer };
+        let events = writer.run(Command::OpenAccount { kind, name: format!("Account {i}") }, &clock).await?;
+        if let Some(Event::AccountOpened { account }) = events.first() {
+            accounts.push(account.id);
+        }
+        progress(writer.next, total);
+    }
+    let mut max_serial = 0;
+    for i in 0..scale.batches {
+        let issue = IssueCommand {
+            project: ProjectCode(1 + rng.below(scale.projects)),
+            country: None,
+            vintage: Vintage::new(2015 + (rng.below(11) as u16)).context("vintage")?,
+            quantity: Quantity(100 + rng.below(20_000)),
+            buffer: Quantity(if i % 5 == 0 { 10 + rng.below(500) } else { 0 }),
+            to: accounts[rng.below(accounts.len() as u64) as usize],
+            labels: vec![],
+        };
+        for event in writer.run(Command::Issue(issue), &clock).await? {
+            if let Event::BatchIssued(batch) = event {
+                max_serial = max_serial.max(batch.serials.end());
+            }
+        }
+        if i % 1024 == 0 {
+            progress(writer.next, total);
+        }
+    }
+    let mut done = 0;
+    let mut refused = 0u64;
+    while done < scale.transactions {
+        let from = accounts[rng.below(accounts.len() as u64) as usize];
+        let quantity = Quantity(1 + rng.below(50));
+        let selection = Selection::Quantity { quantity, batch: None };
+        let command = if rng.below(5) == 0 {
+            Command::Retire { from, selection, claim: sim::claim(rng.next_u64()) }
+        } else {
+            let to = accounts[rng.below(accounts.len() as u64) as usize];
+            if to == from {
+                continue;
+            }
+            Command::Transfer { from, to, selection }
+        };
+        match writer.try_run(&command, &clock).await? {
+            true => done += 1,
+            false => {
+                refused += 1;
+                if refused > scale.transactions + 1000 {
+                    bail!("too many refused commands: the generator's accounts ran dry");
+                }
+            }
+        }
+        if done % 4096 == 0 {
+            progress(writer.next, total);
+        }
+    }
+    writer.flush().await?;
+    progress(writer.next, total);
+
+    // Sign the log: the tree over every entry, and one checkpoint (in rounds, as the server would).
+    let log = transparency::log_options(signer);
+    while transparency::extend_once(store.as_ref(), &clock, &log.signer.clone()).await? {}
+    let blocks = writer.ledger.blocks().count() as u64;
+    let log_size = store.log_size().await?;
+    let root = store.latest_checkpoint().await?.map(|c| hex::encode(c.root)).unwrap_or_default();
+    store.close().await;
+    let dataset =
+        Dataset { seed, scale, log_size, max_serial, blocks, seconds: started.elapsed().as_secs_f64(), vkey, root };
+    std::fs::write(dir.join("bench-dataset.json"), serde_json::to_string_pretty(&dataset.to_json())?)?;
+    Ok(dataset)
+}
+
+fn genesis_command() -> Command {
+    Command::InitialiseProgram {
+        code: "GEN".parse().expect("valid code"),
+        country: "JP".parse().expect("valid country"),
+        name: "Synthetic benchmark program".into(),
+    }
+}
+
+/// The sequencer's loop without its queue: decide, apply, encode, hash, and commit in groups.
+struct Writer {
+    store: Arc<dyn Store>,
+    ledger: Ledger,
+    group: CommitGroup,
+    next: u64,
+}
+
+impl Writer {
+    async fn run(&mut self, command: Command, clock: &dyn Clock) -> Result<Vec<Event>> {
+        let events = self.ledger.decide(&command).map_err(|e| anyhow::anyhow!("{}: {e}", command.name()))?;
+        self.append(events.clone(), clock).await?;
+        Ok(events)
+    }
+
+    /// Runs a command the ledger may refuse (not enough credits); says whether it was accepted.
+    async fn try_run(&mut self, command: &Command, clock: &dyn Clock) -> Result<bool> {
+        match self.ledger.decide(command) {
+            Ok(events) => {
+                self.append(events, clock).await?;
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
+    async fn append(&mut self, events: Vec<Event>, clock: &dyn Clock) -> Result<()> {
+        let at = clock.now();
+        for event in events {
+            let effects = self.ledger.apply(&event, at);
+            let entry = LogEntry { index: self.next, timestamp: at, actor: "generator".into(), event };
+            let bytes = entry.encode();
+            let leaf_hash = furrow_tlog::leaf_hash(&bytes);
+            self.group.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects });
+            self.next += 1;
+        }
+        if self.group.entries.len() >= GROUP {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if !self.group.entries.is_empty() {
+            self.store.commit(&std::mem::take(&mut self.group)).await?;
+        }
+        Ok(())
+    }
+}
