@@ -471,7 +471,7 @@ impl Key {
             Sqlite1 => ("sqlite_1", "S1: raw SQLite WAL FULL, 1 row/txn (sqlx)", "rows/s", true),
             Sqlite1000 => ("sqlite_1000", "S1000: raw SQLite WAL FULL, 1000 rows/txn", "rows/s", true),
             Sha256 => ("sha256", "H: raw SHA-256 of 64 B", "hashes/s", true),
-            PgBench => ("pgbench", "PGB: pgbench TPC-B, scale 10, 64 clients", "tps", true),
+            PgBench => ("pgbench", "PGB: pgbench TPC-B, scale 10, as many clients", "tps", true),
             StaticStatus => ("static_status", "static server, bytes of /api/v1/status", "req/s", true),
             StaticVerify => ("static_verify", "static server, bytes of /verify", "req/s", true),
             Clients1 => ("ops_1_client", "transfer+retire, 1 client", "ops/s", false),
