@@ -1,7 +1,8 @@
 //! Who may do what: one match table, reviewed as code (SPEC §1). Object-level checks (a buyer
 //! acts only for its own accounts) live here too, so no handler can forget them.
 
-use furrow_domain::{AccountId, Command, Role};
+use furrow_domain::lifecycle::{Lifecycle, LifecycleCommand, ProjectAction};
+use furrow_domain::{AccountId, Command, EnrolmentId, ParticipantId, Role};
 
 use crate::error::AppError;
 
@@ -22,8 +23,10 @@ impl Principal {
     }
 }
 
-/// Checks that `principal` may run `command`. Pure; unit-tested exhaustively below.
-pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppError> {
+/// Checks that `principal` may run `command`. Pure; unit-tested exhaustively below. Object-level
+/// rules about the lifecycle (a participant acts only on its own enrolments) read `lifecycle`;
+/// the facts they read (who owns an enrolment) never change, so a snapshot is enough.
+pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle) -> Result<(), AppError> {
     use Role::*;
     let role = principal.role;
     let staff_only = |allowed: &[Role], what: &str| {
@@ -41,7 +44,79 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppErro
             Buyer | Participant => Err(AppError::Forbidden(format!("this token may not act for account {from}"))),
             Admin | Verifier => Err(AppError::Forbidden(format!("a {role} token cannot move credits"))),
         },
+        Command::Lifecycle { by, command } => {
+            if *by != principal.subject {
+                return Err(AppError::Forbidden(format!(
+                    "the acting user ({by}) must be the token's subject ({})",
+                    principal.subject
+                )));
+            }
+            authorize_lifecycle(principal, command, lifecycle)
+        }
     }
+}
+
+fn authorize_lifecycle(
+    principal: &Principal,
+    command: &LifecycleCommand,
+    lifecycle: &Lifecycle,
+) -> Result<(), AppError> {
+    use LifecycleCommand as C;
+    use Role::*;
+    let role = principal.role;
+    let only = |allowed: &[Role]| {
+        if allowed.contains(&role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("a {role} token cannot {}", command.name().replace('_', " "))))
+        }
+    };
+    match command {
+        C::ConfigureWithdrawalGrounds { .. } => only(&[Admin, Operator]),
+        C::TransitionProject { action: ProjectAction::Validate, .. } => only(&[Verifier]),
+        C::TransitionProject { action: ProjectAction::Reject, .. } => only(&[Verifier, Operator]),
+        C::VerifyReport { .. } | C::ReturnReport { .. } => only(&[Verifier]),
+        C::ApplyToJoin { applicant, .. } if role == Participant => match applicant {
+            Some(p) if owns_participant(principal, lifecycle, *p) => Ok(()),
+            _ => Err(AppError::Forbidden("a participant applies only as itself (applicant: its own id)".into())),
+        },
+        C::RequestWithdrawal { enrolment, .. } if role == Participant => {
+            if owns_enrolment(principal, lifecycle, *enrolment) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!("enrolment {enrolment} is not this participant's")))
+            }
+        }
+        C::DraftMethodology { .. }
+        | C::ApproveMethodology { .. }
+        | C::DeprecateMethodology { .. }
+        | C::DraftProject { .. }
+        | C::TransitionProject { .. }
+        | C::SetParticipation { .. }
+        | C::ApplyToJoin { .. }
+        | C::DeclineApplication { .. }
+        | C::AcceptApplication { .. }
+        | C::RegisterParticipant { .. }
+        | C::RegisterParcel { .. }
+        | C::Enrol { .. }
+        | C::DraftReport { .. }
+        | C::SubmitReport { .. }
+        | C::RequestIssuance { .. }
+        | C::ApproveIssuance { .. }
+        | C::RecordReversal { .. }
+        | C::RequestWithdrawal { .. }
+        | C::DecideWithdrawal { .. }
+        | C::AddLabel { .. } => only(&[Operator]),
+    }
+}
+
+/// Whether the participant's account is one the token acts for.
+pub fn owns_participant(principal: &Principal, lifecycle: &Lifecycle, participant: ParticipantId) -> bool {
+    lifecycle.participants.get(&participant).is_some_and(|p| principal.accounts.contains(&p.account))
+}
+
+fn owns_enrolment(principal: &Principal, lifecycle: &Lifecycle, enrolment: EnrolmentId) -> bool {
+    lifecycle.enrolments.get(&enrolment).is_some_and(|e| owns_participant(principal, lifecycle, e.participant))
 }
 
 #[cfg(test)]
@@ -77,7 +152,7 @@ mod tests {
             (Role::Admin, &[], &transfer, false),
         ];
         for (role, accounts, command, allowed) in cases {
-            let result = authorize(&principal(*role, accounts), command);
+            let result = authorize(&principal(*role, accounts), command, &Lifecycle::default());
             assert_eq!(result.is_ok(), *allowed, "{role} {accounts:?} {}", command.name());
         }
     }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use furrow_app::AppError;
 use furrow_app::store::Page;
 use furrow_domain::invariants::{check, check_transition};
-use furrow_domain::sim::arbitrary_command;
+use furrow_domain::sim::arbitrary_program_command;
 use furrow_domain::*;
 use furrow_testkit::Backend;
 use proptest::prelude::*;
 
-use crate::support::{StepClock, operator, replay_log, start, start_with_clock};
+use crate::support::{StepClock, acting, replay_log, start, start_with_clock};
 
 type Steps = Vec<[u64; 6]>;
 
@@ -27,9 +27,9 @@ fn commands_one_by_one(backend: Backend, steps: Steps) {
         let (store, registry) = (&fixture.store, &fixture.registry);
         let mut model = store.load_ledger().await.expect("load");
         for numbers in steps {
-            let command = arbitrary_command(&model, numbers);
+            let command = arbitrary_program_command(&model, numbers);
             let before = model.clone();
-            let result = registry.execute(&operator(), command.clone(), None).await;
+            let result = registry.execute(&acting(&command), command.clone(), None).await;
             let in_db = store.load_ledger().await.expect("load");
             match result {
                 Ok(committed) => {
@@ -38,7 +38,7 @@ fn commands_one_by_one(backend: Backend, steps: Steps) {
                     }
                     assert_eq!(in_db, model, "{backend}: database differs from the model after {command:?}");
                 }
-                Err(AppError::Domain(_)) => {
+                Err(AppError::Domain(_) | AppError::Forbidden(_)) => {
                     assert_eq!(in_db, before, "{backend}: a refused {} left a trace", command.name())
                 }
                 Err(e) => panic!("{backend}: unexpected failure: {e}"),
@@ -63,15 +63,15 @@ fn commands_in_groups(backend: Backend, rounds: Vec<Steps>) {
                 .into_iter()
                 .map(|numbers| {
                     let registry = registry.clone();
-                    let command = arbitrary_command(&before, numbers);
-                    tokio::spawn(async move { registry.execute(&operator(), command, None).await })
+                    let command = arbitrary_program_command(&before, numbers);
+                    tokio::spawn(async move { registry.execute(&acting(&command), command, None).await })
                 })
                 .collect();
             let mut entries = Vec::new();
             for task in tasks {
                 match task.await.expect("task") {
                     Ok(committed) => entries.extend(committed.entries),
-                    Err(AppError::Domain(_)) => {}
+                    Err(AppError::Domain(_) | AppError::Forbidden(_)) => {}
                     Err(other) => panic!("{backend}: a command failed for a reason other than the rules: {other}"),
                 }
             }
