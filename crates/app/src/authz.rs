@@ -156,4 +156,94 @@ mod tests {
             assert_eq!(result.is_ok(), *allowed, "{role} {accounts:?} {}", command.name());
         }
     }
+
+    fn lifecycle(by: &str, command: LifecycleCommand) -> Command {
+        Command::Lifecycle { by: by.into(), command }
+    }
+
+    /// A lifecycle where participant F000001 (account A000007) holds enrolment E000001.
+    fn with_one_enrolment() -> Lifecycle {
+        use furrow_domain::lifecycle::sealed::Sealed;
+        use furrow_domain::lifecycle::*;
+        let mut lc = Lifecycle::default();
+        let participant = ParticipantId(1);
+        lc.participants.insert(
+            participant,
+            Participant {
+                id: participant,
+                account: AccountId(7),
+                pseudonym: "Participant F000001".into(),
+                prefecture: "Niigata".into(),
+                person: Sealed::commitment_only([0; 32]),
+            },
+        );
+        let date = |s: &str| s.parse::<furrow_domain::Date>().expect("date");
+        lc.enrolments.insert(
+            EnrolmentId(1),
+            Enrolment {
+                id: EnrolmentId(1),
+                project: furrow_domain::ProjectCode(1),
+                parcel: furrow_domain::ParcelId(1),
+                participant,
+                period: Period { from: date("2025-01-01"), to: date("2027-12-31") },
+                status: EnrolmentStatus::Active,
+                withdrawal: None,
+                history: vec![],
+            },
+        );
+        lc
+    }
+
+    /// Who may run which lifecycle command, object-level checks included; and the acting user must
+    /// be the token's subject.
+    #[test]
+    fn the_lifecycle_matrix() {
+        use furrow_domain::lifecycle::*;
+        use furrow_domain::{ReportId, RequestId};
+        let lc = with_one_enrolment();
+        let withdraw = |enrolment| LifecycleCommand::RequestWithdrawal {
+            enrolment: EnrolmentId(enrolment),
+            ground: "illness".into(),
+            note: String::new(),
+        };
+        let transition = |action| LifecycleCommand::TransitionProject {
+            project: furrow_domain::ProjectCode(1),
+            action,
+            reason: String::new(),
+        };
+        let verify = LifecycleCommand::VerifyReport { report: ReportId(1) };
+        let approve = LifecycleCommand::ApproveIssuance { request: RequestId(1) };
+        let grounds = LifecycleCommand::ConfigureWithdrawalGrounds { grounds: vec![] };
+        let cases: Vec<(Role, &[u64], LifecycleCommand, bool)> = vec![
+            (Role::Operator, &[], approve.clone(), true),
+            (Role::Verifier, &[], approve.clone(), false),
+            (Role::Admin, &[], approve.clone(), false),
+            (Role::Buyer, &[9], approve.clone(), false),
+            (Role::Participant, &[7], approve, false),
+            (Role::Verifier, &[], verify.clone(), true),
+            (Role::Operator, &[], verify.clone(), false),
+            (Role::Participant, &[7], verify, false),
+            (Role::Verifier, &[], transition(ProjectAction::Validate), true),
+            (Role::Operator, &[], transition(ProjectAction::Validate), false),
+            (Role::Operator, &[], transition(ProjectAction::Register), true),
+            (Role::Verifier, &[], transition(ProjectAction::Register), false),
+            (Role::Verifier, &[], transition(ProjectAction::Reject), true),
+            (Role::Operator, &[], transition(ProjectAction::Reject), true),
+            (Role::Admin, &[], grounds.clone(), true),
+            (Role::Operator, &[], grounds.clone(), true),
+            (Role::Verifier, &[], grounds, false),
+            (Role::Participant, &[7], withdraw(1), true),
+            (Role::Participant, &[8], withdraw(1), false),
+            (Role::Participant, &[7], withdraw(2), false),
+            (Role::Operator, &[], withdraw(1), true),
+            (Role::Buyer, &[7], withdraw(1), false),
+        ];
+        for (role, accounts, command, allowed) in cases {
+            let name = command.name();
+            let result = authorize(&principal(role, accounts), &lifecycle("t", command), &lc);
+            assert_eq!(result.is_ok(), allowed, "{role} {accounts:?} {name}");
+        }
+        let other_actor = lifecycle("someone-else", withdraw(1));
+        assert!(authorize(&principal(Role::Operator, &[]), &other_actor, &lc).is_err(), "the actor is the subject");
+    }
 }

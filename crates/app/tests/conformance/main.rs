@@ -7,6 +7,7 @@
 //! reason when no server answers, except in CI.
 
 mod bank;
+mod lifecycle;
 mod model;
 mod reads;
 mod support;

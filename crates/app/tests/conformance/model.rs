@@ -160,7 +160,7 @@ async fn sqlite_and_postgres_write_identical_logs() {
     let mut logs = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(fixture) = start_with_clock(backend, Arc::new(StepClock::new())).await else { return };
-        fixture.run_seeded_commands(0x5eed, 600).await;
+        fixture.run_seeded_commands(0x5eed, 1500).await;
         let rows = fixture.store.log_entries(Page { after: None, limit: 10_000 }).await.expect("log");
         let mut tree = furrow_tlog::tree::MemoryTree::new();
         for row in &rows {
@@ -170,6 +170,9 @@ async fn sqlite_and_postgres_write_identical_logs() {
     }
     let [(sqlite_rows, sqlite_root), (postgres_rows, postgres_root)] = <[_; 2]>::try_from(logs).expect("two logs");
     assert!(sqlite_rows.len() > 150, "the run should append many entries, got {}", sqlite_rows.len());
+    for kind in ["enrolled", "parcel_registered", "report_changed", "issuance_approved", "cancelled"] {
+        assert!(sqlite_rows.iter().any(|r| r.kind == kind), "the run should log {kind} entries");
+    }
     assert_eq!(sqlite_rows, postgres_rows, "log entries differ between SQLite and PostgreSQL");
     assert_eq!(sqlite_root, postgres_root);
 }

@@ -147,3 +147,18 @@ pub fn recompute(methodology: &Methodology, report: &Report) -> Result<(), Strin
     }
     Ok(())
 }
+
+/// Recomputes every frozen quantification of a lifecycle state; one finding per mismatch.
+pub fn recompute_all(lifecycle: &super::Lifecycle) -> Vec<String> {
+    lifecycle
+        .reports
+        .values()
+        .filter_map(|report| {
+            let frozen = report.quantification.as_ref()?;
+            let Some(methodology) = lifecycle.methodologies.get(&frozen.methodology) else {
+                return Some(format!("report {} names unknown methodology {}", report.id, frozen.methodology));
+            };
+            recompute(methodology, report).err()
+        })
+        .collect()
+}
