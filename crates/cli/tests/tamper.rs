@@ -6,7 +6,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{furrow, line_after, serve_and_open_accounts};
+use common::{database_flags, furrow, line_after, serve_and_open_accounts};
 use sqlx::Connection;
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -48,7 +48,7 @@ fn populated() -> Registry {
     let key = line_after(&init.stdout, "Publish the verifier key");
     let older = root.join("older");
     copy_dir(&data, &older);
-    serve_and_open_accounts(&data, &["Buyer 0", "Buyer 1", "Buyer 2", "Buyer 3", "Buyer 4"]);
+    serve_and_open_accounts(&database_flags(&data, None), &["Buyer 0", "Buyer 1", "Buyer 2", "Buyer 3", "Buyer 4"]);
     Registry { _dir: dir, root, data, older, key }
 }
 

@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use common::{furrow, line_after, serve_and_open_accounts};
+use common::{database_flags, furrow, line_after, serve_and_open_accounts};
 
 #[test]
 fn a_fresh_registry_verifies_and_a_tampered_one_does_not() {
@@ -195,7 +195,7 @@ fn a_rotated_key_is_trusted_through_the_log() {
     assert_ne!(old_key, new_key);
 
     // Serve with the new key and make one change, so the latest checkpoint is signed by it.
-    serve_and_open_accounts(&data, &["Rotation test buyer"]);
+    serve_and_open_accounts(&database_flags(&data, None), &["Rotation test buyer"]);
 
     let verify = |key: &str, witness: &str| {
         furrow()

@@ -218,8 +218,8 @@ impl Store for PgStore {
         .map_err(db_error)?;
         if !row.locked {
             return Err(StoreError::WriterElsewhere(format!(
-                "another furrow server is already the writer of {} (schema {}); stop it first, or start this one \
-                 with --read-only",
+                "another furrow server is already the writer of {} (schema {}); a database has one writer, so \
+                 stop that one first (scale reads with --read-database-url instead)",
                 describe(&self.options),
                 schema(&mut conn).await?
             )));

@@ -47,6 +47,16 @@ impl SqliteStore {
     }
 
     pub async fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        Self::open_configured(path, durability, None).await
+    }
+
+    /// Opens the database through the SQLite VFS registered as `vfs`: the power-loss test's
+    /// fault-recording file system.
+    pub async fn open_on_vfs(path: &Path, durability: Durability, vfs: &str) -> Result<Self, StoreError> {
+        Self::open_configured(path, durability, Some(vfs)).await
+    }
+
+    async fn open_configured(path: &Path, durability: Durability, vfs: Option<&str>) -> Result<Self, StoreError> {
         let synchronous = match durability {
             Durability::Full => SqliteSynchronous::Full,
             Durability::Normal => SqliteSynchronous::Normal,
@@ -58,6 +68,10 @@ impl SqliteStore {
             .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let options = match vfs {
+            Some(vfs) => options.vfs(vfs.to_owned()),
+            None => options,
+        };
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())

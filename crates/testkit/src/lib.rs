@@ -6,6 +6,8 @@
 //! PostgreSQL answers, a test skips with a printed reason, except under `CI=true`, where it fails:
 //! CI must never skip the PostgreSQL half silently.
 
+mod cluster;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,6 +16,8 @@ use furrow_store_postgres::PgStore;
 use furrow_store_sqlite::SqliteStore;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+
+pub use cluster::StreamingPair;
 
 /// The database backends every conformance test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,24 +125,67 @@ impl PgSchema {
     }
 }
 
+impl PgSchema {
+    /// The URL of the same schema in another database of the test server (where a restore goes).
+    pub fn url_in(&self, database: &PgDatabase) -> String {
+        format!("{}?options=-c%20search_path%3D{}", database.url, self.name)
+    }
+}
+
 impl Drop for PgSchema {
     fn drop(&mut self) {
-        // Drop may run inside or outside a runtime; a thread of its own works in both.
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
-            runtime.block_on(async {
-                let mut conn = PgConnection::connect(&admin_url).await.ok()?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                    .execute(&mut conn)
-                    .await
-                    .ok()?;
-                conn.close().await.ok()
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Some(()))) {
+        let statement = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        if !run_admin_statement(&self.admin_url, statement) {
             eprintln!("could not drop test schema {}; drop it by hand", self.name);
         }
     }
+}
+
+/// A database of its own in the test server, dropped on drop: for what a schema cannot hold,
+/// such as a restore of a backup, which recreates the schema it was taken from.
+pub struct PgDatabase {
+    pub name: String,
+    /// A URL of this database (its `public` schema).
+    pub url: String,
+    admin_url: String,
+}
+
+impl PgDatabase {
+    pub fn create() -> Option<Self> {
+        let admin_url = postgres_admin_url();
+        let name = format!("furrow_test_{:016x}", rand::random::<u64>());
+        if !run_admin_statement(&admin_url, format!("CREATE DATABASE {name}")) {
+            assert!(!in_ci(), "CI needs PostgreSQL at {admin_url} to create a database");
+            eprintln!("skipping the PostgreSQL part of this test: cannot create a database at {admin_url}");
+            return None;
+        }
+        let (base, _) = admin_url.split_once('?').unwrap_or((&admin_url, ""));
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        Some(Self { url: format!("{server}/{name}"), name, admin_url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        if !run_admin_statement(&self.admin_url, statement) {
+            eprintln!("could not drop test database {}; drop it by hand", self.name);
+        }
+    }
+}
+
+/// Runs one statement (built from names we generated) on the test server; false if it failed.
+/// It runs on a thread of its own, so it works inside and outside a runtime, as drops need.
+fn run_admin_statement(admin_url: &str, statement: String) -> bool {
+    let admin_url = admin_url.to_owned();
+    let done = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        runtime.block_on(async {
+            let mut conn = PgConnection::connect(&admin_url).await.ok()?;
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await.ok()?;
+            conn.close().await.ok()
+        })
+    })
+    .join();
+    matches!(done, Ok(Some(())))
 }
