@@ -16,7 +16,7 @@ use furrow_store::{Page, Store, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use authz::{Principal, authorize};
+pub use authz::{Principal, authorize, owns_participant};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
