@@ -105,7 +105,7 @@ pub fn quantify(
         net = net.checked_add(contribution).ok_or("the quantification overflows")?;
         contributions.push((item.parcel, contribution));
     }
-    let uncertainty = gross * d.uncertainty / hundred;
+    let uncertainty = gross.checked_mul(d.uncertainty).ok_or("the quantification overflows")? / hundred;
     Ok(Quantification {
         engine: engine.id().into(),
         engine_version: engine.version().into(),
@@ -161,4 +161,44 @@ pub fn recompute_all(lifecycle: &super::Lifecycle) -> Vec<String> {
             recompute(methodology, report).err()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MethodologyId;
+    use crate::lifecycle::model::MethodologyStatus;
+
+    fn methodology(per_ha: Decimal) -> Methodology {
+        let mut spec = crate::sim::lifecycle::rice_methodology("v1.0");
+        spec.parameters.values = vec![("per_ha".into(), per_ha)];
+        Methodology { id: MethodologyId(1), spec, status: MethodologyStatus::Approved, history: vec![] }
+    }
+
+    #[test]
+    fn huge_parameters_are_an_error_not_a_panic() {
+        let m = methodology(Decimal::MAX);
+        let areas = [(ParcelId(1), Decimal::from(10_000)), (ParcelId(2), Decimal::from(10_000))];
+        let activity: Vec<ParcelActivity> =
+            areas.iter().map(|(p, _)| ParcelActivity { parcel: *p, values: vec![] }).collect();
+        assert!(quantify(&m, &areas, &activity).is_err());
+        let m = methodology(Decimal::MAX / Decimal::from(20_000));
+        assert!(quantify(&m, &areas, &activity).is_err(), "the sum of two parcels overflows");
+    }
+
+    #[test]
+    fn deductions_apply_in_order_and_contributions_sum_to_the_net() {
+        let m = methodology(Decimal::new(42, 1));
+        let areas = [(ParcelId(1), Decimal::new(5, 1)), (ParcelId(2), Decimal::new(6, 1))];
+        let activity: Vec<ParcelActivity> =
+            areas.iter().map(|(p, _)| ParcelActivity { parcel: *p, values: vec![] }).collect();
+        let q = quantify(&m, &areas, &activity).expect("quantifies");
+        // 1.1 ha × 4.2 = 4.62; less 10 % uncertainty = 4.158; less 2 % leakage = 4.07484.
+        assert_eq!(
+            (q.gross, q.uncertainty, q.net),
+            (Decimal::new(462, 2), Decimal::new(462, 3), Decimal::new(407484, 5))
+        );
+        assert_eq!(q.gross - q.uncertainty - q.leakage, q.net);
+        assert_eq!(q.contributions.iter().map(|(_, c)| *c).sum::<Decimal>(), q.net);
+    }
 }

@@ -333,3 +333,62 @@ async fn farmers_join_through_applications() {
     assert_eq!(staff["farm"]["name"], "Uonuma Organic Farm");
     assert_eq!(staff["participant"], "F000002");
 }
+
+#[tokio::test]
+async fn lifecycle_posts_are_idempotent_and_bad_input_is_a_problem() {
+    let app = spawn_app().await;
+    let a = actors(&app).await;
+    registered_project(&app, &a).await;
+    let mut next_version = methodology();
+    next_version["version"] = "v1.1".into();
+    let body = next_version.to_string();
+    let first = app.post_raw("/methodologies", &a.op_a, &body, Some("draft-ag005")).await;
+    assert_eq!(first.status().as_u16(), 201);
+    let first: Value = first.json().await.expect("json");
+    let again = app.post_raw("/methodologies", &a.op_a, &body, Some("draft-ag005")).await;
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(again.json::<Value>().await.expect("json"), first, "a replay answers the first result");
+    assert_eq!(
+        app.get_ok("/methodologies").await["items"].as_array().map(Vec::len),
+        Some(2),
+        "and drafts nothing more"
+    );
+
+    let (f1, _, _) = farmer(&app, &a, "Sato Ichiro", vec![]).await;
+    let parcels = format!("/participants/{f1}/parcels");
+    let cases = [
+        (parcel("x", "0.5", json!({"type": "Point", "coordinates": [139.0, 37.9]})), 422, "invalid-geometry"),
+        (
+            parcel(
+                "x",
+                "0.5",
+                json!({"type": "Polygon", "coordinates": [[[139.0, 37.9], [139.1, 37.9], [139.1, 38.0]]]}),
+            ),
+            422,
+            "invalid-geometry",
+        ),
+        (parcel("x", "0.5", json!({"type": "Polygon", "coordinates": "nonsense"})), 422, "invalid-geometry"),
+        (parcel("x", "0.5", square(200.0, 37.9, 0.001)), 422, "invalid-geometry"),
+        (parcel("x", "lots", square(139.0, 37.9, 0.001)), 422, "invalid-request"),
+        (parcel("x", "-1", square(139.0, 37.9, 0.001)), 422, "invalid-command"),
+        (parcel("x", "99999999999999999999999999999999", square(139.0, 37.9, 0.001)), 422, "invalid-request"),
+        (json!({"area_ha": "1"}), 422, "invalid-body"),
+    ];
+    for (body, status, code) in cases {
+        refused(&app, &a, &parcels, &a.op_a, body, status, code).await;
+    }
+    let nested = json!({"project": "P0001", "period": {"from": "2026-01-01", "to": "2026-12-31"},
+        "activity": [{"parcel": "L000001", "values": {"drainage_extension_days": {"deep": 1}}}]});
+    refused(&app, &a, "/reports", &a.op_a, nested, 422, "invalid-request").await;
+    refused(&app, &a, "/methodologies/M0001/frobnicate", &a.op_a, json!({}), 404, "not-found").await;
+    refused(&app, &a, "/projects/P0001/transitions", &a.op_a, json!({"action": "teleport"}), 422, "invalid-request")
+        .await;
+    refused(&app, &a, "/issuance-requests/I999999/approve", &a.op_b, json!({}), 422, "unknown-object").await;
+    let (status, problem) = app.post("/projects", "furrow_not-a-token", json!({})).await;
+    assert_problem(status, &problem, 401, "unauthenticated");
+    let (status, problem) = app.get("/projects/P99x").await;
+    assert_problem(status, &problem, 422, "invalid-request");
+    let (status, problem) = app.get("/reports/N000042").await;
+    assert_problem(status, &problem, 404, "not-found");
+}
