@@ -1,7 +1,8 @@
 //! Who may do what: one match table, reviewed as code (SPEC §1). Object-level checks (a buyer
 //! acts only for its own accounts) live here too, so no handler can forget them.
 
-use furrow_domain::{AccountId, Command, Role};
+use furrow_domain::lifecycle::{Lifecycle, LifecycleCommand, ProjectAction};
+use furrow_domain::{AccountId, Command, EnrolmentId, ParticipantId, Role};
 
 use crate::error::AppError;
 
@@ -22,8 +23,10 @@ impl Principal {
     }
 }
 
-/// Checks that `principal` may run `command`. Pure; unit-tested exhaustively below.
-pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppError> {
+/// Checks that `principal` may run `command`. Pure; unit-tested exhaustively below. Object-level
+/// rules about the lifecycle (a participant acts only on its own enrolments) read `lifecycle`;
+/// the facts they read (who owns an enrolment) never change, so a snapshot is enough.
+pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle) -> Result<(), AppError> {
     use Role::*;
     let role = principal.role;
     let staff_only = |allowed: &[Role], what: &str| {
@@ -41,7 +44,79 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), AppErro
             Buyer | Participant => Err(AppError::Forbidden(format!("this token may not act for account {from}"))),
             Admin | Verifier => Err(AppError::Forbidden(format!("a {role} token cannot move credits"))),
         },
+        Command::Lifecycle { by, command } => {
+            if *by != principal.subject {
+                return Err(AppError::Forbidden(format!(
+                    "the acting user ({by}) must be the token's subject ({})",
+                    principal.subject
+                )));
+            }
+            authorize_lifecycle(principal, command, lifecycle)
+        }
     }
+}
+
+fn authorize_lifecycle(
+    principal: &Principal,
+    command: &LifecycleCommand,
+    lifecycle: &Lifecycle,
+) -> Result<(), AppError> {
+    use LifecycleCommand as C;
+    use Role::*;
+    let role = principal.role;
+    let only = |allowed: &[Role]| {
+        if allowed.contains(&role) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!("a {role} token cannot {}", command.name().replace('_', " "))))
+        }
+    };
+    match command {
+        C::ConfigureWithdrawalGrounds { .. } => only(&[Admin, Operator]),
+        C::TransitionProject { action: ProjectAction::Validate, .. } => only(&[Verifier]),
+        C::TransitionProject { action: ProjectAction::Reject, .. } => only(&[Verifier, Operator]),
+        C::VerifyReport { .. } | C::ReturnReport { .. } => only(&[Verifier]),
+        C::ApplyToJoin { applicant, .. } if role == Participant => match applicant {
+            Some(p) if owns_participant(principal, lifecycle, *p) => Ok(()),
+            _ => Err(AppError::Forbidden("a participant applies only as itself (applicant: its own id)".into())),
+        },
+        C::RequestWithdrawal { enrolment, .. } if role == Participant => {
+            if owns_enrolment(principal, lifecycle, *enrolment) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!("enrolment {enrolment} is not this participant's")))
+            }
+        }
+        C::DraftMethodology { .. }
+        | C::ApproveMethodology { .. }
+        | C::DeprecateMethodology { .. }
+        | C::DraftProject { .. }
+        | C::TransitionProject { .. }
+        | C::SetParticipation { .. }
+        | C::ApplyToJoin { .. }
+        | C::DeclineApplication { .. }
+        | C::AcceptApplication { .. }
+        | C::RegisterParticipant { .. }
+        | C::RegisterParcel { .. }
+        | C::Enrol { .. }
+        | C::DraftReport { .. }
+        | C::SubmitReport { .. }
+        | C::RequestIssuance { .. }
+        | C::ApproveIssuance { .. }
+        | C::RecordReversal { .. }
+        | C::RequestWithdrawal { .. }
+        | C::DecideWithdrawal { .. }
+        | C::AddLabel { .. } => only(&[Operator]),
+    }
+}
+
+/// Whether the participant's account is one the token acts for.
+pub fn owns_participant(principal: &Principal, lifecycle: &Lifecycle, participant: ParticipantId) -> bool {
+    lifecycle.participants.get(&participant).is_some_and(|p| principal.accounts.contains(&p.account))
+}
+
+fn owns_enrolment(principal: &Principal, lifecycle: &Lifecycle, enrolment: EnrolmentId) -> bool {
+    lifecycle.enrolments.get(&enrolment).is_some_and(|e| owns_participant(principal, lifecycle, e.participant))
 }
 
 #[cfg(test)]
@@ -77,8 +152,98 @@ mod tests {
             (Role::Admin, &[], &transfer, false),
         ];
         for (role, accounts, command, allowed) in cases {
-            let result = authorize(&principal(*role, accounts), command);
+            let result = authorize(&principal(*role, accounts), command, &Lifecycle::default());
             assert_eq!(result.is_ok(), *allowed, "{role} {accounts:?} {}", command.name());
         }
+    }
+
+    fn lifecycle(by: &str, command: LifecycleCommand) -> Command {
+        Command::Lifecycle { by: by.into(), command }
+    }
+
+    /// A lifecycle where participant F000001 (account A000007) holds enrolment E000001.
+    fn with_one_enrolment() -> Lifecycle {
+        use furrow_domain::lifecycle::sealed::Sealed;
+        use furrow_domain::lifecycle::*;
+        let mut lc = Lifecycle::default();
+        let participant = ParticipantId(1);
+        lc.participants.insert(
+            participant,
+            Participant {
+                id: participant,
+                account: AccountId(7),
+                pseudonym: "Participant F000001".into(),
+                prefecture: "Niigata".into(),
+                person: Sealed::commitment_only([0; 32]),
+            },
+        );
+        let date = |s: &str| s.parse::<furrow_domain::Date>().expect("date");
+        lc.enrolments.insert(
+            EnrolmentId(1),
+            Enrolment {
+                id: EnrolmentId(1),
+                project: furrow_domain::ProjectCode(1),
+                parcel: furrow_domain::ParcelId(1),
+                participant,
+                period: Period { from: date("2025-01-01"), to: date("2027-12-31") },
+                status: EnrolmentStatus::Active,
+                withdrawal: None,
+                history: vec![],
+            },
+        );
+        lc
+    }
+
+    /// Who may run which lifecycle command, object-level checks included; and the acting user must
+    /// be the token's subject.
+    #[test]
+    fn the_lifecycle_matrix() {
+        use furrow_domain::lifecycle::*;
+        use furrow_domain::{ReportId, RequestId};
+        let lc = with_one_enrolment();
+        let withdraw = |enrolment| LifecycleCommand::RequestWithdrawal {
+            enrolment: EnrolmentId(enrolment),
+            ground: "illness".into(),
+            note: String::new(),
+        };
+        let transition = |action| LifecycleCommand::TransitionProject {
+            project: furrow_domain::ProjectCode(1),
+            action,
+            reason: String::new(),
+        };
+        let verify = LifecycleCommand::VerifyReport { report: ReportId(1) };
+        let approve = LifecycleCommand::ApproveIssuance { request: RequestId(1) };
+        let grounds = LifecycleCommand::ConfigureWithdrawalGrounds { grounds: vec![] };
+        let cases: Vec<(Role, &[u64], LifecycleCommand, bool)> = vec![
+            (Role::Operator, &[], approve.clone(), true),
+            (Role::Verifier, &[], approve.clone(), false),
+            (Role::Admin, &[], approve.clone(), false),
+            (Role::Buyer, &[9], approve.clone(), false),
+            (Role::Participant, &[7], approve, false),
+            (Role::Verifier, &[], verify.clone(), true),
+            (Role::Operator, &[], verify.clone(), false),
+            (Role::Participant, &[7], verify, false),
+            (Role::Verifier, &[], transition(ProjectAction::Validate), true),
+            (Role::Operator, &[], transition(ProjectAction::Validate), false),
+            (Role::Operator, &[], transition(ProjectAction::Register), true),
+            (Role::Verifier, &[], transition(ProjectAction::Register), false),
+            (Role::Verifier, &[], transition(ProjectAction::Reject), true),
+            (Role::Operator, &[], transition(ProjectAction::Reject), true),
+            (Role::Admin, &[], grounds.clone(), true),
+            (Role::Operator, &[], grounds.clone(), true),
+            (Role::Verifier, &[], grounds, false),
+            (Role::Participant, &[7], withdraw(1), true),
+            (Role::Participant, &[8], withdraw(1), false),
+            (Role::Participant, &[7], withdraw(2), false),
+            (Role::Operator, &[], withdraw(1), true),
+            (Role::Buyer, &[7], withdraw(1), false),
+        ];
+        for (role, accounts, command, allowed) in cases {
+            let name = command.name();
+            let result = authorize(&principal(role, accounts), &lifecycle("t", command), &lc);
+            assert_eq!(result.is_ok(), allowed, "{role} {accounts:?} {name}");
+        }
+        let other_actor = lifecycle("someone-else", withdraw(1));
+        assert!(authorize(&principal(Role::Operator, &[]), &other_actor, &lc).is_err(), "the actor is the subject");
     }
 }

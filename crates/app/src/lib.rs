@@ -11,12 +11,13 @@ pub mod transparency;
 
 use std::sync::Arc;
 
+use furrow_domain::lifecycle::Lifecycle;
 use furrow_domain::{AccountId, AccountKind, Command, LogEntry, Role, Timestamp};
 use furrow_store::{Page, Store, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use authz::{Principal, authorize};
+pub use authz::{Principal, authorize, owns_participant};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
@@ -43,6 +44,8 @@ pub struct Registry {
     /// The verifier key of the log's signer, if the log is signed (text `name+id+key`).
     log_key: Option<String>,
     checkpointer: Option<Arc<transparency::CheckpointerHandle>>,
+    /// The committed lifecycle state, as the sequencer last published it.
+    lifecycle: tokio::sync::watch::Receiver<Arc<Lifecycle>>,
 }
 
 impl Registry {
@@ -61,8 +64,9 @@ impl Registry {
         store.claim_writer().await?;
         let log_key = options.log.as_ref().map(|log| log.verifier_key.clone());
         let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
-        let sequencer = sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;
-        Ok(Self { store, sequencer, clock, log_key, checkpointer })
+        let (sequencer, lifecycle) =
+            sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;
+        Ok(Self { store, sequencer, clock, log_key, checkpointer, lifecycle })
     }
 
     /// Stops background work that uses the store (the checkpointer), before the store is closed.
@@ -82,15 +86,23 @@ impl Registry {
         self.store.as_ref()
     }
 
+    /// The program lifecycle as of the last commit (methodologies, projects, participants,
+    /// parcels, enrolments, reports, issuance requests, reversals, labels), personal data
+    /// included: callers decide what a principal may see. It never waits for the writer.
+    pub fn lifecycle(&self) -> Arc<Lifecycle> {
+        self.lifecycle.borrow().clone()
+    }
+
     /// Runs a command for a caller: authorize, then sequence. With an idempotency key, a repeat of
     /// the same request returns the first result; a different request with the same key is refused.
     pub async fn execute(
         &self,
         principal: &Principal,
-        command: Command,
+        mut command: Command,
         key: Option<RequestKey>,
     ) -> Result<Committed, AppError> {
-        authorize(principal, &command)?;
+        authorize(principal, &command, &self.lifecycle())?;
+        fill_salt(&mut command);
         if let Some(key) = &key {
             // Fast path for retries; the sequencer checks again, race-free, before writing.
             if let Some(record) = self.store.find_idempotent(&key.scope, &key.key).await? {
@@ -132,6 +144,17 @@ impl Registry {
     /// Creates an API token and returns its secret (see [`create_token`]).
     pub async fn create_token(&self, subject: &str, role: Role, accounts: &[AccountId]) -> Result<String, AppError> {
         create_token(self.store.as_ref(), self.clock.now(), subject, role, accounts).await
+    }
+}
+
+/// Gives a command that seals personal data a fresh random salt, unless its caller chose one (a
+/// zero salt means "choose for me"; simulations pass their own so that runs are reproducible).
+fn fill_salt(command: &mut Command) {
+    if let Command::Lifecycle { command, .. } = command
+        && let Some(salt) = command.salt_mut()
+        && *salt == [0; 32]
+    {
+        rand::rng().fill_bytes(salt);
     }
 }
 

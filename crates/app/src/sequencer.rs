@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use furrow_domain::invariants;
+use furrow_domain::lifecycle::Lifecycle;
 use furrow_domain::{Command, Ledger, LogEntry, Timestamp};
 use furrow_store::{CommitGroup, EntryToCommit, IdempotencyRecord, Store};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::AppError;
 use crate::idempotency::{Outcome, RequestKey};
@@ -84,10 +85,11 @@ pub(crate) async fn start(
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
     checkpointer: Option<Arc<crate::transparency::CheckpointerHandle>>,
-) -> Result<SequencerHandle, AppError> {
+) -> Result<(SequencerHandle, watch::Receiver<Arc<Lifecycle>>), AppError> {
     let ledger = store.load_ledger().await?;
     let next_index = store.log_size().await?;
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
+    let (lifecycle, lifecycle_reader) = watch::channel(Arc::new(ledger.lifecycle().clone()));
     let sequencer = Sequencer {
         store,
         clock,
@@ -97,9 +99,10 @@ pub(crate) async fn start(
         next_index,
         last_timestamp: Timestamp(0),
         in_sync: true,
+        lifecycle,
     };
     tokio::spawn(sequencer.run(rx));
-    Ok(SequencerHandle { tx })
+    Ok((SequencerHandle { tx }, lifecycle_reader))
 }
 
 struct Sequencer {
@@ -113,6 +116,9 @@ struct Sequencer {
     last_timestamp: Timestamp,
     /// False after a failed commit until the state has been reloaded from the database.
     in_sync: bool,
+    /// The committed lifecycle state, published after every group that changed it. Lifecycle
+    /// reads are served from it (`Registry::lifecycle`) without waiting for the writer.
+    lifecycle: watch::Sender<Arc<Lifecycle>>,
 }
 
 /// The answer to a submission.
@@ -202,8 +208,9 @@ impl Sequencer {
                 let entry = LogEntry { index: self.next_index, timestamp: at, actor: submission.actor.clone(), event };
                 let bytes = entry.encode();
                 let leaf_hash = furrow_tlog::leaf_hash(&bytes);
+                let private = entry.private_payload();
                 entries.push(entry.clone());
-                commit.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects });
+                commit.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects, private });
                 self.next_index += 1;
             }
             let outcome = Outcome { first_index, count: self.next_index - first_index };
@@ -233,6 +240,9 @@ impl Sequencer {
         }
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wake.notify_one();
+        }
+        if commit.entries.iter().any(|e| matches!(e.entry.event, furrow_domain::Event::Lifecycle(_))) {
+            self.publish_lifecycle();
         }
         if self.options.check_invariants
             && let Err(violations) = invariants::check(&self.ledger)
@@ -279,6 +289,10 @@ impl Sequencer {
         }
     }
 
+    fn publish_lifecycle(&self) {
+        self.lifecycle.send_replace(Arc::new(self.ledger.lifecycle().clone()));
+    }
+
     /// Replaces the in-memory state with the database's. Until that succeeds the sequencer
     /// refuses every command rather than decide against a state the database does not have.
     async fn reload(&mut self) {
@@ -287,6 +301,7 @@ impl Sequencer {
                 self.ledger = ledger;
                 self.next_index = size;
                 self.in_sync = true;
+                self.publish_lifecycle();
             }
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "reloading the ledger failed; will retry with the next command");

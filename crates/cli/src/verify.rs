@@ -354,8 +354,17 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
 
     // 2. The invariants of SPEC §9 on the replayed state.
     match invariants::check(&ledger) {
-        Ok(()) => println!("invariants: conservation, disjoint cover and terminal placement hold"),
+        Ok(()) => println!(
+            "invariants: conservation, disjoint cover, terminal placement, issuance within verified net, four-eyes and one active enrolment per parcel hold"
+        ),
         Err(violations) => violations.into_iter().for_each(|v| report.finding(format!("replayed state: {v}"))),
+    }
+    // Every frozen quantification, recomputed from the inputs its log entries recorded (SPEC §6).
+    let lifecycle = ledger.lifecycle();
+    let frozen = lifecycle.reports.values().filter(|r| r.quantification.is_some()).count();
+    match furrow_domain::lifecycle::engine::recompute_all(lifecycle).as_slice() {
+        [] => println!("quantifications: {frozen} frozen results recompute from their recorded inputs"),
+        mismatches => mismatches.iter().for_each(|m| report.finding(format!("quantification: {m}"))),
     }
 
     // 3. The published state equals the replayed one.

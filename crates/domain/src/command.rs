@@ -3,6 +3,7 @@
 use crate::ids::{
     AccountId, BatchId, CancellationId, CountryCode, ProgramCode, ProjectCode, Quantity, RetirementId, Vintage,
 };
+use crate::lifecycle::{LifecycleCommand, LifecycleEvent};
 use crate::model::{Account, AccountKind, CancellationReason, Program, RetirementClaim};
 use crate::serial::SerialRange;
 
@@ -30,7 +31,7 @@ pub struct IssueCommand {
     pub labels: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     InitialiseProgram {
         code: ProgramCode,
@@ -64,6 +65,12 @@ pub enum Command {
     PublishLogKey {
         vkey: String,
     },
+    /// A program-lifecycle command. `by` is the acting user (the token's subject, filled in by the
+    /// application), so that rules about people, like four-eyes issuance, are domain rules.
+    Lifecycle {
+        by: String,
+        command: LifecycleCommand,
+    },
 }
 
 impl Command {
@@ -76,6 +83,7 @@ impl Command {
             Self::Retire { .. } => "retire",
             Self::Cancel { .. } => "cancel",
             Self::PublishLogKey { .. } => "publish_log_key",
+            Self::Lifecycle { command, .. } => command.name(),
         }
     }
 }
@@ -126,6 +134,7 @@ pub enum Event {
     LogKeyPublished {
         vkey: String,
     },
+    Lifecycle(LifecycleEvent),
 }
 
 impl Event {
@@ -138,13 +147,17 @@ impl Event {
             Self::Retired { .. } => "retired",
             Self::Cancelled { .. } => "cancelled",
             Self::LogKeyPublished { .. } => "log_key_published",
+            Self::Lifecycle(event) => event.kind(),
         }
     }
 
     /// Every serial range the event touched, for serial history lookups.
     pub fn ranges(&self) -> Vec<SerialRange> {
         match self {
-            Self::ProgramInitialised { .. } | Self::AccountOpened { .. } | Self::LogKeyPublished { .. } => Vec::new(),
+            Self::ProgramInitialised { .. }
+            | Self::AccountOpened { .. }
+            | Self::LogKeyPublished { .. }
+            | Self::Lifecycle(_) => Vec::new(),
             Self::BatchIssued(b) => vec![b.serials],
             Self::Transferred { ranges, .. } | Self::Retired { ranges, .. } | Self::Cancelled { ranges, .. } => {
                 ranges.clone()

@@ -53,6 +53,8 @@ mod tag {
     pub const RETIRED: u8 = 5;
     pub const CANCELLED: u8 = 6;
     pub const LOG_KEY_PUBLISHED: u8 = 7;
+    /// A program-lifecycle event; a second byte says which (`lifecycle::codec`).
+    pub const LIFECYCLE: u8 = 8;
 }
 
 impl LogEntry {
@@ -64,6 +66,28 @@ impl LogEntry {
         w.str(&self.actor);
         encode_event(&mut w, &self.event);
         w.0
+    }
+
+    /// The entry's private payload (salt and personal data), stored beside the entry and never
+    /// published; the public bytes carry only its SHA-256 commitment.
+    pub fn private_payload(&self) -> Option<Vec<u8>> {
+        match &self.event {
+            Event::Lifecycle(event) => event.private_payload(),
+            _ => None,
+        }
+    }
+
+    /// Decodes an entry and re-attaches its private payload, checked against the commitment the
+    /// public bytes carry.
+    pub fn decode_with_private(bytes: &[u8], private: Option<&[u8]>) -> Result<Self, DecodeError> {
+        let mut entry = Self::decode(bytes)?;
+        if let Some(payload) = private {
+            match &mut entry.event {
+                Event::Lifecycle(event) => event.open_private(payload)?,
+                _ => return Err(DecodeError { offset: 0, reason: "this entry has no private part".into() }),
+            }
+        }
+        Ok(entry)
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
@@ -132,6 +156,10 @@ fn encode_event(w: &mut Writer, event: &Event) {
         Event::LogKeyPublished { vkey } => {
             w.u8(tag::LOG_KEY_PUBLISHED);
             w.str(vkey);
+        }
+        Event::Lifecycle(event) => {
+            w.u8(tag::LIFECYCLE);
+            crate::lifecycle::codec::encode_event(w, event);
         }
         Event::Cancelled { id, account, ranges, reason, note } => {
             w.u8(tag::CANCELLED);
@@ -211,33 +239,35 @@ fn decode_event(r: &mut Reader) -> Result<Event, DecodeError> {
             note: r.str()?,
         },
         tag::LOG_KEY_PUBLISHED => Event::LogKeyPublished { vkey: r.str()? },
+        tag::LIFECYCLE => Event::Lifecycle(crate::lifecycle::codec::decode_event(r)?),
         other => return Err(r.error(format!("unknown event tag {other}"))),
     })
 }
 
-struct Writer(Vec<u8>);
+/// Builds canonical bytes (see the module doc). Its methods are internal to the domain.
+pub struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.0.push(v);
     }
-    fn u16(&mut self, v: u16) {
+    pub(crate) fn u16(&mut self, v: u16) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
-    fn u32(&mut self, v: u32) {
+    pub(crate) fn u32(&mut self, v: u32) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
-    fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.0.extend_from_slice(&v.to_be_bytes());
     }
-    fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.u32(s.len() as u32);
         self.0.extend_from_slice(s.as_bytes());
     }
-    fn opt_str(&mut self, s: Option<&str>) {
+    pub(crate) fn opt_str(&mut self, s: Option<&str>) {
         match s {
             None => self.u8(0),
             Some(s) => {
@@ -246,16 +276,16 @@ impl Writer {
             }
         }
     }
-    fn date(&mut self, d: Date) {
+    pub(crate) fn date(&mut self, d: Date) {
         self.u16(d.year());
         self.u8(d.month());
         self.u8(d.day());
     }
-    fn range(&mut self, r: SerialRange) {
+    pub(crate) fn range(&mut self, r: SerialRange) {
         self.u64(r.start());
         self.u64(r.end());
     }
-    fn ranges(&mut self, ranges: &[SerialRange]) {
+    pub(crate) fn ranges(&mut self, ranges: &[SerialRange]) {
         self.u32(ranges.len() as u32);
         for r in ranges {
             self.range(*r);
@@ -263,16 +293,17 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// Reads canonical bytes, refusing anything but the one encoding. Internal to the domain.
+pub struct Reader<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) pos: usize,
 }
 
 impl Reader<'_> {
-    fn error(&self, reason: String) -> DecodeError {
+    pub(crate) fn error(&self, reason: String) -> DecodeError {
         DecodeError { offset: self.pos, reason }
     }
-    fn take<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+    pub(crate) fn take<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let end = self.pos.checked_add(N).filter(|e| *e <= self.bytes.len());
         let end = end.ok_or_else(|| self.error("unexpected end of entry".into()))?;
         let mut out = [0u8; N];
@@ -280,29 +311,29 @@ impl Reader<'_> {
         self.pos = end;
         Ok(out)
     }
-    fn u8(&mut self) -> Result<u8, DecodeError> {
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.take::<1>()?[0])
     }
-    fn u16(&mut self) -> Result<u16, DecodeError> {
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.take()?))
     }
-    fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         Ok(u32::from_be_bytes(self.take()?))
     }
-    fn u64(&mut self) -> Result<u64, DecodeError> {
+    pub(crate) fn u64(&mut self) -> Result<u64, DecodeError> {
         Ok(u64::from_be_bytes(self.take()?))
     }
-    fn i64(&mut self) -> Result<i64, DecodeError> {
+    pub(crate) fn i64(&mut self) -> Result<i64, DecodeError> {
         Ok(i64::from_be_bytes(self.take()?))
     }
-    fn len(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn len(&mut self) -> Result<u32, DecodeError> {
         let n = self.u32()?;
         if n > MAX_DECODED_LEN {
             return Err(self.error(format!("length {n} is too large")));
         }
         Ok(n)
     }
-    fn str(&mut self) -> Result<String, DecodeError> {
+    pub(crate) fn str(&mut self) -> Result<String, DecodeError> {
         let n = self.len()? as usize;
         let end = self.pos.checked_add(n).filter(|e| *e <= self.bytes.len());
         let end = end.ok_or_else(|| self.error("string runs past the end of the entry".into()))?;
@@ -311,30 +342,30 @@ impl Reader<'_> {
         self.pos = end;
         Ok(s.to_owned())
     }
-    fn opt_str(&mut self) -> Result<Option<String>, DecodeError> {
+    pub(crate) fn opt_str(&mut self) -> Result<Option<String>, DecodeError> {
         match self.u8()? {
             0 => Ok(None),
             1 => self.str().map(Some),
             other => Err(self.error(format!("option flag {other} is not 0 or 1"))),
         }
     }
-    fn parsed<T: std::str::FromStr<Err = crate::error::ParseError>>(&mut self) -> Result<T, DecodeError> {
+    pub(crate) fn parsed<T: std::str::FromStr<Err = crate::error::ParseError>>(&mut self) -> Result<T, DecodeError> {
         let s = self.str()?;
         s.parse().map_err(|e: crate::error::ParseError| self.error(e.to_string()))
     }
-    fn tagged<T>(&mut self, from_tag: fn(u8) -> Option<T>, what: &str) -> Result<T, DecodeError> {
+    pub(crate) fn tagged<T>(&mut self, from_tag: fn(u8) -> Option<T>, what: &str) -> Result<T, DecodeError> {
         let t = self.u8()?;
         from_tag(t).ok_or_else(|| self.error(format!("unknown {what} tag {t}")))
     }
-    fn date(&mut self) -> Result<Date, DecodeError> {
+    pub(crate) fn date(&mut self) -> Result<Date, DecodeError> {
         let (y, m, d) = (self.u16()?, self.u8()?, self.u8()?);
         Date::new(y, m, d).map_err(|e| self.error(e.to_string()))
     }
-    fn range(&mut self) -> Result<SerialRange, DecodeError> {
+    pub(crate) fn range(&mut self) -> Result<SerialRange, DecodeError> {
         let (start, end) = (self.u64()?, self.u64()?);
         SerialRange::new(start, end).map_err(|e| self.error(e.to_string()))
     }
-    fn ranges(&mut self) -> Result<Vec<SerialRange>, DecodeError> {
+    pub(crate) fn ranges(&mut self) -> Result<Vec<SerialRange>, DecodeError> {
         let n = self.len()?;
         (0..n).map(|_| self.range()).collect()
     }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::ids::{AccountId, BatchId, Quantity};
+use crate::ids::{AccountId, BatchId, EnrolmentId, ParcelId, Quantity, ReportId, RequestId};
 use crate::model::BlockState;
 use crate::serial::SerialRange;
 
@@ -57,6 +57,27 @@ pub enum DomainError {
     OverlappingRanges(SerialRange, SerialRange),
     #[error("the program's serial counter would overflow")]
     SerialOverflow,
+    #[error("{what} {id} does not exist")]
+    Unknown { what: &'static str, id: String },
+    #[error("{what} is {state}; it cannot {action}")]
+    WrongState { what: String, state: String, action: &'static str },
+    #[error("{0}")]
+    Duplicate(String),
+    /// Four-eyes (SPEC §9.5): whoever requested an issuance cannot approve it.
+    #[error("{by} requested issuance {request} and cannot also approve it; another operator must")]
+    SelfApproval { request: RequestId, by: String },
+    #[error("report {report} was already issued (request {request}); a report is issued at most once")]
+    AlreadyIssued { report: ReportId, request: RequestId },
+    #[error(
+        "{parcel} overlaps parcel {other}, actively enrolled for an overlapping period (enrolment {enrolment}, {share}% of the smaller parcel)"
+    )]
+    ParcelOverlap { parcel: String, other: ParcelId, enrolment: EnrolmentId, share: u32 },
+    #[error("{ground:?} is not a recognised ground for withdrawal; recognised: {allowed}")]
+    UnrecognisedGround { ground: String, allowed: String },
+    #[error("monitoring data of parcel {parcel}, field {field:?}: {reason}")]
+    SchemaInvalid { parcel: ParcelId, field: String, reason: String },
+    #[error("invalid parcel geometry: {0}")]
+    InvalidGeometry(String),
 }
 
 impl DomainError {
@@ -75,6 +96,15 @@ impl DomainError {
             Self::NotIssued(_) => "serials-not-issued",
             Self::OverlappingRanges(..) => "overlapping-ranges",
             Self::SerialOverflow => "serial-overflow",
+            Self::Unknown { .. } => "unknown-object",
+            Self::WrongState { .. } => "wrong-state",
+            Self::Duplicate(_) => "duplicate",
+            Self::SelfApproval { .. } => "self-approval",
+            Self::AlreadyIssued { .. } => "report-already-issued",
+            Self::ParcelOverlap { .. } => "parcel-overlap",
+            Self::UnrecognisedGround { .. } => "unrecognised-withdrawal-ground",
+            Self::SchemaInvalid { .. } => "schema-invalid",
+            Self::InvalidGeometry(_) => "invalid-geometry",
         }
     }
 
@@ -88,7 +118,16 @@ impl DomainError {
                 | Self::NotTradable { .. }
                 | Self::NotHeldBy { .. }
                 | Self::SerialOverflow
+                | Self::WrongState { .. }
+                | Self::Duplicate(_)
+                | Self::AlreadyIssued { .. }
+                | Self::ParcelOverlap { .. }
         )
+    }
+
+    /// Whether the refusal is about who asks (403) rather than what is asked.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, Self::SelfApproval { .. })
     }
 }
 

@@ -53,8 +53,41 @@ prefixed_id!(
     CancellationId, 'C', 6
 );
 prefixed_id!(
-    /// A project. Projects get their own lifecycle later; batches already name the project they came from.
+    /// A project: one practice under one methodology version (`lifecycle`). Batches name the
+    /// project they came from.
     ProjectCode, 'P', 4
+);
+prefixed_id!(
+    /// A methodology version of the catalogue (`AG-005 v1.0` is one id; `v1.1` another).
+    MethodologyId, 'M', 4
+);
+prefixed_id!(
+    /// A participant (farmer or farm company). Its public name is a pseudonym.
+    ParticipantId, 'F', 6
+);
+prefixed_id!(
+    /// A parcel (field) of a participant.
+    ParcelId, 'L', 6
+);
+prefixed_id!(
+    /// The enrolment of one parcel in one project for a contract period.
+    EnrolmentId, 'E', 6
+);
+prefixed_id!(
+    /// An application to join a project.
+    ApplicationId, 'J', 6
+);
+prefixed_id!(
+    /// A monitoring report of one project and period.
+    ReportId, 'N', 6
+);
+prefixed_id!(
+    /// A request to issue the credits of one verified report (four-eyes).
+    RequestId, 'I', 6
+);
+prefixed_id!(
+    /// A recorded loss of stored carbon, compensated from the buffer pool.
+    ReversalId, 'X', 6
 );
 
 /// Parses a non-empty run of ASCII digits without sign or whitespace.

@@ -130,7 +130,48 @@ pub fn check(ledger: &Ledger) -> Result<(), Vec<String>> {
         }
     }
 
+    check_lifecycle(ledger, &mut violations);
     if violations.is_empty() { Ok(()) } else { Err(violations) }
+}
+
+/// Invariants 4 (issued + buffer of a report ≤ its verified net, each report issued at most once),
+/// 5 (requester ≠ approver) and 10 (a parcel is never in two active enrolments whose periods
+/// overlap).
+fn check_lifecycle(ledger: &Ledger, violations: &mut Vec<String>) {
+    let lc = ledger.lifecycle();
+    let mut issued_reports = std::collections::BTreeSet::new();
+    for request in lc.requests.values().filter(|r| r.batch.is_some()) {
+        if !issued_reports.insert(request.report) {
+            violations.push(format!("invariant 4: report {} was issued more than once", request.report));
+        }
+        let net = lc.reports.get(&request.report).and_then(|r| r.quantification.as_ref()).map(|q| q.net);
+        let issued = request.batch.and_then(|b| ledger.batch(b)).map(|b| b.serials.len());
+        match (net, issued) {
+            (Some(net), Some(issued)) if crate::Decimal::from(issued.0) <= net => {}
+            _ => violations.push(format!(
+                "invariant 4: request {} issued {issued:?} credits against a verified net of {net:?}",
+                request.id
+            )),
+        }
+        if request.approved_by.as_deref() == Some(request.requested_by.as_str()) {
+            violations
+                .push(format!("invariant 5: {} both requested and approved {}", request.requested_by, request.id));
+        }
+    }
+    let mut by_parcel: BTreeMap<_, Vec<_>> = BTreeMap::new();
+    for e in lc.enrolments.values().filter(|e| e.status.is_active()) {
+        by_parcel.entry(e.parcel).or_default().push(e);
+    }
+    for enrolments in by_parcel.values() {
+        for (i, a) in enrolments.iter().enumerate() {
+            if let Some(b) = enrolments[i + 1..].iter().find(|b| a.period.overlaps(b.period)) {
+                violations.push(format!(
+                    "invariant 10: parcel {} is in active enrolments {} and {} for overlapping periods",
+                    a.parcel, a.id, b.id
+                ));
+            }
+        }
+    }
 }
 
 /// Invariant 3 across one step: every retired or cancelled block before is unchanged after.

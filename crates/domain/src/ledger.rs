@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::command::{BatchIssued, Command, Event, IssueCommand, Selection};
 use crate::error::DomainError;
 use crate::ids::{AccountId, BatchId, CancellationId, MAX_QUANTITY, Quantity, RetirementId, Timestamp};
+use crate::lifecycle::Lifecycle;
 use crate::model::{
     Account, AccountKind, Batch, Block, BlockState, Cancellation, Program, Retirement, RetirementClaim,
 };
@@ -66,6 +67,8 @@ pub struct Ledger {
     cancellations: BTreeMap<CancellationId, Cancellation>,
     /// Verifier keys of the log's checkpoints, oldest first.
     log_keys: Vec<String>,
+    /// The program lifecycle: methodologies, projects, participants, reports, issuance requests.
+    pub(crate) lifecycle: Lifecycle,
 }
 
 impl Ledger {
@@ -93,6 +96,25 @@ impl Ledger {
         ledger.cancellations = cancellations.into_iter().map(|c| (c.id, c)).collect();
         ledger.log_keys = log_keys;
         ledger
+    }
+
+    /// Adds the lifecycle state (rebuilt by the store from the lifecycle's log entries).
+    pub fn with_lifecycle(mut self, lifecycle: Lifecycle) -> Self {
+        self.lifecycle = lifecycle;
+        self
+    }
+
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    /// Applies a logged event to the lifecycle state only, when the credit state was loaded from a
+    /// store's projection and the lifecycle is rebuilt from its log entries. Other events are
+    /// ignored: their effects are already in the projection.
+    pub fn replay_lifecycle(&mut self, entry: &crate::LogEntry) {
+        if let Event::Lifecycle(event) = &entry.event {
+            self.lifecycle.apply(event, entry.timestamp);
+        }
     }
 
     /// The log's verifier keys, oldest first; the last one signs new checkpoints.
@@ -143,16 +165,16 @@ impl Ledger {
     fn next_serial(&self) -> u64 {
         self.batches.values().next_back().map_or(1, |b| b.serials.end() + 1)
     }
-    fn next_account_id(&self) -> AccountId {
+    pub(crate) fn next_account_id(&self) -> AccountId {
         AccountId(self.accounts.keys().next_back().map_or(1, |id| id.0 + 1))
     }
-    fn next_batch_id(&self) -> BatchId {
+    pub(crate) fn next_batch_id(&self) -> BatchId {
         BatchId(self.batches.keys().next_back().map_or(1, |id| id.0 + 1))
     }
     fn next_retirement_id(&self) -> RetirementId {
         RetirementId(self.retirements.keys().next_back().map_or(1, |id| id.0 + 1))
     }
-    fn next_cancellation_id(&self) -> CancellationId {
+    pub(crate) fn next_cancellation_id(&self) -> CancellationId {
         CancellationId(self.cancellations.keys().next_back().map_or(1, |id| id.0 + 1))
     }
 
@@ -183,6 +205,7 @@ impl Ledger {
                 Ok(vec![Event::AccountOpened { account }])
             }
             Command::Issue(issue) => self.decide_issue(issue),
+            Command::Lifecycle { by, command } => self.decide_lifecycle(by, command),
             Command::Transfer { from, to, selection } => {
                 if from == to {
                     return Err(DomainError::Invalid("a transfer needs two different accounts".into()));
@@ -221,7 +244,7 @@ impl Ledger {
         }
     }
 
-    fn decide_issue(&self, issue: &IssueCommand) -> Result<Vec<Event>, DomainError> {
+    pub(crate) fn decide_issue(&self, issue: &IssueCommand) -> Result<Vec<Event>, DomainError> {
         let program = self.program.as_ref().ok_or(DomainError::NotInitialised)?;
         check_quantity(issue.quantity, "quantity")?;
         if issue.buffer.0 > MAX_QUANTITY {
@@ -263,7 +286,7 @@ impl Ledger {
     }
 
     /// Resolves a selection into exact ranges, each inside one block, lowest first.
-    fn select(
+    pub(crate) fn select(
         &self,
         from: AccountId,
         state: BlockState,
@@ -420,6 +443,7 @@ impl Ledger {
                 assert!(self.retirements.insert(*id, retirement.clone()).is_none(), "retirement {id} recorded twice");
                 effects.records.push(Record::Retirement(retirement));
             }
+            Event::Lifecycle(event) => self.lifecycle.apply(event, at),
             Event::LogKeyPublished { vkey } => {
                 self.log_keys.push(vkey.clone());
                 effects.records.push(Record::LogKey(vkey.clone()));
@@ -537,14 +561,14 @@ fn state_hint(state: BlockState) -> &'static str {
     }
 }
 
-fn check_quantity(quantity: Quantity, what: &str) -> Result<(), DomainError> {
+pub(crate) fn check_quantity(quantity: Quantity, what: &str) -> Result<(), DomainError> {
     if quantity.0 == 0 || quantity.0 > MAX_QUANTITY {
         return Err(DomainError::Invalid(format!("{what} must be between 1 and {MAX_QUANTITY}")));
     }
     Ok(())
 }
 
-fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), DomainError> {
+pub(crate) fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), DomainError> {
     if required && text.trim().is_empty() {
         return Err(DomainError::Invalid(format!("{what} must not be empty")));
     }
@@ -557,7 +581,7 @@ fn check_text(what: &str, text: &str, max: usize, required: bool) -> Result<(), 
     Ok(())
 }
 
-fn check_label(label: &str) -> Result<(), DomainError> {
+pub(crate) fn check_label(label: &str) -> Result<(), DomainError> {
     let ok = !label.is_empty()
         && label.len() <= MAX_LABEL_LEN
         && label.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));

@@ -8,9 +8,11 @@ pub mod command;
 pub mod encoding;
 pub mod error;
 pub mod ids;
+#[macro_use]
+pub mod model;
 pub mod invariants;
 pub mod ledger;
-pub mod model;
+pub mod lifecycle;
 pub mod serial;
 pub mod sim;
 
@@ -20,4 +22,5 @@ pub use error::{DomainError, ParseError};
 pub use ids::*;
 pub use ledger::{BlockChange, Effects, Ledger, Record};
 pub use model::*;
+pub use rust_decimal::Decimal;
 pub use serial::{PrintableSerial, SerialQuery, SerialRange};

@@ -1,9 +1,5 @@
 //! The registry's nouns: program, accounts, batches, serial blocks, retirements, cancellations.
 
-use std::fmt;
-use std::str::FromStr;
-
-use crate::error::ParseError;
 use crate::ids::{
     AccountId, BatchId, CancellationId, CountryCode, Date, Jurisdiction, ProgramCode, ProjectCode, Quantity,
     RetirementId, Timestamp, Vintage,
@@ -31,18 +27,18 @@ macro_rules! named_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = ParseError;
-            fn from_str(s: &str) -> Result<Self, ParseError> {
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::error::ParseError;
+            fn from_str(s: &str) -> Result<Self, $crate::error::ParseError> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(ParseError::new(stringify!($name), s, concat!("expected one of:" $(, " ", $text)+))),
+                    _ => Err($crate::error::ParseError::new(stringify!($name), s, concat!("expected one of:" $(, " ", $text)+))),
                 }
             }
         }

@@ -4,7 +4,9 @@
 use crate::command::{Command, IssueCommand, Selection};
 use crate::ids::{AccountId, BatchId, Date, Jurisdiction, ProjectCode, Quantity, Vintage};
 use crate::ledger::Ledger;
-use crate::model::{AccountKind, Beneficiary, CancellationReason, ClaimPeriod, RetirementClaim, RetirementPurpose};
+use crate::model::{
+    AccountKind, Beneficiary, CancellationReason, ClaimPeriod, RetirementClaim, RetirementPurpose, Role,
+};
 use crate::serial::SerialRange;
 
 /// Picks a command from six random numbers. About one command in five is expected to be refused
@@ -89,5 +91,334 @@ pub fn genesis() -> Command {
         code: "AGR".parse().expect("valid code"),
         country: "JP".parse().expect("valid country"),
         name: "Furrow Agricultural Offset Program".into(),
+    }
+}
+
+/// The operators and the verifier that simulated lifecycle commands act as. Two operators, so that
+/// four-eyes issuance can succeed, and be refused when one operator approves its own request.
+pub const OPERATORS: [&str; 2] = ["operator-a", "operator-b"];
+pub const VERIFIER: &str = "verifier";
+
+/// The role a simulated acting user has.
+pub fn role_of(subject: &str) -> Role {
+    if subject == VERIFIER { Role::Verifier } else { Role::Operator }
+}
+
+/// Who runs a command in a simulation: the lifecycle command's acting user, or an operator.
+pub fn actor(command: &Command) -> (String, Role) {
+    match command {
+        Command::Lifecycle { by, .. } => (by.clone(), role_of(by)),
+        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } => ("system".into(), Role::Admin),
+        _ => ("operator".into(), Role::Operator),
+    }
+}
+
+/// Like `arbitrary_command`, but about a third of the commands drive the program lifecycle.
+pub fn arbitrary_program_command(ledger: &Ledger, n: [u64; 6]) -> Command {
+    if n[0].is_multiple_of(3) { lifecycle::lifecycle_command(ledger, n) } else { arbitrary_command(ledger, n) }
+}
+
+pub mod lifecycle {
+    //! Lifecycle commands for simulations: mostly the next sensible step of some object, with
+    //! wrong actors, wrong states, overlapping parcels and bad monitoring data mixed in.
+
+    use super::{OPERATORS, VERIFIER};
+    use crate::command::Command;
+    use crate::ids::*;
+    use crate::ledger::Ledger;
+    use crate::lifecycle::*;
+    use rust_decimal::Decimal;
+
+    fn pick<T: Copy>(items: &[T], x: u64) -> Option<T> {
+        (!items.is_empty()).then(|| items[(x as usize) % items.len()])
+    }
+
+    /// Mostly one of the keys whose value is ready for the next step; now and then any key, so
+    /// that wrong-state refusals happen too.
+    fn prefer<K: Copy + Ord, V>(
+        map: &std::collections::BTreeMap<K, V>,
+        ready: impl Fn(&V) -> bool,
+        x: u64,
+        fallback: K,
+    ) -> K {
+        let all: Vec<K> = map.keys().copied().collect();
+        let good: Vec<K> = map.iter().filter(|(_, v)| ready(v)).map(|(k, _)| *k).collect();
+        let chosen =
+            if x.is_multiple_of(5) { pick(&all, x / 5) } else { pick(&good, x / 5).or_else(|| pick(&all, x / 5)) };
+        chosen.unwrap_or(fallback)
+    }
+
+    /// The next step of a project's lifecycle.
+    fn next_action(status: ProjectStatus) -> ProjectAction {
+        match status {
+            ProjectStatus::Draft => ProjectAction::Submit,
+            ProjectStatus::Submitted => ProjectAction::Validate,
+            ProjectStatus::Validated => ProjectAction::Register,
+            _ => ProjectAction::Complete,
+        }
+    }
+
+    fn date(year: u16, month: u8) -> Date {
+        Date::new(year, month, 1).expect("valid date")
+    }
+
+    fn period(from: u16, to: u16) -> Period {
+        Period { from: date(from, 1), to: Date::new(to, 12, 31).expect("valid date") }
+    }
+
+    /// A rice methodology in the shape of AG-005: tCO2e per hectare, drainage days at least 7.
+    pub fn rice_methodology(version: &str) -> MethodologySpec {
+        MethodologySpec {
+            code: "AG-005".into(),
+            version: version.into(),
+            title: "Extended mid-season drainage in paddy rice".into(),
+            engine: "linear-factor".into(),
+            parameters: ParameterTable {
+                version: "2025-1".into(),
+                values: vec![("per_ha".into(), Decimal::new(42, 1))],
+            },
+            schema: vec![
+                FieldSpec {
+                    name: "drainage_extension_days".into(),
+                    kind: FieldKind::Integer,
+                    unit: "d".into(),
+                    min: Some(Decimal::from(7)),
+                    max: Some(Decimal::from(60)),
+                    required: true,
+                },
+                FieldSpec {
+                    name: "straw_incorporated".into(),
+                    kind: FieldKind::Flag,
+                    unit: String::new(),
+                    min: None,
+                    max: None,
+                    required: false,
+                },
+            ],
+            deductions: Deductions {
+                uncertainty: Decimal::from(10),
+                leakage: Decimal::from(2),
+                buffer: Decimal::from(5),
+            },
+            gwp: "AR5".into(),
+            indicators: vec!["frog_count".into()],
+        }
+    }
+
+    /// A square parcel on a small grid near Niigata, so different parcels often coincide.
+    pub fn square(spot: u64, shift: bool) -> Polygon {
+        let side = 0.001;
+        let lon = 139.0 + (spot % 6) as f64 * side + if shift { side / 2.0 } else { 0.0 };
+        let lat = 37.9 + ((spot / 6) % 30) as f64 * side;
+        Polygon {
+            exterior: vec![(lon, lat), (lon + side, lat), (lon + side, lat + side), (lon, lat + side), (lon, lat)],
+            holes: vec![],
+        }
+    }
+
+    pub fn parcel_draft(spot: u64, shift: bool) -> ParcelDraft {
+        ParcelDraft {
+            area_ha: Decimal::new(5 + (spot % 20) as i64, 1),
+            prefecture: "Niigata".into(),
+            municipality: "Minamiuonuma".into(),
+            private: ParcelPrivate { name: format!("Field {spot}"), geometry: square(spot, shift) },
+        }
+    }
+
+    /// A reproducible salt; never all zeros, which would ask the application for a random one.
+    pub fn salt(x: u64) -> Salt {
+        let mut salt = [1u8; 32];
+        salt[..8].copy_from_slice(&x.to_be_bytes());
+        salt
+    }
+
+    /// Picks a lifecycle command from six random numbers.
+    pub fn lifecycle_command(ledger: &Ledger, n: [u64; 6]) -> Command {
+        let lc = ledger.lifecycle();
+        let operator = OPERATORS[(n[2] % 2) as usize].to_owned();
+        // Now and then the wrong kind of actor (the app refuses it, or the domain does).
+        let by = |right: &str| if n[5].is_multiple_of(11) { OPERATORS[0].to_owned() } else { right.to_owned() };
+        let approved = |m: &Methodology| m.status == MethodologyStatus::Approved;
+        let parcels: Vec<ParcelId> = lc.parcels.keys().copied().collect();
+        let participants: Vec<ParticipantId> = lc.participants.keys().copied().collect();
+        let project = prefer(&lc.projects, |p| p.status == ProjectStatus::Registered, n[3], ProjectCode(1));
+        let report_in = |status: ReportStatus| prefer(&lc.reports, |r| r.status == status, n[3], ReportId(1));
+        let pending_application =
+            prefer(&lc.applications, |a| a.status == ApplicationStatus::Pending, n[3], ApplicationId(1));
+        let enrolment_in =
+            |status: EnrolmentStatus| prefer(&lc.enrolments, |e| e.status == status, n[3], EnrolmentId(1));
+        let command = match n[1] % 16 {
+            0 => LifecycleCommand::DraftMethodology { spec: rice_methodology(&format!("v1.{}", n[3] % 3)) },
+            1 => match n[4] % 4 {
+                0 => LifecycleCommand::DeprecateMethodology {
+                    id: prefer(&lc.methodologies, approved, n[3], MethodologyId(1)),
+                },
+                _ => LifecycleCommand::ApproveMethodology {
+                    id: prefer(&lc.methodologies, |m| m.status == MethodologyStatus::Draft, n[3], MethodologyId(1)),
+                },
+            },
+            2 => LifecycleCommand::DraftProject {
+                spec: ProjectSpec {
+                    name: format!("Niigata rice {}", n[3] % 100),
+                    methodology: prefer(&lc.methodologies, approved, n[3], MethodologyId(1)),
+                    country: "JP".parse().expect("valid country"),
+                    region: "JP-15".into(),
+                    crediting: period(2024, 2030),
+                },
+            },
+            3 => {
+                let project = prefer(&lc.projects, |p| p.status != ProjectStatus::Registered, n[3], ProjectCode(1));
+                let action = match (n[4] % 8, lc.projects.get(&project)) {
+                    (0, _) | (_, None) => ProjectAction::ALL[(n[4] as usize / 8) % ProjectAction::ALL.len()],
+                    (_, Some(p)) => next_action(p.status),
+                };
+                let actor = if matches!(action, ProjectAction::Validate | ProjectAction::Reject) {
+                    VERIFIER
+                } else {
+                    &operator
+                };
+                return lifecycle(
+                    by(actor),
+                    LifecycleCommand::TransitionProject { project, action, reason: "simulated".into() },
+                );
+            }
+            4 => LifecycleCommand::RegisterParticipant {
+                person: Person {
+                    name: format!("Farmer {}", n[3] % 50),
+                    contact: "tel 025-000-0000".into(),
+                    address: String::new(),
+                },
+                prefecture: "Niigata".into(),
+                salt: salt(n[4]),
+            },
+            5 | 6 => LifecycleCommand::RegisterParcel {
+                participant: pick(&participants, n[3]).unwrap_or(ParticipantId(1)),
+                parcel: parcel_draft(n[4] % 18, n[4].is_multiple_of(7)),
+                salt: salt(n[5]),
+            },
+            7 | 8 => LifecycleCommand::Enrol {
+                project,
+                parcel: pick(&parcels, n[4]).unwrap_or(ParcelId(1)),
+                period: period(2025 + (n[5] % 3) as u16, 2027 + (n[5] % 3) as u16),
+            },
+            9 => LifecycleCommand::DraftReport { spec: report_spec(ledger, project, n) },
+            10 => {
+                let (actor, command) = match n[4] % 5 {
+                    0 | 1 => {
+                        (operator.as_str(), LifecycleCommand::SubmitReport { report: report_in(ReportStatus::Draft) })
+                    }
+                    2 => (
+                        VERIFIER,
+                        LifecycleCommand::ReturnReport {
+                            report: report_in(ReportStatus::Submitted),
+                            reason: "evidence unreadable".into(),
+                        },
+                    ),
+                    _ => (VERIFIER, LifecycleCommand::VerifyReport { report: report_in(ReportStatus::Submitted) }),
+                };
+                return lifecycle(by(actor), command);
+            }
+            11 => LifecycleCommand::RequestIssuance {
+                report: report_in(ReportStatus::Verified),
+                labels: vec!["J-Credit-eligible".into()],
+            },
+            12 => LifecycleCommand::ApproveIssuance {
+                request: prefer(&lc.requests, |r| r.status == RequestStatus::Pending, n[3], RequestId(1)),
+            },
+            13 => {
+                LifecycleCommand::RecordReversal { project, quantity: Quantity(1 + n[4] % 20), note: "drought".into() }
+            }
+            14 => match n[4] % 4 {
+                0 => {
+                    LifecycleCommand::ConfigureWithdrawalGrounds { grounds: vec!["illness".into(), "disaster".into()] }
+                }
+                1 => LifecycleCommand::RequestWithdrawal {
+                    enrolment: enrolment_in(EnrolmentStatus::Active),
+                    ground: ["illness", "better offer"][(n[5] % 2) as usize].into(),
+                    note: String::new(),
+                },
+                2 => LifecycleCommand::DecideWithdrawal {
+                    enrolment: enrolment_in(EnrolmentStatus::WithdrawalRequested),
+                    effective: (!n[5].is_multiple_of(3)).then(|| date(2026, 4)),
+                    reason: "reviewed".into(),
+                },
+                _ => LifecycleCommand::AddLabel {
+                    batch: pick(&ledger.batches().map(|b| b.id).collect::<Vec<_>>(), n[3]).unwrap_or(BatchId(1)),
+                    kind: LabelKind::ALL[(n[5] as usize) % LabelKind::ALL.len()],
+                    issuer: "Program".into(),
+                    valid: period(2025, 2030),
+                },
+            },
+            _ => match n[4] % 4 {
+                0 => LifecycleCommand::SetParticipation {
+                    project,
+                    participation: Some(Participation {
+                        opens: date(2025, 1),
+                        starts: date(2025, 4),
+                        conditions: "paddy owners".into(),
+                    }),
+                },
+                1 => LifecycleCommand::ApplyToJoin {
+                    project,
+                    applicant: None,
+                    application: ApplicationPrivate {
+                        farm: Person {
+                            name: "Uonuma Farm".into(),
+                            contact: "farm@example.jp".into(),
+                            address: String::new(),
+                        },
+                        parcels: vec![parcel_draft(18 + n[5] % 150, false), parcel_draft(18 + (n[5] + 1) % 150, false)],
+                    },
+                    salt: salt(n[3]),
+                },
+                2 => LifecycleCommand::AcceptApplication {
+                    application: pending_application,
+                    period: period(2025, 2027),
+                    salt: salt(n[5]),
+                },
+                _ => LifecycleCommand::DeclineApplication {
+                    application: pending_application,
+                    reason: "outside the project area".into(),
+                },
+            },
+        };
+        lifecycle(by(&operator), command)
+    }
+
+    fn lifecycle(by: String, command: LifecycleCommand) -> Command {
+        Command::Lifecycle { by, command }
+    }
+
+    /// A monitoring report over the project's enrolled parcels; sometimes with a value outside the
+    /// schema or a missing indicator.
+    fn report_spec(ledger: &Ledger, project: ProjectCode, n: [u64; 6]) -> ReportSpec {
+        let lc = ledger.lifecycle();
+        let parcels: Vec<ParcelId> =
+            lc.enrolments.values().filter(|e| e.project == project && e.status.is_active()).map(|e| e.parcel).collect();
+        let days = if n[4].is_multiple_of(9) { 3 } else { 7 + n[4] % 20 };
+        let activity = parcels
+            .iter()
+            .take(20)
+            .map(|p| ParcelActivity {
+                parcel: *p,
+                values: vec![("drainage_extension_days".into(), FieldValue::Number(Decimal::from(days)))],
+            })
+            .collect();
+        let indicators = if n[5].is_multiple_of(10) {
+            Vec::new()
+        } else {
+            vec![IndicatorValue {
+                name: "frog_count".into(),
+                value: Decimal::from(n[5] % 40),
+                unit: "per survey".into(),
+            }]
+        };
+        ReportSpec {
+            project,
+            period: Period { from: Date::new(2026, 1, 1).expect("valid"), to: Date::new(2026, 12, 31).expect("valid") },
+            activity,
+            evidence: vec![Evidence { name: "drainage-log.pdf".into(), sha256: [7; 32] }],
+            indicators,
+        }
     }
 }

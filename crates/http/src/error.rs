@@ -90,7 +90,13 @@ impl From<AppError> for ApiError {
 
 impl From<DomainError> for ApiError {
     fn from(d: DomainError) -> Self {
-        let status = if d.is_conflict() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+        let status = if d.is_forbidden() {
+            StatusCode::FORBIDDEN
+        } else if d.is_conflict() {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
         Self::new(status, d.code(), d.to_string())
     }
 }

@@ -22,7 +22,7 @@ const MAX_LIMIT: u32 = 500;
 /// At most this many blocks or history entries in one serial lookup.
 const MAX_LOOKUP: u32 = 1_000;
 
-fn page(cursor: Option<&str>, limit: Option<u32>) -> Result<Page, ApiError> {
+pub(crate) fn page(cursor: Option<&str>, limit: Option<u32>) -> Result<Page, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::new(
@@ -45,12 +45,12 @@ fn paged<T>(items: Vec<T>, page: Page, key: impl Fn(&T) -> u64) -> PageOf<T> {
     PageOf { items, next_cursor }
 }
 
-fn parse<T: std::str::FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, ApiError> {
+pub(crate) fn parse<T: std::str::FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, ApiError> {
     s.parse().map_err(ApiError::from)
 }
 
 /// A created resource, or the replay of one: same status and body, plus `Idempotent-Replayed`.
-fn created<T: serde::Serialize>(committed: &Committed, body: T) -> Response {
+pub(crate) fn created<T: serde::Serialize>(committed: &Committed, body: T) -> Response {
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if committed.replayed {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));

@@ -5,6 +5,7 @@ mod dto;
 mod error;
 mod extract;
 mod handlers;
+mod lifecycle;
 mod state;
 mod verify_page;
 
@@ -43,7 +44,9 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "accounts", description = "Accounts and balances"),
         (name = "batches", description = "Batches, serial blocks and serial lookup"),
         (name = "ledger", description = "Transfers, retirements and cancellations"),
-        (name = "log", description = "The append-only log, its signed checkpoints and Merkle proofs")
+        (name = "log", description = "The append-only log, its signed checkpoints and Merkle proofs"),
+        (name = "lifecycle", description = "The program lifecycle: methodologies, projects, participants and parcels, \
+            enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels")
     )
 )]
 struct ApiDoc;
@@ -88,6 +91,36 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::inclusion_proof))
         .routes(routes!(handlers::inclusion_proof_by_hash))
         .routes(routes!(handlers::consistency_proof))
+        .routes(routes!(lifecycle::list_methodologies, lifecycle::draft_methodology))
+        .routes(routes!(lifecycle::get_methodology))
+        .routes(routes!(lifecycle::change_methodology))
+        .routes(routes!(lifecycle::list_projects, lifecycle::draft_project))
+        .routes(routes!(lifecycle::get_project))
+        .routes(routes!(lifecycle::transition_project))
+        .routes(routes!(lifecycle::set_participation))
+        .routes(routes!(lifecycle::apply_to_join))
+        .routes(routes!(lifecycle::list_applications))
+        .routes(routes!(lifecycle::get_application))
+        .routes(routes!(lifecycle::accept_application))
+        .routes(routes!(lifecycle::decline_application))
+        .routes(routes!(lifecycle::list_participants, lifecycle::register_participant))
+        .routes(routes!(lifecycle::get_participant))
+        .routes(routes!(lifecycle::register_parcel))
+        .routes(routes!(lifecycle::list_parcels))
+        .routes(routes!(lifecycle::get_parcel))
+        .routes(routes!(lifecycle::list_enrolments, lifecycle::enrol))
+        .routes(routes!(lifecycle::get_enrolment))
+        .routes(routes!(lifecycle::request_withdrawal))
+        .routes(routes!(lifecycle::decide_withdrawal))
+        .routes(routes!(lifecycle::get_grounds, lifecycle::set_grounds))
+        .routes(routes!(lifecycle::list_reports, lifecycle::draft_report))
+        .routes(routes!(lifecycle::get_report))
+        .routes(routes!(lifecycle::change_report))
+        .routes(routes!(lifecycle::list_requests, lifecycle::request_issuance))
+        .routes(routes!(lifecycle::get_request))
+        .routes(routes!(lifecycle::approve_issuance))
+        .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
+        .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
         .split_for_parts();
     document_problems(&mut doc);
     (router, doc)

@@ -10,7 +10,7 @@ use furrow_store::{CommitGroup, StoreError};
 use sqlx::{Postgres, QueryBuilder, Transaction};
 
 use crate::{db_error, insert_record};
-use furrow_store::rows::{as_i64, hash32};
+use furrow_store::rows::{as_i64, hash32, lifecycle_rows};
 
 /// Rows per statement: PostgreSQL accepts 65 535 bound values; the widest row here has 12.
 const CHUNK: usize = 2_000;
@@ -31,6 +31,7 @@ pub(crate) async fn write(tx: &mut Transaction<'_, Postgres>, group: &CommitGrou
     insert_cancellations(tx, &cancellations).await?;
     write_blocks(tx, group).await?;
     insert_history(tx, group).await?;
+    insert_lifecycle(tx, group).await?;
     insert_idempotency(tx, group).await
 }
 
@@ -175,6 +176,27 @@ async fn insert_history(tx: &mut Transaction<'_, Postgres>, group: &CommitGroup)
         let mut b = QueryBuilder::new("INSERT INTO serial_history (batch, serial_start, serial_end, log_index) ");
         b.push_values(chunk, |mut row, (batch, start, end, index)| {
             row.push_bind(*batch).push_bind(*start).push_bind(*end).push_bind(*index);
+        });
+        run(tx, b).await?;
+    }
+    Ok(())
+}
+
+/// Marks the group's lifecycle entries (replayed into the lifecycle state on load) and stores their
+/// private payloads beside them.
+async fn insert_lifecycle(tx: &mut Transaction<'_, Postgres>, group: &CommitGroup) -> Result<(), StoreError> {
+    let (lifecycle, private) = lifecycle_rows(group);
+    for chunk in lifecycle.chunks(CHUNK) {
+        let mut b = QueryBuilder::new("INSERT INTO lifecycle_entries (log_index) ");
+        b.push_values(chunk, |mut row, index| {
+            row.push_bind(*index);
+        });
+        run(tx, b).await?;
+    }
+    for chunk in private.chunks(CHUNK) {
+        let mut b = QueryBuilder::new("INSERT INTO log_private (log_index, payload) ");
+        b.push_values(chunk, |mut row, (index, payload)| {
+            row.push_bind(*index).push_bind(*payload);
         });
         run(tx, b).await?;
     }

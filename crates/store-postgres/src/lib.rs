@@ -186,7 +186,18 @@ impl Store for PgStore {
             .collect();
         let retirements = load_retirements(&mut conn, -1, i64::MAX).await?;
         let cancellations = load_cancellations(&mut conn, -1, i64::MAX).await?;
-        Ok(Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations, log_keys))
+        let lifecycle = sqlx::query_as!(
+            LifecycleRow,
+            r#"SELECT e.entry, p.payload AS "payload?" FROM lifecycle_entries l
+             JOIN log_entries e ON e.idx = l.log_index
+             LEFT JOIN log_private p ON p.log_index = l.log_index
+             ORDER BY l.log_index"#
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_error)?;
+        let ledger = Ledger::from_parts(program, accounts, batches, blocks, retirements, cancellations, log_keys);
+        replay_lifecycle(ledger, lifecycle)
     }
 
     /// Closes the pools and releases the writer's lock.

@@ -43,6 +43,9 @@ pub struct EntryToCommit {
     /// RFC 9162 leaf hash of `bytes`.
     pub leaf_hash: [u8; 32],
     pub effects: Effects,
+    /// The entry's private payload (personal data and its salt), stored beside it in
+    /// `log_private` and never published (`LogEntry::private_payload`).
+    pub private: Option<Vec<u8>>,
 }
 
 /// The result of a command, remembered under its idempotency key so a replay returns it again.
@@ -350,6 +353,7 @@ mod tests {
             bytes: Vec::new(),
             leaf_hash: [0; 32],
             effects: Effects { blocks: changes, ..Effects::default() },
+            private: None,
         }
     }
 

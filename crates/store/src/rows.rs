@@ -262,3 +262,36 @@ impl CheckpointDbRow {
 pub fn parse_enum<T: std::str::FromStr<Err = furrow_domain::ParseError>>(s: &str) -> Result<T, StoreError> {
     s.parse().map_err(|e: furrow_domain::ParseError| StoreError::Corrupt(e.to_string()))
 }
+
+/// A lifecycle log entry with its private payload, if it has one that was not erased.
+pub struct LifecycleRow {
+    pub entry: Vec<u8>,
+    pub payload: Option<Vec<u8>>,
+}
+
+/// Rebuilds the lifecycle state from its log entries (in log order), personal data re-attached and
+/// checked against the commitments in the entries.
+pub fn replay_lifecycle(
+    mut ledger: furrow_domain::Ledger,
+    rows: Vec<LifecycleRow>,
+) -> Result<furrow_domain::Ledger, StoreError> {
+    for row in rows {
+        let entry = furrow_domain::LogEntry::decode_with_private(&row.entry, row.payload.as_deref())
+            .map_err(|e| corrupt("lifecycle log entry", e))?;
+        ledger.replay_lifecycle(&entry);
+    }
+    Ok(ledger)
+}
+
+/// The rows a group adds to `lifecycle_entries` (log indexes) and `log_private` (index, payload).
+pub fn lifecycle_rows(group: &crate::CommitGroup) -> (Vec<i64>, Vec<(i64, &[u8])>) {
+    let lifecycle = group
+        .entries
+        .iter()
+        .filter(|e| matches!(e.entry.event, furrow_domain::Event::Lifecycle(_)))
+        .map(|e| as_i64(e.entry.index))
+        .collect();
+    let private =
+        group.entries.iter().filter_map(|e| e.private.as_deref().map(|p| (as_i64(e.entry.index), p))).collect();
+    (lifecycle, private)
+}

@@ -8,6 +8,7 @@
 
 mod bank;
 mod external;
+mod lifecycle;
 mod model;
 mod reads;
 mod support;

@@ -23,6 +23,12 @@ pub fn operator() -> Principal {
     Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![] }
 }
 
+/// The principal a simulated command runs as (its acting user, or the operator).
+pub fn acting(command: &Command) -> Principal {
+    let (subject, role) = furrow_domain::sim::actor(command);
+    Principal { subject, role, accounts: vec![] }
+}
+
 /// A clock that advances one microsecond per reading, so two runs stamp identical times.
 pub struct StepClock(AtomicI64);
 
@@ -88,8 +94,8 @@ impl Fixture {
                 rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                 rng >> 11
             });
-            let command = furrow_domain::sim::arbitrary_command(&model, numbers);
-            if let Ok(committed) = self.registry.execute(&operator(), command, None).await {
+            let command = furrow_domain::sim::arbitrary_program_command(&model, numbers);
+            if let Ok(committed) = self.registry.execute(&acting(&command), command, None).await {
                 for entry in &committed.entries {
                     model.apply(&entry.event, entry.timestamp);
                 }

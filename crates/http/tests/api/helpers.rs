@@ -12,6 +12,8 @@ pub struct TestApp {
     pub buyer: String,
     pub buyer_account: String,
     pub other_buyer_account: String,
+    /// The registry behind the server, to create more tokens.
+    pub registry: Registry,
     _dir: tempfile::TempDir,
 }
 
@@ -40,6 +42,7 @@ pub async fn spawn_app() -> TestApp {
         buyer: String::new(),
         buyer_account: String::new(),
         other_buyer_account: String::new(),
+        registry: registry.clone(),
         _dir: dir,
     };
     let first = app
@@ -57,6 +60,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    pub async fn token(&self, subject: &str, role: Role, accounts: &[&str]) -> String {
+        let accounts: Vec<AccountId> = accounts.iter().map(|a| a.parse().expect("account id")).collect();
+        self.registry.create_token(subject, role, &accounts).await.expect("token")
+    }
+
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> Value {
+        let mut request = self.client.get(format!("{}{path}", self.url));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        response.json().await.expect("json")
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let response = self.client.get(format!("{}{path}", self.url)).send().await.expect("request");
         let status = response.status().as_u16();

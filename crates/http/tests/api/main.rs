@@ -4,6 +4,7 @@
 mod helpers;
 mod idempotency;
 mod ledger;
+mod lifecycle;
 mod limits;
 mod openapi;
 mod transparency;

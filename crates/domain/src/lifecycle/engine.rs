@@ -1,0 +1,204 @@
+//! Quantification engines and the frozen-result path.
+//!
+//! An engine is a pure function of (per-parcel inputs, parameter table, GWP set) in decimal
+//! arithmetic (SPEC §4). The real methodology engines are issue #6; this module defines the
+//! `Engine` trait they implement, a registry (`by_id`), one simple declared engine, and the two
+//! functions the rest of the system relies on: `quantify` (used when a verifier verifies a report,
+//! whose result is then frozen in the log) and `recompute` (used by tests and `furrow verify` to
+//! re-derive every frozen result from its recorded inputs).
+
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use super::codec::Canon;
+use super::model::{FieldValue, Methodology, ParameterTable, ParcelActivity, Quantification, Report};
+use crate::encoding::Writer;
+use crate::ids::ParcelId;
+
+/// One parcel's inputs to an engine.
+pub struct ParcelInput<'a> {
+    pub parcel: ParcelId,
+    pub area_ha: Decimal,
+    pub values: &'a [(String, FieldValue)],
+}
+
+/// A quantification engine. Implementations must be deterministic and use no floating point.
+pub trait Engine: Sync {
+    fn id(&self) -> &'static str;
+    fn version(&self) -> &'static str;
+    /// Gross reductions of one parcel in tCO2e, before deductions.
+    fn gross(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<Decimal, String>;
+}
+
+/// `linear-factor`: gross = area (ha) × `per_ha` + Σ value(field) × `per_unit:<field>`, for the
+/// parameters the table declares. Enough for an area-based practice (rice drainage: tCO2e per ha)
+/// and a quantity-based one (biochar: tCO2e per tonne applied) until the engines of #6 arrive.
+pub struct LinearFactor;
+
+impl Engine for LinearFactor {
+    fn id(&self) -> &'static str {
+        "linear-factor"
+    }
+    fn version(&self) -> &'static str {
+        "1.0"
+    }
+    fn gross(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<Decimal, String> {
+        let mut gross = Decimal::ZERO;
+        for (name, factor) in &parameters.values {
+            let term = if name == "per_ha" {
+                input.area_ha.checked_mul(*factor)
+            } else if let Some(field) = name.strip_prefix("per_unit:") {
+                match input.values.iter().find(|(n, _)| n == field).map(|(_, v)| *v) {
+                    Some(FieldValue::Number(v)) => v.checked_mul(*factor),
+                    Some(FieldValue::Flag(_)) => return Err(format!("parameter {name} refers to a flag field")),
+                    None => Some(Decimal::ZERO),
+                }
+            } else {
+                Some(Decimal::ZERO)
+            };
+            gross = term.and_then(|t| gross.checked_add(t)).ok_or("the quantification overflows")?;
+        }
+        Ok(gross)
+    }
+}
+
+static ENGINES: &[&dyn Engine] = &[&LinearFactor];
+
+/// The engine a methodology names, if this build has it.
+pub fn by_id(id: &str) -> Option<&'static dyn Engine> {
+    ENGINES.iter().copied().find(|e| e.id() == id)
+}
+
+/// SHA-256 of the canonical inputs: methodology, parameter table, GWP set, and each parcel's area
+/// and activity data, in report order.
+pub fn inputs_hash(methodology: &Methodology, areas: &[(ParcelId, Decimal)], activity: &[ParcelActivity]) -> [u8; 32] {
+    let mut w = Writer(Vec::new());
+    methodology.id.put(&mut w);
+    methodology.spec.engine.put(&mut w);
+    methodology.spec.parameters.put(&mut w);
+    methodology.spec.gwp.put(&mut w);
+    areas.to_vec().put(&mut w);
+    activity.to_vec().put(&mut w);
+    Sha256::digest(&w.0).into()
+}
+
+/// Runs the methodology's engine over a report's inputs and applies the deductions in SPEC §4's
+/// order: uncertainty, then leakage (the buffer and the floor come at issuance).
+pub fn quantify(
+    methodology: &Methodology,
+    areas: &[(ParcelId, Decimal)],
+    activity: &[ParcelActivity],
+) -> Result<Quantification, String> {
+    let engine = by_id(&methodology.spec.engine)
+        .ok_or_else(|| format!("engine {:?} is not available in this build", methodology.spec.engine))?;
+    let hundred = Decimal::ONE_HUNDRED;
+    let d = methodology.spec.deductions;
+    // Each parcel keeps this share of its gross; so the contributions sum exactly to the net.
+    let keep = (hundred - d.uncertainty) / hundred * ((hundred - d.leakage) / hundred);
+    let (mut gross, mut net, mut contributions) = (Decimal::ZERO, Decimal::ZERO, Vec::new());
+    for item in activity {
+        let area_ha = areas.iter().find(|(p, _)| *p == item.parcel).map(|(_, a)| *a).unwrap_or_default();
+        let input = ParcelInput { parcel: item.parcel, area_ha, values: &item.values };
+        let parcel_gross = engine.gross(&input, &methodology.spec.parameters)?;
+        let contribution = parcel_gross.checked_mul(keep).ok_or("the quantification overflows")?;
+        gross = gross.checked_add(parcel_gross).ok_or("the quantification overflows")?;
+        net = net.checked_add(contribution).ok_or("the quantification overflows")?;
+        contributions.push((item.parcel, contribution));
+    }
+    let uncertainty = gross.checked_mul(d.uncertainty).ok_or("the quantification overflows")? / hundred;
+    Ok(Quantification {
+        engine: engine.id().into(),
+        engine_version: engine.version().into(),
+        methodology: methodology.id,
+        parameters_version: methodology.spec.parameters.version.clone(),
+        gwp: methodology.spec.gwp.clone(),
+        inputs_hash: inputs_hash(methodology, areas, activity),
+        gross,
+        uncertainty,
+        leakage: gross - uncertainty - net,
+        net,
+        contributions,
+    })
+}
+
+/// Re-derives a verified report's frozen quantification from its recorded inputs and says what
+/// differs. `Ok` for reports that have none.
+pub fn recompute(methodology: &Methodology, report: &Report) -> Result<(), String> {
+    let Some(frozen) = &report.quantification else { return Ok(()) };
+    if frozen.engine != methodology.spec.engine {
+        return Err(format!(
+            "report {} froze engine {}, its methodology names {}",
+            report.id, frozen.engine, methodology.spec.engine
+        ));
+    }
+    let again = quantify(methodology, &report.areas, &report.spec.activity)
+        .map_err(|e| format!("report {}: recomputation failed: {e}", report.id))?;
+    if frozen.engine_version != again.engine_version {
+        return Err(format!(
+            "report {} was quantified with {} {}, this build has {}",
+            report.id, frozen.engine, frozen.engine_version, again.engine_version
+        ));
+    }
+    if &again != frozen {
+        return Err(format!(
+            "report {}: the frozen quantification (net {}) differs from the recomputed one (net {})",
+            report.id, frozen.net, again.net
+        ));
+    }
+    Ok(())
+}
+
+/// Recomputes every frozen quantification of a lifecycle state; one finding per mismatch.
+pub fn recompute_all(lifecycle: &super::Lifecycle) -> Vec<String> {
+    lifecycle
+        .reports
+        .values()
+        .filter_map(|report| {
+            let frozen = report.quantification.as_ref()?;
+            let Some(methodology) = lifecycle.methodologies.get(&frozen.methodology) else {
+                return Some(format!("report {} names unknown methodology {}", report.id, frozen.methodology));
+            };
+            recompute(methodology, report).err()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MethodologyId;
+    use crate::lifecycle::model::MethodologyStatus;
+
+    fn methodology(per_ha: Decimal) -> Methodology {
+        let mut spec = crate::sim::lifecycle::rice_methodology("v1.0");
+        spec.parameters.values = vec![("per_ha".into(), per_ha)];
+        Methodology { id: MethodologyId(1), spec, status: MethodologyStatus::Approved, history: vec![] }
+    }
+
+    #[test]
+    fn huge_parameters_are_an_error_not_a_panic() {
+        let m = methodology(Decimal::MAX);
+        let areas = [(ParcelId(1), Decimal::from(10_000)), (ParcelId(2), Decimal::from(10_000))];
+        let activity: Vec<ParcelActivity> =
+            areas.iter().map(|(p, _)| ParcelActivity { parcel: *p, values: vec![] }).collect();
+        assert!(quantify(&m, &areas, &activity).is_err());
+        let m = methodology(Decimal::MAX / Decimal::from(20_000));
+        assert!(quantify(&m, &areas, &activity).is_err(), "the sum of two parcels overflows");
+    }
+
+    #[test]
+    fn deductions_apply_in_order_and_contributions_sum_to_the_net() {
+        let m = methodology(Decimal::new(42, 1));
+        let areas = [(ParcelId(1), Decimal::new(5, 1)), (ParcelId(2), Decimal::new(6, 1))];
+        let activity: Vec<ParcelActivity> =
+            areas.iter().map(|(p, _)| ParcelActivity { parcel: *p, values: vec![] }).collect();
+        let q = quantify(&m, &areas, &activity).expect("quantifies");
+        // 1.1 ha × 4.2 = 4.62; less 10 % uncertainty = 4.158; less 2 % leakage = 4.07484.
+        assert_eq!(
+            (q.gross, q.uncertainty, q.net),
+            (Decimal::new(462, 2), Decimal::new(462, 3), Decimal::new(407484, 5))
+        );
+        assert_eq!(q.gross - q.uncertainty - q.leakage, q.net);
+        assert_eq!(q.contributions.iter().map(|(_, c)| *c).sum::<Decimal>(), q.net);
+    }
+}

@@ -1,0 +1,351 @@
+//! The program lifecycle (SPEC §2, issue #5): the methodology catalogue, projects, participants
+//! and parcels with their enrolments, join applications, monitoring reports with frozen
+//! quantifications, four-eyes issuance, reversals from the buffer pool, withdrawals and labels.
+//!
+//! The same decide/apply split as the ledger: `Ledger::decide` validates a `LifecycleCommand`
+//! against the whole state (credits included) and refuses with a `DomainError`, changing nothing;
+//! `Lifecycle::apply` records a `LifecycleEvent` and cannot fail. Commands that issue or cancel
+//! credits produce the ledger's own `BatchIssued` and `Cancelled` events beside the lifecycle
+//! event, so the credit path is the one that already exists.
+
+pub mod codec;
+mod decide;
+pub mod engine;
+pub mod geometry;
+pub mod model;
+pub mod sealed;
+mod state;
+
+use rust_decimal::Decimal;
+
+pub use geometry::{GridCell, Polygon};
+pub use model::*;
+pub use sealed::{Salt, Sealed, derive_salt};
+pub use state::Lifecycle;
+
+use crate::ids::{
+    AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
+    ProjectCode, Quantity, ReportId, RequestId, ReversalId,
+};
+
+/// What a user asks of the lifecycle. The acting user travels beside it (`Command::Lifecycle`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LifecycleCommand {
+    /// Sets the program's recognised grounds for withdrawal before the end of a contract.
+    ConfigureWithdrawalGrounds {
+        grounds: Vec<String>,
+    },
+    DraftMethodology {
+        spec: MethodologySpec,
+    },
+    ApproveMethodology {
+        id: MethodologyId,
+    },
+    DeprecateMethodology {
+        id: MethodologyId,
+    },
+    DraftProject {
+        spec: ProjectSpec,
+    },
+    TransitionProject {
+        project: ProjectCode,
+        action: ProjectAction,
+        reason: String,
+    },
+    /// Opens a registered project for participation, or closes it (`None`).
+    SetParticipation {
+        project: ProjectCode,
+        participation: Option<Participation>,
+    },
+    ApplyToJoin {
+        project: ProjectCode,
+        applicant: Option<ParticipantId>,
+        application: ApplicationPrivate,
+        salt: Salt,
+    },
+    DeclineApplication {
+        application: ApplicationId,
+        reason: String,
+    },
+    /// Creates the participant (unless the applicant is one), the parcels and their enrolments.
+    AcceptApplication {
+        application: ApplicationId,
+        period: Period,
+        salt: Salt,
+    },
+    RegisterParticipant {
+        person: Person,
+        prefecture: String,
+        salt: Salt,
+    },
+    RegisterParcel {
+        participant: ParticipantId,
+        parcel: ParcelDraft,
+        salt: Salt,
+    },
+    Enrol {
+        project: ProjectCode,
+        parcel: ParcelId,
+        period: Period,
+    },
+    DraftReport {
+        spec: ReportSpec,
+    },
+    SubmitReport {
+        report: ReportId,
+    },
+    /// Verifies a submitted report and freezes its quantification.
+    VerifyReport {
+        report: ReportId,
+    },
+    ReturnReport {
+        report: ReportId,
+        reason: String,
+    },
+    RequestIssuance {
+        report: ReportId,
+        labels: Vec<String>,
+    },
+    /// Approves a request by another operator; issues the batch.
+    ApproveIssuance {
+        request: RequestId,
+    },
+    RecordReversal {
+        project: ProjectCode,
+        quantity: Quantity,
+        note: String,
+    },
+    RequestWithdrawal {
+        enrolment: EnrolmentId,
+        ground: String,
+        note: String,
+    },
+    /// Approves (with the effective date) or refuses (`effective: None`) a withdrawal request.
+    DecideWithdrawal {
+        enrolment: EnrolmentId,
+        effective: Option<Date>,
+        reason: String,
+    },
+    AddLabel {
+        batch: BatchId,
+        kind: LabelKind,
+        issuer: String,
+        valid: Period,
+    },
+}
+
+impl LifecycleCommand {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ConfigureWithdrawalGrounds { .. } => "configure_withdrawal_grounds",
+            Self::DraftMethodology { .. } => "draft_methodology",
+            Self::ApproveMethodology { .. } => "approve_methodology",
+            Self::DeprecateMethodology { .. } => "deprecate_methodology",
+            Self::DraftProject { .. } => "draft_project",
+            Self::TransitionProject { .. } => "transition_project",
+            Self::SetParticipation { .. } => "set_participation",
+            Self::ApplyToJoin { .. } => "apply_to_join",
+            Self::DeclineApplication { .. } => "decline_application",
+            Self::AcceptApplication { .. } => "accept_application",
+            Self::RegisterParticipant { .. } => "register_participant",
+            Self::RegisterParcel { .. } => "register_parcel",
+            Self::Enrol { .. } => "enrol",
+            Self::DraftReport { .. } => "draft_report",
+            Self::SubmitReport { .. } => "submit_report",
+            Self::VerifyReport { .. } => "verify_report",
+            Self::ReturnReport { .. } => "return_report",
+            Self::RequestIssuance { .. } => "request_issuance",
+            Self::ApproveIssuance { .. } => "approve_issuance",
+            Self::RecordReversal { .. } => "record_reversal",
+            Self::RequestWithdrawal { .. } => "request_withdrawal",
+            Self::DecideWithdrawal { .. } => "decide_withdrawal",
+            Self::AddLabel { .. } => "add_label",
+        }
+    }
+
+    /// The salt of a command that seals personal data; the application fills it with fresh
+    /// randomness before the command is sequenced.
+    pub fn salt_mut(&mut self) -> Option<&mut Salt> {
+        match self {
+            Self::ApplyToJoin { salt, .. }
+            | Self::AcceptApplication { salt, .. }
+            | Self::RegisterParticipant { salt, .. }
+            | Self::RegisterParcel { salt, .. } => Some(salt),
+            _ => None,
+        }
+    }
+}
+
+/// What happened in the lifecycle, as recorded in the log. Personal data appears only sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LifecycleEvent {
+    WithdrawalGroundsConfigured {
+        grounds: Vec<String>,
+        by: String,
+    },
+    MethodologyDrafted {
+        id: MethodologyId,
+        spec: MethodologySpec,
+        by: String,
+    },
+    MethodologyChanged {
+        id: MethodologyId,
+        status: MethodologyStatus,
+        by: String,
+    },
+    ProjectDrafted {
+        code: ProjectCode,
+        spec: ProjectSpec,
+        by: String,
+    },
+    ProjectTransitioned {
+        project: ProjectCode,
+        status: ProjectStatus,
+        reason: String,
+        by: String,
+    },
+    ParticipationSet {
+        project: ProjectCode,
+        participation: Option<Participation>,
+        by: String,
+    },
+    ApplicationReceived {
+        id: ApplicationId,
+        project: ProjectCode,
+        applicant: Option<ParticipantId>,
+        parcels: u32,
+        area_ha: Decimal,
+        prefecture: String,
+        private: Sealed<ApplicationPrivate>,
+        by: String,
+    },
+    ApplicationDecided {
+        id: ApplicationId,
+        participant: Option<ParticipantId>,
+        reason: String,
+        by: String,
+    },
+    ParticipantRegistered {
+        id: ParticipantId,
+        account: AccountId,
+        pseudonym: String,
+        prefecture: String,
+        person: Sealed<Person>,
+        by: String,
+    },
+    ParcelRegistered {
+        id: ParcelId,
+        participant: ParticipantId,
+        area_ha: Decimal,
+        prefecture: String,
+        municipality: String,
+        cell: GridCell,
+        private: Sealed<ParcelPrivate>,
+        by: String,
+    },
+    Enrolled {
+        id: EnrolmentId,
+        project: ProjectCode,
+        parcel: ParcelId,
+        participant: ParticipantId,
+        period: Period,
+        by: String,
+    },
+    ReportDrafted {
+        id: ReportId,
+        spec: ReportSpec,
+        areas: Vec<(ParcelId, Decimal)>,
+        by: String,
+    },
+    ReportChanged {
+        id: ReportId,
+        status: ReportStatus,
+        reason: String,
+        quantification: Option<Quantification>,
+        by: String,
+    },
+    IssuanceRequested {
+        id: RequestId,
+        report: ReportId,
+        labels: Vec<String>,
+        by: String,
+    },
+    /// Follows the `BatchIssued` entry it created.
+    IssuanceApproved {
+        id: RequestId,
+        batch: BatchId,
+        quantity: Quantity,
+        buffer: Quantity,
+        by: String,
+    },
+    /// Follows the `Cancelled` entry (from the buffer pool) that compensates it.
+    ReversalRecorded {
+        id: ReversalId,
+        project: ProjectCode,
+        quantity: Quantity,
+        cancellation: CancellationId,
+        note: String,
+        by: String,
+    },
+    WithdrawalRequested {
+        enrolment: EnrolmentId,
+        ground: String,
+        note: String,
+        by: String,
+    },
+    WithdrawalDecided {
+        enrolment: EnrolmentId,
+        effective: Option<Date>,
+        reason: String,
+        by: String,
+    },
+    LabelAdded {
+        batch: BatchId,
+        label: BatchLabel,
+    },
+}
+
+impl LifecycleEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::WithdrawalGroundsConfigured { .. } => "withdrawal_grounds_configured",
+            Self::MethodologyDrafted { .. } => "methodology_drafted",
+            Self::MethodologyChanged { .. } => "methodology_changed",
+            Self::ProjectDrafted { .. } => "project_drafted",
+            Self::ProjectTransitioned { .. } => "project_transitioned",
+            Self::ParticipationSet { .. } => "participation_set",
+            Self::ApplicationReceived { .. } => "application_received",
+            Self::ApplicationDecided { .. } => "application_decided",
+            Self::ParticipantRegistered { .. } => "participant_registered",
+            Self::ParcelRegistered { .. } => "parcel_registered",
+            Self::Enrolled { .. } => "enrolled",
+            Self::ReportDrafted { .. } => "report_drafted",
+            Self::ReportChanged { .. } => "report_changed",
+            Self::IssuanceRequested { .. } => "issuance_requested",
+            Self::IssuanceApproved { .. } => "issuance_approved",
+            Self::ReversalRecorded { .. } => "reversal_recorded",
+            Self::WithdrawalRequested { .. } => "withdrawal_requested",
+            Self::WithdrawalDecided { .. } => "withdrawal_decided",
+            Self::LabelAdded { .. } => "label_added",
+        }
+    }
+
+    /// The private payload of the event's sealed personal data, if it has any and it is known.
+    pub fn private_payload(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::ApplicationReceived { private, .. } => private.payload(),
+            Self::ParticipantRegistered { person, .. } => person.payload(),
+            Self::ParcelRegistered { private, .. } => private.payload(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn open_private(&mut self, payload: &[u8]) -> Result<(), crate::encoding::DecodeError> {
+        match self {
+            Self::ApplicationReceived { private, .. } => private.open(payload),
+            Self::ParticipantRegistered { person, .. } => person.open(payload),
+            Self::ParcelRegistered { private, .. } => private.open(payload),
+            _ => Err(crate::encoding::DecodeError { offset: 0, reason: "this entry has no private part".into() }),
+        }
+    }
+}
