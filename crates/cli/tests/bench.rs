@@ -24,6 +24,8 @@ fn smoke_bench_prints_the_table_and_writes_the_json() {
         .arg(dir.path())
         .arg("--json")
         .arg(&json)
+        .arg("--datasets")
+        .arg(dir.path().join("datasets"))
         .output()
         .expect("furrow runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -83,9 +85,12 @@ fn smoke_bench_prints_the_table_and_writes_the_json() {
     }
     assert!(body["ratios"]["postgres_over_pgbench"]["median"].is_null(), "no PostgreSQL was given");
     assert!(body["datasets"]["big"]["log_size"].as_u64().is_some_and(|n| n > 500));
-    // The scratch directory is gone afterwards.
-    let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("bench.json")]);
+    // The scratch directory is gone afterwards; the datasets are kept for the next run.
+    let mut left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().map(|e| e.file_name()).collect();
+    left.sort();
+    assert_eq!(left, ["bench.json", "datasets"]);
+    let kept = std::fs::read_dir(dir.path().join("datasets")).expect("datasets").flatten().count();
+    assert_eq!(kept, 2, "the small and the big dataset");
 }
 
 #[test]

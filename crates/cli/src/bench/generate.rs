@@ -86,6 +86,33 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// The dataset described by `dir/bench-dataset.json`, if it was generated completely with
+    /// this seed and scale (the file is written last).
+    pub fn read(dir: &Path, seed: u64, scale: Scale) -> Option<Dataset> {
+        let text = std::fs::read_to_string(dir.join("bench-dataset.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let n = |k: &str| v[k].as_u64();
+        let stored = Scale {
+            projects: n("projects")?,
+            batches: n("batches")?,
+            accounts: n("accounts")?,
+            transactions: n("transactions")?,
+        };
+        (n("seed")? == seed && stored == scale).then_some(())?;
+        Some(Dataset {
+            seed,
+            scale,
+            log_size: n("log_size")?,
+            max_serial: n("max_serial")?,
+            blocks: n("blocks")?,
+            seconds: v["seconds"].as_f64()?,
+            vkey: v["vkey"].as_str()?.to_owned(),
+            root: v["root"].as_str()?.to_owned(),
+        })
+    }
+}
+
 /// A clock that advances one millisecond per reading from a fixed start: deterministic timestamps.
 struct FixedClock(std::sync::atomic::AtomicI64);
 
@@ -249,7 +276,8 @@ impl Writer {
             let entry = LogEntry { index: self.next, timestamp: at, actor: "generator".into(), event };
             let bytes = entry.encode();
             let leaf_hash = furrow_tlog::leaf_hash(&bytes);
-            self.group.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects });
+            let private = entry.private_payload();
+            self.group.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects, private });
             self.next += 1;
         }
         if self.group.entries.len() >= GROUP {

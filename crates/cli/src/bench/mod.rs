@@ -43,7 +43,7 @@ comparable to BENCHMARKS.md, which holds a release build's default run.";
 
 pub const AFTER_HELP: &str = "\
 Examples:
-  cargo run --release -p furrow -- bench                 # default: Verra-scale dataset, < 10 min
+  cargo run --release -p furrow -- bench --datasets ./bench-data   # default run; keeps the datasets
   furrow bench --quick --json bench.json                  # < 2 min, for CI and quick checks
   furrow bench --database-url postgres://postgres@127.0.0.1/test   # adds pgbench and PostgreSQL
   furrow bench --large                                    # 10 M-entry log, lookups, verify
@@ -86,6 +86,10 @@ pub struct BenchArgs {
     /// The real exports to import (skipped when missing).
     #[arg(long, value_name = "DIR", default_value = "../shared/data/real")]
     real_data: PathBuf,
+    /// Keep the generated datasets here and reuse them in later runs (generating the default
+    /// run's million-entry log takes minutes; it is the same every time for the same seed).
+    #[arg(long, value_name = "DIR")]
+    datasets: Option<PathBuf>,
     /// Seed of the generated datasets and the workloads' random choices.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -300,24 +304,20 @@ async fn measure(
     pg: Option<&probes::PgBench>,
     progress: &ProgressBar,
 ) -> Result<()> {
-    // The datasets first: proofs, lookups and verify run on them in every round.
-    progress.set_message(format!("generating the small dataset (~{} entries)", plan.small.entries()));
-    let small_dir = dir.join("dataset-small");
-    let small = generate::generate(&small_dir, args.seed, plan.small, &|_, _| {}).await?;
+    // The datasets first: proofs, lookups and verify run on them in every round. With
+    // --datasets they are kept there and reused (they are deterministic from seed and size).
+    let root = args.datasets.clone().unwrap_or_else(|| dir.to_path_buf());
+    progress.set_message(format!("the small dataset (~{} entries)", plan.small.entries()));
+    let (small_dir, small, _) = dataset(&root, "small", args.seed, plan.small, progress).await?;
     progress.inc(1);
-    progress.set_message(format!("generating the big dataset (~{} entries)", plan.big.entries()));
-    let big_dir = dir.join("dataset-big");
-    let big = {
-        let bar = entries_bar(plan.big.entries(), "generating the big dataset");
-        let bar = progress_pair(progress, bar);
-        let dataset = generate::generate(&big_dir, args.seed, plan.big, &|done, _| bar.set_position(done)).await?;
-        bar.finish_and_clear();
-        dataset
-    };
+    progress.set_message(format!("the big dataset (~{} entries)", plan.big.entries()));
+    let (big_dir, big, generated) = dataset(&root, "big", args.seed, plan.big, progress).await?;
     progress.inc(1);
     sheet.dataset("small", &small);
     sheet.dataset("big", &big);
-    sheet.record(Key::GenerateRate, big.log_size as f64 / big.seconds);
+    if generated {
+        sheet.record(Key::GenerateRate, big.log_size as f64 / big.seconds);
+    }
 
     let page = workloads::PageServers::start(&small_dir).await?;
     progress.inc(1);
@@ -417,6 +417,28 @@ async fn measure(
     }
     progress.inc(1);
     Ok(())
+}
+
+/// A generated dataset in `root`: reused when `root` already holds it, else generated (then
+/// the third value is true).
+async fn dataset(
+    root: &Path,
+    name: &str,
+    seed: u64,
+    scale: Scale,
+    progress: &ProgressBar,
+) -> Result<(PathBuf, generate::Dataset, bool)> {
+    let dir = root.join(format!("dataset-{name}-seed{seed}-{}", scale.entries()));
+    if let Some(dataset) = generate::Dataset::read(&dir, seed, scale) {
+        return Ok((dir, dataset, false));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot clear the unfinished {}", dir.display()))?;
+    }
+    let bar = progress_pair(progress, entries_bar(scale.entries(), &format!("generating the {name} dataset")));
+    let dataset = generate::generate(&dir, seed, scale, &|done, _| bar.set_position(done)).await?;
+    bar.finish_and_clear();
+    Ok((dir, dataset, true))
 }
 
 /// Keeps the step bar and a detail bar apart: the detail bar is drawn while it lives.
