@@ -117,8 +117,9 @@ fn check_methodology_spec(spec: &MethodologySpec) -> Result<(), DomainError> {
     check_names("ecological indicators", &spec.indicators)
 }
 
-/// Validates one parcel's activity data against the methodology's typed schema.
-fn check_activity(schema: &[FieldSpec], activity: &ParcelActivity) -> Result<(), DomainError> {
+/// Validates one parcel's activity data against the methodology's typed schema. Public for the
+/// fuzzer (`fuzz/fuzz_targets/monitoring.rs`).
+pub fn check_activity(schema: &[FieldSpec], activity: &ParcelActivity) -> Result<(), DomainError> {
     let invalid = |field: &str, reason: String| DomainError::SchemaInvalid {
         parcel: activity.parcel,
         field: field.to_owned(),

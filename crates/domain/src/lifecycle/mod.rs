@@ -18,6 +18,7 @@ mod state;
 
 use rust_decimal::Decimal;
 
+pub use decide::check_activity;
 pub use geometry::{GridCell, Polygon};
 pub use model::*;
 pub use sealed::{Salt, Sealed, derive_salt};
