@@ -471,7 +471,9 @@ pub struct EnrolRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WithdrawalDto {
     pub ground: String,
-    pub note: String,
+    /// The participant's explanation (personal data): staff and the participant only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub requested_by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
@@ -495,7 +497,7 @@ pub struct EnrolmentDto {
 }
 
 impl EnrolmentDto {
-    pub fn of(e: &Enrolment) -> Self {
+    pub fn of(e: &Enrolment, personal: bool) -> Self {
         Self {
             id: e.id.to_string(),
             project: e.project.to_string(),
@@ -505,7 +507,7 @@ impl EnrolmentDto {
             status: e.status.to_string(),
             withdrawal: e.withdrawal.as_ref().map(|w| WithdrawalDto {
                 ground: w.ground.clone(),
-                note: w.note.clone(),
+                note: w.note.data().filter(|_| personal).cloned(),
                 requested_by: w.requested_by.clone(),
                 decided_by: w.decided_by.clone(),
                 effective: w.effective.map(|d| d.to_string()),

@@ -497,10 +497,12 @@ pub async fn get_parcel(
     responses((status = 200, body = PageOf<EnrolmentDto>), (status = 400, body = Problem)))]
 pub async fn list_enrolments(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(q): Query<PageParams>,
 ) -> Result<Json<PageOf<EnrolmentDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.enrolments, &q, |k| k.0, EnrolmentId, EnrolmentDto::of)?))
+    let render = |e: &Enrolment| EnrolmentDto::of(e, viewer.sees(&lc, Some(e.participant)));
+    Ok(Json(page_of(&lc.enrolments, &q, |k| k.0, EnrolmentId, render)?))
 }
 
 /// One enrolment.
@@ -508,11 +510,13 @@ pub async fn list_enrolments(
     responses((status = 200, body = EnrolmentDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get_enrolment(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<EnrolmentDto>, ApiError> {
     let id: EnrolmentId = parse(&id)?;
     let lc = state.registry.lifecycle();
-    Ok(Json(EnrolmentDto::of(found(lc.enrolments.get(&id), format!("enrolment {id}"))?)))
+    let e = found(lc.enrolments.get(&id), format!("enrolment {id}"))?;
+    Ok(Json(EnrolmentDto::of(e, viewer.sees(&lc, Some(e.participant)))))
 }
 
 /// Enrols a parcel in a registered project for a contract period (operator). A parcel whose
@@ -553,6 +557,7 @@ pub async fn request_withdrawal(
         enrolment: parse(&id)?,
         ground: body.value.ground.clone(),
         note: body.value.note.clone(),
+        salt: [0; 32],
     };
     run(&state, &principal, key, command).await
 }

@@ -252,6 +252,9 @@ async fn the_whole_lifecycle_and_every_refusal() {
         (Some("withdrawn"), Some("2026-04-01"))
     );
     assert_eq!(e1["history"].as_array().map(Vec::len), Some(3), "history is kept");
+    assert!(e1["withdrawal"].get("note").is_none(), "the participant's note is personal data: {e1}");
+    let e1_own = app.get_as("/enrolments/E000001", Some(&farmer_token)).await;
+    assert_eq!(e1_own["withdrawal"]["note"], "back injury");
 
     // Labels.
     let label = json!({"kind": "ICVCM-CCP", "issuer": "ICVCM", "valid": {"from": "2026-01-01", "to": "2030-12-31"}});
@@ -276,7 +279,7 @@ async fn the_whole_lifecycle_and_every_refusal() {
     for entry in log["items"].as_array().expect("items") {
         let bytes =
             base64::engine::general_purpose::STANDARD.decode(entry["entry"].as_str().expect("entry")).expect("b64");
-        for secret in ["Sato Ichiro", "Suzuki Hanako", "025-000-0000", "North paddy"] {
+        for secret in ["Sato Ichiro", "Suzuki Hanako", "025-000-0000", "North paddy", "back injury"] {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in a public entry");
         }
     }
