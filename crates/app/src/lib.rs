@@ -4,6 +4,7 @@
 
 mod authz;
 mod error;
+pub mod external;
 mod idempotency;
 mod sequencer;
 pub mod transparency;

@@ -3,6 +3,7 @@
 mod backup;
 mod database;
 mod demo;
+mod import;
 mod keys;
 mod mirror;
 mod verify;
@@ -84,6 +85,11 @@ enum Cmd {
         after_help = "Examples:\n  furrow restore --from registry-2026-11-25.db --data-dir ./restored\n  furrow restore --from registry.dump --database-url postgres://furrow@db2/furrow\n  furrow verify --data-dir ./restored"
     )]
     Restore(backup::RestoreArgs),
+    /// Import other registries' exports (Verra, Gold Standard, ACR, CAR, ART, Isometric, Cercarbono,
+    /// VROD, …) into the read-only external area, quarantining rows that break their format's
+    /// invariants and flagging projects and serials that appear in two registries.
+    #[command(long_about = import::LONG_ABOUT, after_help = import::AFTER_HELP)]
+    Import(import::ImportArgs),
 }
 
 #[derive(Args)]
@@ -211,6 +217,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Key(KeyCmd::Rotate(args)) => rotate_key(args).await,
         Cmd::Backup(args) => backup::backup(args).await,
         Cmd::Restore(args) => backup::restore(args).await,
+        Cmd::Import(args) => import::run(args).await,
     }
 }
 

@@ -65,7 +65,7 @@ impl Modify for BearerAuth {
 
 /// The API routes and their OpenAPI description, from one definition.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::health))
         .routes(routes!(handlers::status))
         .routes(routes!(handlers::list_accounts, handlers::open_account))
@@ -121,8 +121,49 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::approve_issuance))
         .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
         .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
-        .split_for_parts()
+        .split_for_parts();
+    document_problems(&mut doc);
+    (router, doc)
 }
+
+/// Every error is an RFC 9457 problem+json body, whatever its status. The document says so for
+/// every operation (errors listed by status get the problem media type; a `default` response
+/// covers the rest), so generated clients and contract testers such as schemathesis know the
+/// shape and media type of any error without each handler listing every status it can return.
+fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+    const PROBLEM_JSON: &str = "application/problem+json";
+    let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let (RefOr::T(response), true) = (response, status.starts_with(['4', '5']))
+                    && let Some(json) = response.content.shift_remove("application/json")
+                {
+                    response.content.insert(PROBLEM_JSON.into(), json);
+                }
+            }
+            responses.entry("default".into()).or_insert_with(|| {
+                let description = "A problem (RFC 9457): `type` says which, stably; `detail` explains.";
+                RefOr::T(ResponseBuilder::new().description(description).content(PROBLEM_JSON, problem()).build())
+            });
+        }
+    }
+}
+
+/// How long a client may take to send a request's headers before the connection is closed.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long one request may take before the client is told to retry.
 const REQUEST_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -179,5 +220,41 @@ pub async fn serve(
     registry: Registry,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(registry)).with_graceful_shutdown(shutdown).await
+    use hyper::server::conn::http1::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let app = router(registry);
+    let mut builder = Builder::new();
+    // axum::serve sets no timer, so hyper's header timeout never runs and a client that sends
+    // its headers one byte a minute (slow loris) holds a connection forever. HTTP/1.1 only: the
+    // API and the pages need nothing more, and it keeps h2 out of the build.
+    builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT);
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, most likely: back off instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    // Let requests in flight finish; idle connections close now.
+    connections.shutdown().await;
+    Ok(())
 }

@@ -13,6 +13,7 @@
 //!
 //! Queries are checked at compile time against `migrations/` (offline data in `.sqlx/`).
 
+mod external;
 mod group;
 
 use std::collections::BTreeMap;
@@ -26,6 +27,10 @@ use furrow_domain::{
 use furrow_store::{
     Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, LogRow, Page, ReplicaStatus, Store,
     StoreError, TokenRecord, Totals,
+};
+use furrow_store::{
+    ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
+    ExternalSource, ExternalTotals,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
@@ -647,6 +652,41 @@ impl Store for PgStore {
             .await
             .map_err(db_error)?;
         as_u64(row.count)
+    }
+
+    // The external area is always read from the primary: the importer reconciles against what it
+    // just wrote, and the flags are the operator's view of the latest import.
+
+    async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
+        external::import(&self.primary, import).await
+    }
+
+    async fn external_set_flags(&self, flags: &[ExternalFlag]) -> Result<(u64, u64), StoreError> {
+        external::set_flags(&self.primary, flags).await
+    }
+
+    async fn external_sources(&self) -> Result<Vec<ExternalSource>, StoreError> {
+        external::sources(&self.primary).await
+    }
+
+    async fn external_records(
+        &self,
+        filter: &ExternalFilter,
+        page: Page,
+    ) -> Result<Vec<(u64, ExternalRecord)>, StoreError> {
+        external::records(&self.primary, filter, page).await
+    }
+
+    async fn external_quarantined(&self, page: Page) -> Result<Vec<(u64, ExternalQuarantined)>, StoreError> {
+        external::quarantined(&self.primary, page).await
+    }
+
+    async fn external_flags(&self, page: Page) -> Result<Vec<(u64, ExternalFlag)>, StoreError> {
+        external::flags(&self.primary, page).await
+    }
+
+    async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
+        external::totals(&self.primary).await
     }
 }
 

@@ -5,6 +5,7 @@
 //! never wait for the writer. Queries are checked at compile time against `migrations/`
 //! (offline data in `.sqlx/`).
 
+mod external;
 mod group;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,10 @@ use furrow_domain::{
 use furrow_store::{
     Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord,
     Totals,
+};
+use furrow_store::{
+    ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
+    ExternalSource, ExternalTotals,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
@@ -597,6 +602,38 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         as_u64(row.count)
+    }
+
+    async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
+        external::import(&self.writer, import).await
+    }
+
+    async fn external_set_flags(&self, flags: &[ExternalFlag]) -> Result<(u64, u64), StoreError> {
+        external::set_flags(&self.writer, flags).await
+    }
+
+    async fn external_sources(&self) -> Result<Vec<ExternalSource>, StoreError> {
+        external::sources(&self.readers).await
+    }
+
+    async fn external_records(
+        &self,
+        filter: &ExternalFilter,
+        page: Page,
+    ) -> Result<Vec<(u64, ExternalRecord)>, StoreError> {
+        external::records(&self.readers, filter, page).await
+    }
+
+    async fn external_quarantined(&self, page: Page) -> Result<Vec<(u64, ExternalQuarantined)>, StoreError> {
+        external::quarantined(&self.readers, page).await
+    }
+
+    async fn external_flags(&self, page: Page) -> Result<Vec<(u64, ExternalFlag)>, StoreError> {
+        external::flags(&self.readers, page).await
+    }
+
+    async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
+        external::totals(&self.readers).await
     }
 }
 

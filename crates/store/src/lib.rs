@@ -2,9 +2,14 @@
 //! crate of its own that implements it (SQLite, PostgreSQL), and one conformance suite
 //! shows they behave alike. Nothing database-specific appears here.
 
+pub mod external;
 pub mod rows;
 
 use async_trait::async_trait;
+pub use external::{
+    ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
+    ExternalSource, ExternalTotals,
+};
 use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
     Program, Retirement, RetirementId, Role, Timestamp,
@@ -233,6 +238,54 @@ pub trait Store: Send + Sync + 'static {
     async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError>;
     /// Number of stored tree hashes (the next index to write).
     async fn tree_hash_count(&self) -> Result<u64, StoreError>;
+
+    // --- the external area (`furrow import`): other registries' records, reference data only ---
+    // Never part of the log, the supply or the ledger; only the importer writes these tables.
+    // The defaults refuse, so that wrappers and test doubles need not implement them.
+
+    /// Writes one imported file in one transaction: its source row (kept from the first import of
+    /// the same bytes), the records whose key is not yet stored, and its quarantined rows not yet
+    /// stored. Importing the same file twice therefore changes nothing.
+    async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
+        let _ = import;
+        Err(external_unsupported())
+    }
+    /// Makes the stored flags equal to `flags` (keyed by code and subject), in one transaction;
+    /// returns how many were added and removed. Flags that stay keep their id.
+    async fn external_set_flags(&self, flags: &[ExternalFlag]) -> Result<(u64, u64), StoreError> {
+        let _ = flags;
+        Err(external_unsupported())
+    }
+    /// Every imported file, in import order.
+    async fn external_sources(&self) -> Result<Vec<ExternalSource>, StoreError> {
+        Err(external_unsupported())
+    }
+    /// External records in import order, with their id; `page.after` is an id.
+    async fn external_records(
+        &self,
+        filter: &ExternalFilter,
+        page: Page,
+    ) -> Result<Vec<(u64, ExternalRecord)>, StoreError> {
+        let _ = (filter, page);
+        Err(external_unsupported())
+    }
+    /// Quarantined rows in import order, with their id; `page.after` is an id.
+    async fn external_quarantined(&self, page: Page) -> Result<Vec<(u64, ExternalQuarantined)>, StoreError> {
+        let _ = page;
+        Err(external_unsupported())
+    }
+    /// Flags, oldest first, with their id; `page.after` is an id.
+    async fn external_flags(&self, page: Page) -> Result<Vec<(u64, ExternalFlag)>, StoreError> {
+        let _ = page;
+        Err(external_unsupported())
+    }
+    async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
+        Err(external_unsupported())
+    }
+}
+
+fn external_unsupported() -> StoreError {
+    StoreError::Other("this store has no external area".to_string())
 }
 
 /// A signed checkpoint as stored.

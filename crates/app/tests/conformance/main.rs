@@ -7,6 +7,7 @@
 //! reason when no server answers, except in CI.
 
 mod bank;
+mod external;
 mod lifecycle;
 mod model;
 mod reads;

@@ -4,6 +4,7 @@
 mod helpers;
 mod idempotency;
 mod ledger;
+mod limits;
 mod lifecycle;
 mod openapi;
 mod transparency;

@@ -1,0 +1,463 @@
+//! Checks that look at more than one row.
+//!
+//! - [`within_file`]: duplicates, overlapping ranges and vintage totals inside one file. Offending
+//!   rows are quarantined (the earlier row wins), because the file itself contradicts them.
+//! - [`across`]: checks over the whole external area (every file imported so far) and Furrow's own
+//!   projects. They raise [`Flag`]s for the operator instead of quarantining, because which of two
+//!   files is right is not something an importer can know, and the order of imports must not matter.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{Kind, Note, ParsedFile, Quarantined, Reason, Record};
+
+/// Quarantine the rows of one file that contradict earlier rows of the same file.
+pub(crate) fn within_file(out: &mut ParsedFile, vintage_totals: &[(usize, String, i64)]) {
+    let mut bad: BTreeMap<usize, (Reason, String)> = BTreeMap::new();
+
+    // 1. An origin id (a serial, an id) appears once per kind.
+    let mut first: BTreeMap<(Kind, &str), u64> = BTreeMap::new();
+    for (i, r) in out.records.iter().enumerate() {
+        if let Some(line) = first.get(&(r.kind, r.origin_id.as_str())) {
+            bad.insert(i, (Reason::Duplicate, format!("{} {:?} already appears on line {line}", r.kind, r.origin_id)));
+        } else {
+            first.insert((r.kind, r.origin_id.as_str()), r.line);
+        }
+    }
+
+    // 2. Ranges of one class never overlap within a namespace.
+    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for (i, r) in out.records.iter().enumerate() {
+        if let (Some(range), Some(class)) = (&r.range, r.kind.range_class())
+            && !bad.contains_key(&i)
+        {
+            groups.entry((range.namespace.as_str(), class)).or_default().push(i);
+        }
+    }
+    for idx in groups.values_mut() {
+        idx.sort_by_key(|&i| {
+            let r = out.records[i].range.as_ref().map(|r| (r.start, r.end)).unwrap_or_default();
+            (r, out.records[i].line)
+        });
+        let mut reach: Option<(u64, usize)> = None;
+        for &i in idx.iter() {
+            let Some(range) = &out.records[i].range else { continue };
+            match reach {
+                Some((end, j)) if range.start <= end && range.namespace.starts_with("CDM-") => {
+                    // CDM ranges are Gold Standard's transcription of another registry's serials:
+                    // an overlap is noted here and flagged by the cross-file checks, not quarantined.
+                    let other = &out.records[j];
+                    out.notes.push(Note {
+                        line: out.records[i].line,
+                        code: "cdm_range_overlap",
+                        detail: format!(
+                            "range {}–{} overlaps {:?} on line {}",
+                            range.start, range.end, other.origin_id, other.line
+                        ),
+                    });
+                    if range.end > end {
+                        reach = Some((range.end, i));
+                    }
+                }
+                Some((end, j)) if range.start <= end => {
+                    let other = &out.records[j];
+                    bad.insert(
+                        i,
+                        (
+                            Reason::OverlappingRange,
+                            format!(
+                                "range {}–{} overlaps {:?} on line {}",
+                                range.start, range.end, other.origin_id, other.line
+                            ),
+                        ),
+                    );
+                    if range.end > end {
+                        reach = Some((range.end, i));
+                    }
+                }
+                _ => reach = Some((range.end, i)),
+            }
+        }
+    }
+
+    // 3. Verra: the blocks of a vintage add up to at most the vintage's published total.
+    let mut by_key: BTreeMap<&str, Vec<(u64, usize, i64)>> = BTreeMap::new();
+    for (i, key, total) in vintage_totals {
+        if !bad.contains_key(i) {
+            by_key.entry(key.as_str()).or_default().push((out.records[*i].line, *i, *total));
+        }
+    }
+    for rows in by_key.values_mut() {
+        rows.sort();
+        let mut sum = 0i64;
+        for &(_, i, total) in rows.iter() {
+            sum += out.records[i].quantity.unwrap_or(0);
+            if sum > total {
+                bad.insert(
+                    i,
+                    (Reason::ExceedsVintageTotal, format!("blocks of this vintage reach {sum} > total {total}")),
+                );
+            }
+        }
+    }
+
+    // 4. A per-credit ledger numbers its credits without gaps (a note, not a violation).
+    let mut credits: Vec<u64> = out
+        .records
+        .iter()
+        .filter(|r| r.kind == Kind::Credit)
+        .filter_map(|r| r.range.as_ref().map(|r| r.start))
+        .collect();
+    credits.sort_unstable();
+    if let Some(w) = credits.windows(2).find(|w| w[1] != w[0] + 1 && w[1] != w[0]) {
+        out.notes.push(Note {
+            line: 0,
+            code: "serial_gap",
+            detail: format!("no credit between {} and {}", w[0], w[1]),
+        });
+    }
+
+    if bad.is_empty() {
+        return;
+    }
+    let records = std::mem::take(&mut out.records);
+    for (i, r) in records.into_iter().enumerate() {
+        match bad.remove(&i) {
+            Some((reason, detail)) => out.quarantined.push(Quarantined {
+                line: r.line,
+                registry: Some(r.registry),
+                origin_id: Some(r.origin_id),
+                reason,
+                detail,
+                raw: r.raw,
+            }),
+            None => out.records.push(r),
+        }
+    }
+    out.quarantined.sort_by_key(|q| q.line);
+}
+
+/// Something the operator should look at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Flag {
+    /// `range_overlap`, `serial_in_two_registries`, `project_in_two_registries`,
+    /// `retired_exceeds_issued`, `credits_exceed_monitoring`, `portfolio_serial_unknown`,
+    /// `summary_mismatch`, `own_project_resembles_external`.
+    pub code: &'static str,
+    /// What the flag is about; (code, subject) is unique.
+    pub subject: String,
+    pub detail: String,
+}
+
+/// One of Furrow's own projects, as much as is known of it today. Batches carry a project code,
+/// a country and a vintage; methodology, crediting period and location come with issue #5's
+/// projects and parcels and make the comparison sharper without changing it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OwnProject {
+    pub code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+    pub methodology: Option<String>,
+    /// The years the project's credits cover (vintages, or the crediting period).
+    pub first_year: Option<i32>,
+    pub last_year: Option<i32>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// How close two places must be to count as "nearby".
+pub const NEARBY_KM: f64 = 25.0;
+
+/// All checks across files, registries and Furrow's own projects. Deterministic: flags come out
+/// sorted, and the result depends only on the set of records, not the order they were imported in.
+pub fn across(records: &[Record], own: &[OwnProject]) -> Vec<Flag> {
+    let mut flags = BTreeSet::new();
+    ranges(records, &mut flags);
+    retired_vs_issued(records, &mut flags);
+    projects_in_two_registries(records, &mut flags);
+    per_credit_ledgers(records, &mut flags);
+    own_projects(records, own, &mut flags);
+    flags.into_iter().collect()
+}
+
+fn ranges(records: &[Record], flags: &mut BTreeSet<Flag>) {
+    let mut groups: BTreeMap<(&str, &str), Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        if let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) {
+            groups.entry((range.namespace.as_str(), class)).or_default().push(r);
+        }
+    }
+    for ((namespace, class), mut rs) in groups {
+        rs.sort_by(|a, b| {
+            let (x, y) = (a.range.as_ref(), b.range.as_ref());
+            (x.map(|r| (r.start, r.end)), &a.registry, &a.origin_id).cmp(&(
+                y.map(|r| (r.start, r.end)),
+                &b.registry,
+                &b.origin_id,
+            ))
+        });
+        let mut reach: Option<&Record> = None;
+        for r in rs {
+            let Some(range) = &r.range else { continue };
+            if let Some(prev) = reach {
+                let prev_range = prev.range.as_ref().map(|p| (p.start, p.end)).unwrap_or_default();
+                if range.start <= prev_range.1 {
+                    let code = if prev.registry == r.registry { "range_overlap" } else { "serial_in_two_registries" };
+                    flags.insert(Flag {
+                        code,
+                        subject: format!(
+                            "{namespace} {}–{}",
+                            range.start.max(prev_range.0),
+                            range.end.min(prev_range.1)
+                        ),
+                        detail: format!(
+                            "{class} range {}:{} {:?} overlaps {}:{} {:?} ({} and {})",
+                            r.registry,
+                            r.kind,
+                            r.origin_id,
+                            prev.registry,
+                            prev.kind,
+                            prev.origin_id,
+                            r.dataset,
+                            prev.dataset
+                        ),
+                    });
+                    if range.end <= prev_range.1 {
+                        continue;
+                    }
+                }
+            }
+            reach = Some(r);
+        }
+    }
+}
+
+/// Per publication, per (registry, project, vintage): retired and cancelled ≤ issued. Only for
+/// publications that hold both complete issuances and retirements (not the 100-row samples).
+fn retired_vs_issued(records: &[Record], flags: &mut BTreeSet<Flag>) {
+    type Key<'a> = (&'a str, &'a str, &'a str, i32);
+    let mut issued: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut used: BTreeMap<Key, i64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.dataset != "registry-export" && r.unit == crate::Unit::Credits) {
+        let (Some(p), Some(v), Some(q)) = (&r.project, r.vintage, r.quantity) else { continue };
+        let key = (r.dataset.as_str(), r.registry.as_str(), p.as_str(), v);
+        match r.kind {
+            Kind::Issuance => *issued.entry(key).or_default() += q,
+            Kind::Retirement | Kind::Cancellation => *used.entry(key).or_default() += q,
+            _ => {}
+        }
+    }
+    for (key @ (dataset, registry, project, vintage), u) in used {
+        match issued.get(&key) {
+            Some(&i) if u > i => {
+                flags.insert(Flag {
+                    code: "retired_exceeds_issued",
+                    subject: format!("{registry}:{project}/{vintage}"),
+                    detail: format!("{dataset}: {u} retired or cancelled > {i} issued for vintage {vintage}"),
+                });
+            }
+            Some(_) => {}
+            None if issued.keys().any(|k| k.0 == dataset && k.1 == registry) => {
+                flags.insert(Flag {
+                    code: "retired_exceeds_issued",
+                    subject: format!("{registry}:{project}/{vintage}"),
+                    detail: format!("{dataset}: {u} retired or cancelled, and no issuance of vintage {vintage}"),
+                });
+            }
+            None => {}
+        }
+    }
+}
+
+fn squash_name(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// Reads a cell of a record's raw row.
+fn raw_cell(r: &Record, col: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(&r.raw).ok()?;
+    v.get(col)?.as_str().map(str::trim).filter(|s| !s.is_empty() && *s != "–" && *s != "-").map(str::to_string)
+}
+
+/// A project listed by two registries: by an explicit cross-reference (CARB's `OPR Project ID`),
+/// or by the same name (at least 12 letters and digits) in the same country.
+fn projects_in_two_registries(records: &[Record], flags: &mut BTreeSet<Flag>) {
+    let mut carb_seen = BTreeSet::new();
+    for r in records.iter().filter(|r| r.registry == "carb") {
+        let (Some(carb), Some(opr)) = (&r.project, raw_cell(r, "OPR Project ID")) else { continue };
+        if carb_seen.insert((carb.clone(), opr.clone())) {
+            let other = if opr.starts_with("ACR") {
+                "acr"
+            } else if opr.starts_with("CAR") {
+                "car"
+            } else {
+                "other"
+            };
+            flags.insert(Flag {
+                code: "project_in_two_registries",
+                subject: format!("carb:{carb} = {other}:{opr}"),
+                detail: format!("CARB lists compliance project {carb} as offset project registry project {opr}"),
+            });
+        }
+    }
+    let mut by_name: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+    for r in records.iter().filter(|r| matches!(r.kind, Kind::Project | Kind::ProjectRollup)) {
+        let (Some(name), Some(country), Some(project)) = (&r.name, &r.country, &r.project) else { continue };
+        let key = squash_name(name);
+        if key.len() >= 12 {
+            by_name.entry((key, country.clone())).or_default().insert((r.registry.clone(), project.clone()));
+        }
+    }
+    for ((_, country), ids) in by_name {
+        let registries: BTreeSet<&str> = ids.iter().map(|(r, _)| r.as_str()).collect();
+        if registries.len() > 1 {
+            let list: Vec<String> = ids.iter().map(|(r, p)| format!("{r}:{p}")).collect();
+            flags.insert(Flag {
+                code: "project_in_two_registries",
+                subject: list.join(" = "),
+                detail: format!(
+                    "the same project name in {country} is listed by {}",
+                    registries.into_iter().collect::<Vec<_>>().join(" and ")
+                ),
+            });
+        }
+    }
+}
+
+/// Per-credit ledgers (Climate Refarm): credits per project ≤ the monitored reductions and equal to
+/// the monitoring's credits issued; every portfolio retirement names a credit of the ledger; the
+/// portfolio summary's total equals the ledger's count.
+fn per_credit_ledgers(records: &[Record], flags: &mut BTreeSet<Flag>) {
+    let mut credits: BTreeMap<(&str, &str), i64> = BTreeMap::new();
+    let mut serials: BTreeSet<(&str, u64)> = BTreeSet::new();
+    let mut total_by_registry: BTreeMap<&str, i64> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.kind == Kind::Credit) {
+        if let Some(p) = &r.project {
+            *credits.entry((r.registry.as_str(), p.as_str())).or_default() += 1;
+        }
+        if let Some(range) = &r.range {
+            serials.insert((r.registry.as_str(), range.start));
+        }
+        *total_by_registry.entry(r.registry.as_str()).or_default() += 1;
+    }
+    let mut monitored: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.kind == Kind::Monitoring) {
+        let (Some(p), Some(q)) = (&r.project, r.quantity) else { continue };
+        let tonnes = raw_cell(r, "total_emission_reductions_tons_co2").and_then(|t| crate::values::milli(&t).ok());
+        let e = monitored.entry((r.registry.as_str(), p.as_str())).or_default();
+        e.0 += q;
+        e.1 += tonnes.unwrap_or(0);
+    }
+    for ((registry, project), (issued, milli_t)) in &monitored {
+        let held = credits.get(&(*registry, *project)).copied().unwrap_or(0);
+        if held > milli_t / 1000 || held != *issued {
+            flags.insert(Flag {
+                code: "credits_exceed_monitoring",
+                subject: format!("{registry}:{project}"),
+                detail: format!(
+                    "the ledger holds {held} credits; monitoring reports {issued} credits issued and {}.{:03} t CO2e reduced",
+                    milli_t / 1000,
+                    milli_t % 1000
+                ),
+            });
+        }
+    }
+    for r in records.iter().filter(|r| r.kind == Kind::Retirement && r.registry == "climate-refarm") {
+        let Some(range) = &r.range else { continue };
+        if total_by_registry.contains_key(r.registry.as_str()) && !serials.contains(&(r.registry.as_str(), range.start))
+        {
+            flags.insert(Flag {
+                code: "portfolio_serial_unknown",
+                subject: format!("{}:{}", r.registry, r.origin_id),
+                detail: "a portfolio retirement names a credit the ledger does not hold".into(),
+            });
+        }
+    }
+    for r in records.iter().filter(|r| r.kind == Kind::Summary) {
+        let held = total_by_registry.get(r.registry.as_str()).copied().unwrap_or(0);
+        if let Some(q) = r.quantity
+            && held > 0
+            && q != held
+        {
+            flags.insert(Flag {
+                code: "summary_mismatch",
+                subject: format!("{}:{}", r.registry, r.origin_id),
+                detail: format!("the summary reports {q} credits issued; the ledger holds {held}"),
+            });
+        }
+    }
+}
+
+fn year(d: &Option<String>) -> Option<i32> {
+    d.as_ref()?.get(0..4)?.parse().ok()
+}
+
+/// Great-circle distance in km (reference data only; nothing here becomes a credit).
+pub fn distance_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+fn similar_methodology(a: &str, b: &str) -> bool {
+    let (a, b) = (squash_name(a), squash_name(b));
+    !a.is_empty() && !b.is_empty() && (a.contains(&b) || b.contains(&a))
+}
+
+/// What matched between an own project and an external one; `None` if something known differs,
+/// or nothing beyond the country could be compared.
+pub fn resemblance(own: &OwnProject, ext: &Record) -> Option<Vec<String>> {
+    let (Some(oc), Some(ec)) = (&own.country, &ext.country) else { return None };
+    if oc != ec {
+        return None;
+    }
+    let mut why = vec![format!("same country {oc}")];
+    if let (Some(m), Some(e)) = (&own.methodology, &ext.methodology) {
+        if !similar_methodology(m, e) {
+            return None;
+        }
+        why.push(format!("methodology {m} ~ {e}"));
+    }
+    let ext_first = year(&ext.period_start).or(ext.vintage);
+    let ext_last = year(&ext.period_end).or(ext_first.map(|_| i32::MAX));
+    if let (Some(of), Some(ef)) = (own.first_year, ext_first) {
+        let ol = own.last_year.unwrap_or(of);
+        let el = ext_last.unwrap_or(ef);
+        if of > el || ef > ol {
+            return None;
+        }
+        why.push(format!(
+            "years {of}–{ol} overlap {ef}–{}",
+            if el == i32::MAX { "open".to_string() } else { el.to_string() }
+        ));
+    }
+    if let (Some(la), Some(lo), Some(ela), Some(elo)) = (own.latitude, own.longitude, ext.latitude, ext.longitude) {
+        let d = distance_km((la, lo), (ela, elo));
+        if d > NEARBY_KM {
+            return None;
+        }
+        why.push(format!("{d:.1} km apart"));
+    }
+    (why.len() > 1).then_some(why)
+}
+
+fn own_projects(records: &[Record], own: &[OwnProject], flags: &mut BTreeSet<Flag>) {
+    if own.is_empty() {
+        return;
+    }
+    for r in records.iter().filter(|r| matches!(r.kind, Kind::Project | Kind::ProjectRollup)) {
+        for o in own {
+            if let Some(why) = resemblance(o, r) {
+                flags.insert(Flag {
+                    code: "own_project_resembles_external",
+                    subject: format!(
+                        "own:{} ~ {}:{}",
+                        o.code,
+                        r.registry,
+                        r.project.as_deref().unwrap_or(&r.origin_id)
+                    ),
+                    detail: format!("{} ({})", why.join("; "), r.name.as_deref().unwrap_or("unnamed")),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Country names and codes as the registries spell them, mapped to ISO 3166-1 alpha-2, so that the
+//! cross-registry checks can compare "Viet Nam", "VNM" and the `VN` inside a serial.
+//! The table holds every spelling found in `data/real/`; an unknown spelling maps to `None` and the
+//! check treats the country as unknown rather than different.
+
+const ALPHA3: &[(&str, &str)] = &[
+    ("ARG", "AR"),
+    ("AUS", "AU"),
+    ("BGD", "BD"),
+    ("BGR", "BG"),
+    ("BLZ", "BZ"),
+    ("BOL", "BO"),
+    ("BRA", "BR"),
+    ("CAN", "CA"),
+    ("CHL", "CL"),
+    ("CHN", "CN"),
+    ("CIV", "CI"),
+    ("COD", "CD"),
+    ("COG", "CG"),
+    ("COL", "CO"),
+    ("CRI", "CR"),
+    ("CZE", "CZ"),
+    ("DEU", "DE"),
+    ("ECU", "EC"),
+    ("ETH", "ET"),
+    ("FRA", "FR"),
+    ("GBR", "GB"),
+    ("GEO", "GE"),
+    ("GHA", "GH"),
+    ("GUY", "GY"),
+    ("IDN", "ID"),
+    ("IND", "IN"),
+    ("ISL", "IS"),
+    ("JPN", "JP"),
+    ("KEN", "KE"),
+    ("KHM", "KH"),
+    ("KOR", "KR"),
+    ("MDG", "MG"),
+    ("MEX", "MX"),
+    ("MMR", "MM"),
+    ("NLD", "NL"),
+    ("NOR", "NO"),
+    ("NZL", "NZ"),
+    ("PER", "PE"),
+    ("PHL", "PH"),
+    ("SGP", "SG"),
+    ("SWE", "SE"),
+    ("THA", "TH"),
+    ("TUR", "TR"),
+    ("TZA", "TZ"),
+    ("UGA", "UG"),
+    ("URY", "UY"),
+    ("USA", "US"),
+    ("VNM", "VN"),
+    ("ZAF", "ZA"),
+    ("ZMB", "ZM"),
+];
+
+/// Names, lower-cased with everything but ASCII letters removed.
+const NAMES: &[(&str, &str)] = &[
+    ("albania", "AL"),
+    ("angola", "AO"),
+    ("argentina", "AR"),
+    ("armenia", "AM"),
+    ("aruba", "AW"),
+    ("australia", "AU"),
+    ("austria", "AT"),
+    ("azerbaijan", "AZ"),
+    ("bahamas", "BS"),
+    ("bahrain", "BH"),
+    ("bangladesh", "BD"),
+    ("belgium", "BE"),
+    ("belize", "BZ"),
+    ("benin", "BJ"),
+    ("bhutan", "BT"),
+    ("bolivia", "BO"),
+    ("boliviaplurinationalstateof", "BO"),
+    ("botswana", "BW"),
+    ("brazil", "BR"),
+    ("bulgaria", "BG"),
+    ("burkinafaso", "BF"),
+    ("burundi", "BI"),
+    ("cambodia", "KH"),
+    ("cameroon", "CM"),
+    ("canada", "CA"),
+    ("capeverde", "CV"),
+    ("centralafricanrepublic", "CF"),
+    ("chad", "TD"),
+    ("chile", "CL"),
+    ("china", "CN"),
+    ("colombia", "CO"),
+    ("comoros", "KM"),
+    ("congo", "CG"),
+    ("republicofcongo", "CG"),
+    ("congothedemocraticrepublicofthe", "CD"),
+    ("drc", "CD"),
+    ("democraticrepublicofthecongo", "CD"),
+    ("costarica", "CR"),
+    ("croatia", "HR"),
+    ("cyprus", "CY"),
+    ("cotedivoire", "CI"),
+    ("czechia", "CZ"),
+    ("denmark", "DK"),
+    ("djibouti", "DJ"),
+    ("dominicanrepublic", "DO"),
+    ("ecuador", "EC"),
+    ("egypt", "EG"),
+    ("elsalvador", "SV"),
+    ("eritrea", "ER"),
+    ("estonia", "EE"),
+    ("ethiopia", "ET"),
+    ("fiji", "FJ"),
+    ("france", "FR"),
+    ("gabon", "GA"),
+    ("gambia", "GM"),
+    ("georgia", "GE"),
+    ("germany", "DE"),
+    ("ghana", "GH"),
+    ("greece", "GR"),
+    ("guam", "GU"),
+    ("guatemala", "GT"),
+    ("guinea", "GN"),
+    ("guineabissau", "GW"),
+    ("guyana", "GY"),
+    ("haiti", "HT"),
+    ("honduras", "HN"),
+    ("hongkong", "HK"),
+    ("iceland", "IS"),
+    ("india", "IN"),
+    ("indonesia", "ID"),
+    ("iraq", "IQ"),
+    ("ireland", "IE"),
+    ("israel", "IL"),
+    ("italy", "IT"),
+    ("jamaica", "JM"),
+    ("japan", "JP"),
+    ("jordan", "JO"),
+    ("kazakhstan", "KZ"),
+    ("kenya", "KE"),
+    ("korearepublicof", "KR"),
+    ("southkorea", "KR"),
+    ("kosovo", "XK"),
+    ("laopeoplesdemocraticrepublic", "LA"),
+    ("laos", "LA"),
+    ("latvia", "LV"),
+    ("lesotho", "LS"),
+    ("liberia", "LR"),
+    ("lithuania", "LT"),
+    ("madagascar", "MG"),
+    ("malawi", "MW"),
+    ("malaysia", "MY"),
+    ("mali", "ML"),
+    ("mauritania", "MR"),
+    ("mauritius", "MU"),
+    ("mexico", "MX"),
+    ("mongolia", "MN"),
+    ("morocco", "MA"),
+    ("mozambique", "MZ"),
+    ("myanmar", "MM"),
+    ("namibia", "NA"),
+    ("nepal", "NP"),
+    ("netherlands", "NL"),
+    ("newcaledonia", "NC"),
+    ("newzealand", "NZ"),
+    ("nicaragua", "NI"),
+    ("niger", "NE"),
+    ("nigeria", "NG"),
+    ("northmacedonia", "MK"),
+    ("oman", "OM"),
+    ("pakistan", "PK"),
+    ("panama", "PA"),
+    ("papuanewguinea", "PG"),
+    ("paraguay", "PY"),
+    ("peru", "PE"),
+    ("philippines", "PH"),
+    ("poland", "PL"),
+    ("portugal", "PT"),
+    ("qatar", "QA"),
+    ("romania", "RO"),
+    ("russia", "RU"),
+    ("russianfederation", "RU"),
+    ("rwanda", "RW"),
+    ("saudiarabia", "SA"),
+    ("senegal", "SN"),
+    ("serbia", "RS"),
+    ("sierraleone", "SL"),
+    ("singapore", "SG"),
+    ("somalia", "SO"),
+    ("southafrica", "ZA"),
+    ("southsudan", "SS"),
+    ("spain", "ES"),
+    ("srilanka", "LK"),
+    ("sudan", "SD"),
+    ("suriname", "SR"),
+    ("sweden", "SE"),
+    ("switzerland", "CH"),
+    ("syria", "SY"),
+    ("taiwan", "TW"),
+    ("taiwanprovinceofchina", "TW"),
+    ("tajikistan", "TJ"),
+    ("tanzania", "TZ"),
+    ("tanzaniaunitedrepublicof", "TZ"),
+    ("thailand", "TH"),
+    ("timorleste", "TL"),
+    ("togo", "TG"),
+    ("tunisia", "TN"),
+    ("turkey", "TR"),
+    ("turkiye", "TR"),
+    ("turkmenistan", "TM"),
+    ("uganda", "UG"),
+    ("ukraine", "UA"),
+    ("unitedarabemirates", "AE"),
+    ("unitedkingdom", "GB"),
+    ("unitedstates", "US"),
+    ("unitedstatesofamerica", "US"),
+    ("uruguay", "UY"),
+    ("uzbekistan", "UZ"),
+    ("vietnam", "VN"),
+    ("yemen", "YE"),
+    ("zambia", "ZM"),
+    ("zimbabwe", "ZW"),
+];
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'ô' | 'Ô' | 'ó' | 'ö' => 'o',
+            'ü' | 'Ü' | 'ú' => 'u',
+            'é' | 'É' | 'è' => 'e',
+            'í' => 'i',
+            'á' | 'ã' => 'a',
+            c => c,
+        })
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The ISO 3166-1 alpha-2 code for a country as a registry spells it, if known.
+pub fn alpha2(spelling: &str) -> Option<String> {
+    let s = spelling.trim();
+    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Some(s.to_string());
+    }
+    if s.len() == 3
+        && s.bytes().all(|b| b.is_ascii_uppercase())
+        && let Some((_, a2)) = ALPHA3.iter().find(|(a3, _)| *a3 == s)
+    {
+        return Some((*a2).to_string());
+    }
+    let key = squash(s);
+    NAMES.iter().find(|(name, _)| *name == key).map(|(_, a2)| (*a2).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alpha2;
+
+    #[test]
+    fn spellings_map_to_one_code() {
+        for s in ["Viet Nam", "Vietnam", "VNM", "VN"] {
+            assert_eq!(alpha2(s).as_deref(), Some("VN"), "{s}");
+        }
+        assert_eq!(alpha2("COTE D'IVOIRE").as_deref(), Some("CI"));
+        assert_eq!(alpha2("Côte d'Ivoire").as_deref(), Some("CI"));
+        assert_eq!(alpha2("Congo, The Democratic Republic of The").as_deref(), Some("CD"));
+        assert_eq!(alpha2("Japan").as_deref(), Some("JP"));
+        assert_eq!(alpha2("International"), None);
+    }
+}
