@@ -848,6 +848,62 @@ impl IssuanceRequestDto {
     }
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchContributionDto {
+    pub parcel: String,
+    pub participant: String,
+    /// Net tCO2e of the verified report that came from this parcel (the basis of payouts).
+    pub net: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOriginDto {
+    pub issuance_request: String,
+    pub report: String,
+    pub methodology: String,
+    pub methodology_code: String,
+    pub methodology_version: String,
+    pub monitoring_period: PeriodDto,
+    pub requested_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    pub contributions: Vec<BatchContributionDto>,
+    /// Labels added to the batch with issuer and validity.
+    pub labels: Vec<LabelDto>,
+    /// The monitoring period's ecological indicators, as verified.
+    pub indicators: Vec<IndicatorDto>,
+}
+
+/// The lifecycle facts of a batch, if an approved issuance request created it.
+pub fn batch_origin(lc: &Lifecycle, batch: furrow_domain::BatchId) -> Option<BatchOriginDto> {
+    let request = lc.request_for_batch(batch)?;
+    let report = lc.reports.get(&request.report)?;
+    let q = report.quantification.as_ref()?;
+    let methodology = lc.methodologies.get(&q.methodology)?;
+    let participant = |p| lc.parcels.get(p).map_or_else(String::new, |x: &Parcel| x.participant.to_string());
+    Some(BatchOriginDto {
+        issuance_request: request.id.to_string(),
+        report: report.id.to_string(),
+        methodology: methodology.id.to_string(),
+        methodology_code: methodology.spec.code.clone(),
+        methodology_version: methodology.spec.version.clone(),
+        monitoring_period: PeriodDto::of(report.spec.period),
+        requested_by: request.requested_by.clone(),
+        approved_by: request.approved_by.clone(),
+        contributions: q
+            .contributions
+            .iter()
+            .map(|(p, net)| BatchContributionDto {
+                parcel: p.to_string(),
+                participant: participant(p),
+                net: net.to_string(),
+            })
+            .collect(),
+        labels: lc.labels.get(&batch).into_iter().flatten().map(LabelDto::of).collect(),
+        indicators: ReportDto::of(report).indicators,
+    })
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {

@@ -214,6 +214,27 @@ async fn the_whole_lifecycle_and_every_refusal() {
         ((Some(4), Some(1), Some(3)), Some("P0001"), Some(2026)),
         "{b}"
     );
+    let origin = &b["origin"];
+    assert_eq!(
+        (origin["report"].as_str(), origin["methodology_version"].as_str()),
+        (Some(n.as_str()), Some("v1.0")),
+        "{b}"
+    );
+    assert_eq!(
+        (origin["requested_by"].as_str(), origin["approved_by"].as_str()),
+        (Some("test operator"), Some("operator b"))
+    );
+    let shares: Vec<(&str, &str)> = origin["contributions"]
+        .as_array()
+        .expect("contributions")
+        .iter()
+        .map(|c| (c["parcel"].as_str().unwrap_or(""), c["participant"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        shares,
+        [(p1[0].as_str(), f1.as_str()), (p2[2].as_str(), "F000002")],
+        "per-parcel contributions, for payouts"
+    );
     refused(&app, &a, &approve, &a.op_b, json!({}), 409, "report-already-issued").await;
     refused(&app, &a, "/issuance-requests", &a.op_b, json!({"report": n}), 409, "report-already-issued").await;
 

@@ -4,8 +4,8 @@
 mod helpers;
 mod idempotency;
 mod ledger;
-mod limits;
 mod lifecycle;
+mod limits;
 mod openapi;
 mod transparency;
 mod validation;
