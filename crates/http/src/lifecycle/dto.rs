@@ -23,6 +23,24 @@ fn date(s: &str) -> Result<Date, ApiError> {
 
 // ------------------------------------------------------------------ shared
 
+/// Pagination and filters of the lifecycle lists. Each list accepts the filters its description
+/// names; any other is refused (400 `invalid-query`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1-500, default 100.
+    pub limit: Option<u32>,
+    /// Only objects of this project, e.g. `P0001` (applications, enrolments, reports, reversals).
+    pub project: Option<String>,
+    /// Only objects in this state, e.g. `active`, `verified`, `pending` (every list but
+    /// participants, parcels and reversals).
+    pub status: Option<String>,
+    /// Only objects of this participant, e.g. `F000001` (parcels, enrolments).
+    pub participant: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodDto {

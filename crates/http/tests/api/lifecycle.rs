@@ -277,6 +277,22 @@ async fn the_whole_lifecycle_and_every_refusal() {
     let e1_own = app.get_as("/enrolments/E000001", Some(&farmer_token)).await;
     assert_eq!(e1_own["withdrawal"]["note"], "back injury");
 
+    // Lists filter by project, state and participant.
+    let ids = |v: Value| -> Vec<String> {
+        v["items"].as_array().expect("items").iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(ids(app.get_ok("/enrolments?status=withdrawn").await), ["E000001"]);
+    assert_eq!(ids(app.get_ok(&format!("/enrolments?participant={f1}&project=P0001")).await), ["E000001"]);
+    assert_eq!(ids(app.get_ok("/reports?project=P0001&status=verified").await), [n.as_str()]);
+    assert_eq!(ids(app.get_ok("/parcels?participant=F000002").await).len(), 3);
+    assert_eq!(ids(app.get_ok("/issuance-requests?status=pending").await).len(), 0);
+    for bad in
+        ["/enrolments?status=bogus", "/projects?participant=F000001", "/reports?project=P1x", "/parcels?colour=red"]
+    {
+        let (status, problem) = app.get(bad).await;
+        assert_problem(status, &problem, 400, "invalid-query");
+    }
+
     // Labels.
     let label = json!({"kind": "ICVCM-CCP", "issuer": "ICVCM", "valid": {"from": "2026-01-01", "to": "2030-12-31"}});
     ok(&app, &format!("/batches/{batch}/labels"), &a.op_a, label.clone()).await;
