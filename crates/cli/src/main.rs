@@ -6,6 +6,7 @@ mod demo;
 mod import;
 mod keys;
 mod mirror;
+mod sim;
 mod verify;
 
 use std::net::SocketAddr;
@@ -90,6 +91,10 @@ enum Cmd {
     /// invariants and flagging projects and serials that appear in two registries.
     #[command(long_about = import::LONG_ABOUT, after_help = import::AFTER_HELP)]
     Import(import::ImportArgs),
+    /// Run the deterministic simulator: seeded random commands through the real application layer
+    /// on SQLite, with commits failing on purpose, checking every invariant after every command.
+    #[command(after_help = sim::AFTER_HELP)]
+    Sim(sim::SimArgs),
 }
 
 #[derive(Args)]
@@ -182,13 +187,15 @@ struct StatusArgs {
 }
 
 fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The simulator fails commits on purpose; the sequencer's error for each is noise there.
+    let default_filter = if matches!(cli.command, Cmd::Sim(_)) { "off" } else { "warn,furrow=info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FURROW_LOG").unwrap_or_else(|_| "warn,furrow=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("FURROW_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -218,6 +225,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Backup(args) => backup::backup(args).await,
         Cmd::Restore(args) => backup::restore(args).await,
         Cmd::Import(args) => import::run(args).await,
+        Cmd::Sim(args) => sim::run(args).await,
     }
 }
 
