@@ -340,7 +340,7 @@ impl Ledger {
                     }),
                 ])
             }
-            C::RequestWithdrawal { enrolment, ground, note } => {
+            C::RequestWithdrawal { enrolment, ground, note, salt } => {
                 let e = lc.enrolments.get(enrolment).ok_or_else(|| unknown("enrolment", enrolment))?;
                 if e.status != EnrolmentStatus::Active {
                     return Err(wrong_state(format!("enrolment {enrolment}"), e.status, "request withdrawal"));
@@ -353,7 +353,8 @@ impl Ledger {
                     });
                 }
                 check_text("note", note, MAX_NOTE_LEN, false)?;
-                one(E::WithdrawalRequested { enrolment: *enrolment, ground: ground.clone(), note: note.clone(), by })
+                let note = Sealed::seal(*salt, note.clone());
+                one(E::WithdrawalRequested { enrolment: *enrolment, ground: ground.clone(), note, by })
             }
             C::DecideWithdrawal { enrolment, effective, reason } => {
                 let e = lc.enrolments.get(enrolment).ok_or_else(|| unknown("enrolment", enrolment))?;

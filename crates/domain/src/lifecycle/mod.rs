@@ -116,10 +116,12 @@ pub enum LifecycleCommand {
         quantity: Quantity,
         note: String,
     },
+    /// The note may tell personal circumstances: it is sealed like other personal data.
     RequestWithdrawal {
         enrolment: EnrolmentId,
         ground: String,
         note: String,
+        salt: Salt,
     },
     /// Approves (with the effective date) or refuses (`effective: None`) a withdrawal request.
     DecideWithdrawal {
@@ -171,7 +173,8 @@ impl LifecycleCommand {
             Self::ApplyToJoin { salt, .. }
             | Self::AcceptApplication { salt, .. }
             | Self::RegisterParticipant { salt, .. }
-            | Self::RegisterParcel { salt, .. } => Some(salt),
+            | Self::RegisterParcel { salt, .. }
+            | Self::RequestWithdrawal { salt, .. } => Some(salt),
             _ => None,
         }
     }
@@ -291,7 +294,7 @@ pub enum LifecycleEvent {
     WithdrawalRequested {
         enrolment: EnrolmentId,
         ground: String,
-        note: String,
+        note: Sealed<String>,
         by: String,
     },
     WithdrawalDecided {
@@ -337,6 +340,7 @@ impl LifecycleEvent {
             Self::ApplicationReceived { private, .. } => private.payload(),
             Self::ParticipantRegistered { person, .. } => person.payload(),
             Self::ParcelRegistered { private, .. } => private.payload(),
+            Self::WithdrawalRequested { note, .. } => note.payload(),
             _ => None,
         }
     }
@@ -346,6 +350,7 @@ impl LifecycleEvent {
             Self::ApplicationReceived { private, .. } => private.open(payload),
             Self::ParticipantRegistered { person, .. } => person.open(payload),
             Self::ParcelRegistered { private, .. } => private.open(payload),
+            Self::WithdrawalRequested { note, .. } => note.open(payload),
             _ => Err(crate::encoding::DecodeError { offset: 0, reason: "this entry has no private part".into() }),
         }
     }
