@@ -203,3 +203,42 @@ mod tests {
         assert!(e.to_string().contains("bad number"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod consistency {
+    use super::*;
+
+    #[test]
+    fn every_code_has_every_row_the_engines_look_up() {
+        let t = tables().expect("tables");
+        for regime in t.rice.choices("sfw", "") {
+            assert!(t.rice.get(&format!("n2o_class.{regime}")).is_some(), "n2o_class.{regime}");
+        }
+        let regions: Vec<String> = (1..=47)
+            .map(|n| match t.ag005.get(&format!("pref.JP-{n:02}.region")).map(|p| &p.value) {
+                Some(Value::Word(w)) => w.clone(),
+                other => panic!("JP-{n:02}: {other:?}"),
+            })
+            .collect();
+        for n in 1..=47 {
+            assert!(t.ag005.get(&format!("pref.JP-{n:02}.straw")).is_some(), "straw JP-{n:02}");
+        }
+        for region in &regions {
+            for class in ["poor", "daily", "good"] {
+                for om in ["straw", "compost", "none"] {
+                    assert!(t.ag005.get(&format!("ef.{region}.{class}.{om}")).is_some(), "{region} {class} {om}");
+                }
+            }
+            assert!(t.naro.get(&format!("intermittent.{region}.a")).is_some(), "naro {region}");
+        }
+        for feedstock in t.biochar.choices("fc", "pyrolysis") {
+            assert!(t.biochar.get(&format!("fc.{feedstock}.gasification")).is_some(), "{feedstock}");
+        }
+        for climate in t.soc.choices("climate", "") {
+            let Some(Value::Word(col)) = t.soc.get(&format!("climate.{climate}")).map(|p| &p.value) else {
+                panic!("{climate}")
+            };
+            assert!(t.soc.get(&format!("flu.{col}.long_term_cultivated")).is_some(), "{col}");
+        }
+    }
+}
