@@ -10,7 +10,9 @@ use rust_decimal::Decimal;
 use crate::{Head, Outcome, QuantifyError, Result, Trace, c_to_co2, check_code, check_range, dec, tables};
 
 pub const ENGINE_ID: &str = "ipcc2019-biochar";
-pub const ENGINE_VERSION: &str = "1.0";
+/// The engine's version names the table versions it reads: a changed table changes the version,
+/// so a result frozen with the old tables is reported as computed by another version.
+pub const ENGINE_VERSION: &str = "1.0; tables biochar@2019-appendix4.1";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Production {
@@ -223,6 +225,7 @@ mod tests {
     #[test]
     fn b1_wood_high_temperature_with_project_emissions() {
         let o = run(vec![lot("wood", "650", "10")], "0.5");
+        crate::testutil::assert_versions(&o);
         assert_eq!(step(&o, ": C").normalize(), d("6.853"));
         assert_rounds_to(o.gross, "25.1277");
         assert_rounds_to(o.net, "24.6277");

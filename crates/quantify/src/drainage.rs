@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 use crate::{Gas, Head, Outcome, QuantifyError, Result, Trace, check_code, check_range, dec, gwp, tables};
 
 pub const ENGINE_ID: &str = "jcredit-ag005-drainage";
-pub const ENGINE_VERSION: &str = "1.0";
+/// The engine's version names the table versions it reads: a changed table changes the version,
+/// so a result frozen with the old tables is reported as computed by another version.
+pub const ENGINE_VERSION: &str = "1.0; tables ag005@2026.1-reconstruction gwp@2026.1";
 
 /// Largest area one field may declare, ha.
 pub const MAX_AREA_HA: i64 = 1_000_000;
@@ -302,6 +304,7 @@ mod tests {
     fn j1_ibaraki_good_drainage_straw_incorporated_10ha() {
         let f = field("JP-08", "10", "13", Straw::Incorporated, false);
         let o = run("AR5", f.clone());
+        crate::testutil::assert_versions(&o);
         assert_eq!(step(&o, "EF_BL"), d("151"));
         assert_rounds_to(step(&o, "EM_BL"), "56.3733");
         assert_rounds_to(step(&o, "EM_PJ"), "39.4613");

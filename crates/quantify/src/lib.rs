@@ -340,6 +340,16 @@ pub(crate) mod testutil {
         s.parse().expect("decimal literal")
     }
 
+    /// The engine version names every table version the outcome used.
+    #[track_caller]
+    pub fn assert_versions(o: &crate::Outcome) {
+        assert!(!o.tables.is_empty());
+        for (name, version) in &o.tables {
+            let tag = format!("{name}@{version}");
+            assert!(o.engine_version.split(' ').any(|w| w == tag), "{} does not name {tag}", o.engine_version);
+        }
+    }
+
     /// `value` rounded half away from zero to the number of decimals `expected` is written with.
     #[track_caller]
     pub fn assert_rounds_to(value: Decimal, expected: &str) {

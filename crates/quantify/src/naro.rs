@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use crate::{Gas, Head, Outcome, QuantifyError, Result, Trace, check_code, check_range, dec, gwp, tables};
 
 pub const ENGINE_ID: &str = "naro-ch4-regression";
-pub const ENGINE_VERSION: &str = "1.0";
+/// The engine's version names the table versions it reads: a changed table changes the version,
+/// so a result frozen with the old tables is reported as computed by another version.
+pub const ENGINE_VERSION: &str = "1.0; tables naro_ch4@Q10.1 gwp@2026.1";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
@@ -79,6 +81,7 @@ mod tests {
             .expect("quantifies")
         };
         let o = run("kanto", "1500", "5");
+        crate::testutil::assert_versions(&o);
         assert_eq!(step(&o, "intermittent: CH4-C").normalize(), d("100.15"));
         assert_rounds_to(step(&o, "intermittent: CH4"), "133.5055");
         assert_rounds_to(step(&o, "intermittent: CH4") / d("10"), "13.3506");

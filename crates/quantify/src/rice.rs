@@ -13,7 +13,9 @@ use crate::{
 };
 
 pub const ENGINE_ID: &str = "ipcc2019-rice-tier1";
-pub const ENGINE_VERSION: &str = "1.0";
+/// The engine's version names the table versions it reads: a changed table changes the version,
+/// so a result frozen with the old tables is reported as computed by another version.
+pub const ENGINE_VERSION: &str = "1.0; tables ipcc2019_rice@2019-refinement.1 gwp@2026.1";
 
 pub const MAX_AREA_HA: i64 = 10_000_000;
 
@@ -250,6 +252,7 @@ mod tests {
             project: practice("multiple_drainage", "non_flooded_short", &straw),
         };
         let o = quantify(&Input { gwp: "AR5".into(), uncertainty_pct: d("15"), seasons: vec![season] }).expect("ok");
+        crate::testutil::assert_versions(&o);
         assert_rounds_to(step(&o, "baseline: SF_o"), "2.878122");
         assert_rounds_to(step(&o, "baseline: EF"), "2.446404");
         assert_rounds_to(step(&o, "project: EF"), "1.345522");

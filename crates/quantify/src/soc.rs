@@ -13,7 +13,9 @@ use crate::{
 };
 
 pub const ENGINE_ID: &str = "ipcc-tier1-soc";
-pub const ENGINE_VERSION: &str = "1.0";
+/// The engine's version names the table versions it reads: a changed table changes the version,
+/// so a result frozen with the old tables is reported as computed by another version.
+pub const ENGINE_VERSION: &str = "1.0; tables soc_ipcc2006@2006.1";
 
 pub const MAX_AREA_HA: i64 = 100_000_000;
 
@@ -202,6 +204,7 @@ mod tests {
             stratum("100000", ltc, "no_till", "medium"),
         ];
         let o = quantify(&input(baseline, project, "0", "0")).expect("quantifies");
+        crate::testutil::assert_versions(&o);
         assert_eq!(step(&o, "baseline: SOC stock").normalize(), d("58776960"));
         assert_eq!(step(&o, "project: SOC stock").normalize(), d("64059600"));
         assert_eq!(step(&o, "ΔC").normalize(), d("264132"));
