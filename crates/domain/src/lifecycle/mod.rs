@@ -11,6 +11,7 @@
 pub mod codec;
 mod decide;
 pub mod engine;
+pub mod engines;
 pub mod geometry;
 pub mod model;
 pub mod sealed;
