@@ -16,6 +16,9 @@ fuzz_target!(|text: &str| {
         let printed = cdm.to_string();
         let again = parse_cdm(&printed).expect("the printed form parses");
         assert_eq!(again.to_string(), printed);
-        assert_eq!((again.range(), again.country(), again.project_number()), (cdm.range(), cdm.country(), cdm.project_number()));
+        assert_eq!(
+            (again.range(), again.country(), again.project_number()),
+            (cdm.range(), cdm.country(), cdm.project_number())
+        );
     }
 });

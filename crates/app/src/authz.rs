@@ -205,6 +205,7 @@ mod tests {
             enrolment: EnrolmentId(enrolment),
             ground: "illness".into(),
             note: String::new(),
+            salt: [1; 32],
         };
         let transition = |action| LifecycleCommand::TransitionProject {
             project: furrow_domain::ProjectCode(1),

@@ -7,6 +7,7 @@ mod error;
 pub mod external;
 mod idempotency;
 mod sequencer;
+pub mod simulation;
 pub mod transparency;
 
 use std::sync::Arc;

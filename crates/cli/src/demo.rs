@@ -406,6 +406,7 @@ async fn seed_lifecycle(registry: &Registry) -> Result<Vec<BatchId>> {
         enrolment: farmer.2,
         ground: "farm succession or sale".into(),
         note: "son takes over; new contract to follow".into(),
+        salt: [0; 32],
     };
     lifecycle(registry, &op, withdrawal).await?;
     let decision = LifecycleCommand::DecideWithdrawal {

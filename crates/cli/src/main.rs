@@ -7,6 +7,7 @@ mod demo;
 mod import;
 mod keys;
 mod mirror;
+mod sim;
 mod verify;
 
 use std::net::SocketAddr;
@@ -95,6 +96,10 @@ enum Cmd {
     /// pgbench, a static file server) and print the ratios; or generate a Verra-scale dataset.
     #[command(long_about = bench::LONG_ABOUT, after_help = bench::AFTER_HELP)]
     Bench(bench::BenchArgs),
+    /// Run the deterministic simulator: seeded random commands through the real application layer
+    /// on SQLite, with commits failing on purpose, checking every invariant after every command.
+    #[command(after_help = sim::AFTER_HELP)]
+    Sim(sim::SimArgs),
 }
 
 #[derive(Args)]
@@ -187,13 +192,15 @@ struct StatusArgs {
 }
 
 fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // The simulator fails commits on purpose; the sequencer's error for each is noise there.
+    let default_filter = if matches!(cli.command, Cmd::Sim(_)) { "off" } else { "warn,furrow=info" };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("FURROW_LOG").unwrap_or_else(|_| "warn,furrow=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("FURROW_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -224,6 +231,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Restore(args) => backup::restore(args).await,
         Cmd::Import(args) => import::run(args).await,
         Cmd::Bench(args) => bench::run(args).await,
+        Cmd::Sim(args) => sim::run(args).await,
     }
 }
 

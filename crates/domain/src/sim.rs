@@ -335,7 +335,8 @@ pub mod lifecycle {
                 1 => LifecycleCommand::RequestWithdrawal {
                     enrolment: enrolment_in(EnrolmentStatus::Active),
                     ground: ["illness", "better offer"][(n[5] % 2) as usize].into(),
-                    note: String::new(),
+                    note: "simulated".into(),
+                    salt: salt(n[2]),
                 },
                 2 => LifecycleCommand::DecideWithdrawal {
                     enrolment: enrolment_in(EnrolmentStatus::WithdrawalRequested),

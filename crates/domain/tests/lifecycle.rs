@@ -243,6 +243,7 @@ fn the_whole_lifecycle_with_every_refusal() {
         enrolment: EnrolmentId(1),
         ground: "better offer".into(),
         note: String::new(),
+        salt: salt(3),
     };
     assert_eq!(w.refuse(OP_A, bad).code(), "unrecognised-withdrawal-ground");
     let decide = LifecycleCommand::DecideWithdrawal {
@@ -257,6 +258,7 @@ fn the_whole_lifecycle_with_every_refusal() {
             enrolment: EnrolmentId(1),
             ground: "illness".into(),
             note: "back injury".into(),
+            salt: salt(4),
         },
     );
     w.run(OP_A, decide);
@@ -264,6 +266,8 @@ fn the_whole_lifecycle_with_every_refusal() {
     assert_eq!(e1.status, EnrolmentStatus::Withdrawn);
     assert_eq!(e1.withdrawal.as_ref().and_then(|x| x.effective), Some(date("2026-04-01")));
     assert_eq!(e1.history.len(), 3, "withdrawal never deletes history");
+    let note = e1.withdrawal.as_ref().and_then(|x| x.note.data().cloned());
+    assert_eq!(note.as_deref(), Some("back injury"), "sealed, yet known to the registry");
     // Withdrawn, the field may be enrolled again (by whoever farms it now).
     w.run(OP_A, enrol(b[0], "2026-06-01", "2027-12-31"));
 

@@ -235,6 +235,10 @@ pub struct BatchDto {
     pub labels: Vec<String>,
     pub issued_at: String,
     pub supply: SupplyDto,
+    /// Where a batch issued through the program lifecycle came from: report, methodology version,
+    /// the approvals, each parcel's contribution, labels, ecological indicators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::lifecycle::dto::BatchOriginDto>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -351,6 +355,7 @@ impl Printer {
             labels: batch.labels.clone(),
             issued_at: rfc3339(batch.issued_at),
             supply: supply.into(),
+            origin: None,
         }
     }
 

@@ -164,7 +164,12 @@ pub async fn list_batches(
     let batches = state.registry.store().batches(page).await?;
     let max = batches.iter().map(|(b, _)| b.serials.end()).max().unwrap_or(0);
     let printer = state.printer(max).await?;
-    let items = batches.iter().map(|(b, s)| printer.batch(b, *s)).collect();
+    let lifecycle = state.registry.lifecycle();
+    let with_origin = |b: &furrow_domain::Batch, s| BatchDto {
+        origin: crate::lifecycle::dto::batch_origin(&lifecycle, b.id),
+        ..printer.batch(b, s)
+    };
+    let items = batches.iter().map(|(b, s)| with_origin(b, *s)).collect();
     Ok(Json(paged(items, page, |b: &BatchDto| b.id[1..].parse().unwrap_or(0))))
 }
 
@@ -176,7 +181,8 @@ pub async fn get_batch(State(state): State<AppState>, Path(id): Path<String>) ->
     let (batch, supply) =
         state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
     let printer = state.printer(batch.serials.end()).await?;
-    Ok(Json(printer.batch(&batch, supply)))
+    let origin = crate::lifecycle::dto::batch_origin(&state.registry.lifecycle(), id);
+    Ok(Json(BatchDto { origin, ..printer.batch(&batch, supply) }))
 }
 
 /// Issues a batch (operator). Serials continue the program-wide counter; the top `buffer`

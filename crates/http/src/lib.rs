@@ -5,7 +5,7 @@ mod dto;
 mod error;
 mod extract;
 mod handlers;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod state;
 mod verify_page;
 

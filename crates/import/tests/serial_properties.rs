@@ -26,11 +26,18 @@ fn ddmmyyyy() -> impl Strategy<Value = String> {
 
 fn any_serial() -> impl Strategy<Value = Serial> {
     prop_oneof![
-        (upper(2..=4), upper(2..=2), num(), year(), num(), range()).prop_map(
-            |(prefix, country, project, vintage, batch, (start, end))| {
+        // A prefix starting with GS is read as Gold Standard's, so APX serials never use one.
+        (
+            upper(2..=4).prop_filter("GS is Gold Standard's", |p| !p.starts_with("GS")),
+            upper(2..=2),
+            num(),
+            year(),
+            num(),
+            range()
+        )
+            .prop_map(|(prefix, country, project, vintage, batch, (start, end))| {
                 Serial::Apx { prefix, country, project, vintage, batch, start, end }
-            }
-        ),
+            }),
         (
             prop_oneof![Just("1".to_string()), Just("ROC".to_string())],
             upper(2..=2),

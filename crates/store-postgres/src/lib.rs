@@ -202,7 +202,11 @@ impl Store for PgStore {
 
     /// Closes the pools and releases the writer's lock.
     async fn close(&self) {
-        if let Some(conn) = self.writer_lock.lock().await.take() {
+        if let Some(mut conn) = self.writer_lock.lock().await.take() {
+            // Release the lock before disconnecting: the server drops a closed session's locks
+            // only when its backend exits, a moment later, and a successor starting at once
+            // would be refused.
+            let _ = sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut conn).await;
             let _ = conn.close().await;
         }
         self.readers.close().await;

@@ -117,8 +117,9 @@ fn check_methodology_spec(spec: &MethodologySpec) -> Result<(), DomainError> {
     check_names("ecological indicators", &spec.indicators)
 }
 
-/// Validates one parcel's activity data against the methodology's typed schema.
-fn check_activity(schema: &[FieldSpec], activity: &ParcelActivity) -> Result<(), DomainError> {
+/// Validates one parcel's activity data against the methodology's typed schema. Public for the
+/// fuzzer (`fuzz/fuzz_targets/monitoring.rs`).
+pub fn check_activity(schema: &[FieldSpec], activity: &ParcelActivity) -> Result<(), DomainError> {
     let invalid = |field: &str, reason: String| DomainError::SchemaInvalid {
         parcel: activity.parcel,
         field: field.to_owned(),
@@ -339,7 +340,7 @@ impl Ledger {
                     }),
                 ])
             }
-            C::RequestWithdrawal { enrolment, ground, note } => {
+            C::RequestWithdrawal { enrolment, ground, note, salt } => {
                 let e = lc.enrolments.get(enrolment).ok_or_else(|| unknown("enrolment", enrolment))?;
                 if e.status != EnrolmentStatus::Active {
                     return Err(wrong_state(format!("enrolment {enrolment}"), e.status, "request withdrawal"));
@@ -352,7 +353,8 @@ impl Ledger {
                     });
                 }
                 check_text("note", note, MAX_NOTE_LEN, false)?;
-                one(E::WithdrawalRequested { enrolment: *enrolment, ground: ground.clone(), note: note.clone(), by })
+                let note = Sealed::seal(*salt, note.clone());
+                one(E::WithdrawalRequested { enrolment: *enrolment, ground: ground.clone(), note, by })
             }
             C::DecideWithdrawal { enrolment, effective, reason } => {
                 let e = lc.enrolments.get(enrolment).ok_or_else(|| unknown("enrolment", enrolment))?;

@@ -1,8 +1,9 @@
 //! Quantification engines and the frozen-result path.
 //!
 //! An engine is a pure function of (per-parcel inputs, parameter table, GWP set) in decimal
-//! arithmetic (SPEC §4). The real methodology engines are issue #6; this module defines the
-//! `Engine` trait they implement, a registry (`by_id`), one simple declared engine, and the two
+//! arithmetic (SPEC §4). The methodology engines of issue #6 live in `furrow-quantify` and are
+//! registered here through `engines`; this module defines the `Engine` trait, the registry
+//! (`by_id`), one simple declared engine (`linear-factor`), and the two
 //! functions the rest of the system relies on: `quantify` (used when a verifier verifies a report,
 //! whose result is then frozen in the log) and `recompute` (used by tests and `furrow verify` to
 //! re-derive every frozen result from its recorded inputs).
@@ -20,6 +21,8 @@ pub struct ParcelInput<'a> {
     pub parcel: ParcelId,
     pub area_ha: Decimal,
     pub values: &'a [(String, FieldValue)],
+    /// The methodology version's GWP set id (e.g. `AR5`), for engines that convert gas masses.
+    pub gwp: &'a str,
 }
 
 /// A quantification engine. Implementations must be deterministic and use no floating point.
@@ -62,7 +65,13 @@ impl Engine for LinearFactor {
     }
 }
 
-static ENGINES: &[&dyn Engine] = &[&LinearFactor];
+static ENGINES: &[&dyn Engine] = &[
+    &LinearFactor,
+    &super::engines::Ag005Drainage,
+    &super::engines::IpccRice,
+    &super::engines::Biochar,
+    &super::engines::Soc,
+];
 
 /// The engine a methodology names, if this build has it.
 pub fn by_id(id: &str) -> Option<&'static dyn Engine> {
@@ -98,7 +107,7 @@ pub fn quantify(
     let (mut gross, mut net, mut contributions) = (Decimal::ZERO, Decimal::ZERO, Vec::new());
     for item in activity {
         let area_ha = areas.iter().find(|(p, _)| *p == item.parcel).map(|(_, a)| *a).unwrap_or_default();
-        let input = ParcelInput { parcel: item.parcel, area_ha, values: &item.values };
+        let input = ParcelInput { parcel: item.parcel, area_ha, values: &item.values, gwp: &methodology.spec.gwp };
         let parcel_gross = engine.gross(&input, &methodology.spec.parameters)?;
         let contribution = parcel_gross.checked_mul(keep).ok_or("the quantification overflows")?;
         gross = gross.checked_add(parcel_gross).ok_or("the quantification overflows")?;

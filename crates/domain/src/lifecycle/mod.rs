@@ -11,6 +11,7 @@
 pub mod codec;
 mod decide;
 pub mod engine;
+pub mod engines;
 pub mod geometry;
 pub mod model;
 pub mod sealed;
@@ -18,6 +19,7 @@ mod state;
 
 use rust_decimal::Decimal;
 
+pub use decide::check_activity;
 pub use geometry::{GridCell, Polygon};
 pub use model::*;
 pub use sealed::{Salt, Sealed, derive_salt};
@@ -115,10 +117,12 @@ pub enum LifecycleCommand {
         quantity: Quantity,
         note: String,
     },
+    /// The note may tell personal circumstances: it is sealed like other personal data.
     RequestWithdrawal {
         enrolment: EnrolmentId,
         ground: String,
         note: String,
+        salt: Salt,
     },
     /// Approves (with the effective date) or refuses (`effective: None`) a withdrawal request.
     DecideWithdrawal {
@@ -170,7 +174,8 @@ impl LifecycleCommand {
             Self::ApplyToJoin { salt, .. }
             | Self::AcceptApplication { salt, .. }
             | Self::RegisterParticipant { salt, .. }
-            | Self::RegisterParcel { salt, .. } => Some(salt),
+            | Self::RegisterParcel { salt, .. }
+            | Self::RequestWithdrawal { salt, .. } => Some(salt),
             _ => None,
         }
     }
@@ -290,7 +295,7 @@ pub enum LifecycleEvent {
     WithdrawalRequested {
         enrolment: EnrolmentId,
         ground: String,
-        note: String,
+        note: Sealed<String>,
         by: String,
     },
     WithdrawalDecided {
@@ -336,6 +341,7 @@ impl LifecycleEvent {
             Self::ApplicationReceived { private, .. } => private.payload(),
             Self::ParticipantRegistered { person, .. } => person.payload(),
             Self::ParcelRegistered { private, .. } => private.payload(),
+            Self::WithdrawalRequested { note, .. } => note.payload(),
             _ => None,
         }
     }
@@ -345,6 +351,7 @@ impl LifecycleEvent {
             Self::ApplicationReceived { private, .. } => private.open(payload),
             Self::ParticipantRegistered { person, .. } => person.open(payload),
             Self::ParcelRegistered { private, .. } => private.open(payload),
+            Self::WithdrawalRequested { note, .. } => note.open(payload),
             _ => Err(crate::encoding::DecodeError { offset: 0, reason: "this entry has no private part".into() }),
         }
     }

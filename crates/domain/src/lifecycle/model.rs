@@ -284,7 +284,8 @@ pub struct Parcel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withdrawal {
     pub ground: String,
-    pub note: String,
+    /// The participant's explanation: personal data, sealed.
+    pub note: Sealed<String>,
     pub requested_by: String,
     pub decided_by: Option<String>,
     /// From this date on the participant earns nothing more (payouts, #7).

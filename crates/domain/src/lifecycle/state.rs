@@ -209,7 +209,7 @@ impl Lifecycle {
                     decided_by: None,
                     effective: None,
                 });
-                step(&mut e.history, e.status.as_str(), by, at, note);
+                step(&mut e.history, e.status.as_str(), by, at, ground);
             }
             E::WithdrawalDecided { enrolment, effective, reason, by } => {
                 let e = self.enrolments.get_mut(enrolment).expect("enrolment exists");

@@ -23,6 +23,24 @@ fn date(s: &str) -> Result<Date, ApiError> {
 
 // ------------------------------------------------------------------ shared
 
+/// Pagination and filters of the lifecycle lists. Each list accepts the filters its description
+/// names; any other is refused (400 `invalid-query`).
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1-500, default 100.
+    pub limit: Option<u32>,
+    /// Only objects of this project, e.g. `P0001` (applications, enrolments, reports, reversals).
+    pub project: Option<String>,
+    /// Only objects in this state, e.g. `active`, `verified`, `pending` (every list but
+    /// participants, parcels and reversals).
+    pub status: Option<String>,
+    /// Only objects of this participant, e.g. `F000001` (parcels, enrolments).
+    pub participant: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PeriodDto {
@@ -471,7 +489,9 @@ pub struct EnrolRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WithdrawalDto {
     pub ground: String,
-    pub note: String,
+    /// The participant's explanation (personal data): staff and the participant only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub requested_by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
@@ -495,7 +515,7 @@ pub struct EnrolmentDto {
 }
 
 impl EnrolmentDto {
-    pub fn of(e: &Enrolment) -> Self {
+    pub fn of(e: &Enrolment, personal: bool) -> Self {
         Self {
             id: e.id.to_string(),
             project: e.project.to_string(),
@@ -505,7 +525,7 @@ impl EnrolmentDto {
             status: e.status.to_string(),
             withdrawal: e.withdrawal.as_ref().map(|w| WithdrawalDto {
                 ground: w.ground.clone(),
-                note: w.note.clone(),
+                note: w.note.data().filter(|_| personal).cloned(),
                 requested_by: w.requested_by.clone(),
                 decided_by: w.decided_by.clone(),
                 effective: w.effective.map(|d| d.to_string()),
@@ -844,6 +864,62 @@ impl IssuanceRequestDto {
             buffer: r.buffer.0,
         }
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchContributionDto {
+    pub parcel: String,
+    pub participant: String,
+    /// Net tCO2e of the verified report that came from this parcel (the basis of payouts).
+    pub net: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchOriginDto {
+    pub issuance_request: String,
+    pub report: String,
+    pub methodology: String,
+    pub methodology_code: String,
+    pub methodology_version: String,
+    pub monitoring_period: PeriodDto,
+    pub requested_by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    pub contributions: Vec<BatchContributionDto>,
+    /// Labels added to the batch with issuer and validity.
+    pub labels: Vec<LabelDto>,
+    /// The monitoring period's ecological indicators, as verified.
+    pub indicators: Vec<IndicatorDto>,
+}
+
+/// The lifecycle facts of a batch, if an approved issuance request created it.
+pub fn batch_origin(lc: &Lifecycle, batch: furrow_domain::BatchId) -> Option<BatchOriginDto> {
+    let request = lc.request_for_batch(batch)?;
+    let report = lc.reports.get(&request.report)?;
+    let q = report.quantification.as_ref()?;
+    let methodology = lc.methodologies.get(&q.methodology)?;
+    let participant = |p| lc.parcels.get(p).map_or_else(String::new, |x: &Parcel| x.participant.to_string());
+    Some(BatchOriginDto {
+        issuance_request: request.id.to_string(),
+        report: report.id.to_string(),
+        methodology: methodology.id.to_string(),
+        methodology_code: methodology.spec.code.clone(),
+        methodology_version: methodology.spec.version.clone(),
+        monitoring_period: PeriodDto::of(report.spec.period),
+        requested_by: request.requested_by.clone(),
+        approved_by: request.approved_by.clone(),
+        contributions: q
+            .contributions
+            .iter()
+            .map(|(p, net)| BatchContributionDto {
+                parcel: p.to_string(),
+                participant: participant(p),
+                net: net.to_string(),
+            })
+            .collect(),
+        labels: lc.labels.get(&batch).into_iter().flatten().map(LabelDto::of).collect(),
+        indicators: ReportDto::of(report).indicators,
+    })
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

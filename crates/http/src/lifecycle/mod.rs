@@ -21,7 +21,7 @@ use furrow_domain::*;
 
 use self::dto::*;
 use crate::AppState;
-use crate::dto::{PageOf, PageParams};
+use crate::dto::PageOf;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, Query};
 use crate::handlers::{created, page, parse};
@@ -124,21 +124,51 @@ fn action(entries: &[LogEntry]) -> ActionDto {
     dto
 }
 
-/// One page of a lifecycle collection, keyed by the id's number (the same cursor rules as every
-/// list: `next_cursor` on every full page).
+/// One page of a lifecycle collection, keyed by the id's number, of the items `keep` accepts (the
+/// same cursor rules as every list: `next_cursor` on every full page).
 fn page_of<K: Ord + Copy, V, D>(
     map: &BTreeMap<K, V>,
-    q: &PageParams,
+    q: &ListParams,
     key: impl Fn(K) -> u64,
     from: impl Fn(u64) -> K,
+    keep: impl Fn(&V) -> bool,
     render: impl Fn(&V) -> D,
 ) -> Result<PageOf<D>, ApiError> {
     let page: Page = page(q.cursor.as_deref(), q.limit)?;
     let lower = page.after.map_or(Bound::Unbounded, |a| Bound::Excluded(from(a)));
-    let chosen: Vec<(&K, &V)> = map.range((lower, Bound::Unbounded)).take(page.limit as usize).collect();
+    let chosen: Vec<(&K, &V)> =
+        map.range((lower, Bound::Unbounded)).filter(|(_, v)| keep(v)).take(page.limit as usize).collect();
     let full = chosen.len() as u32 == page.limit;
     let next_cursor = chosen.last().filter(|_| full).map(|(k, _)| key(**k).to_string());
     Ok(PageOf { items: chosen.into_iter().map(|(_, v)| render(v)).collect(), next_cursor })
+}
+
+fn invalid_query(detail: String) -> ApiError {
+    ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid-query", detail)
+}
+
+impl ListParams {
+    /// Refuses the filters a list does not have, rather than ignoring them.
+    fn only(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        let given = [
+            ("project", self.project.is_some()),
+            ("status", self.status.is_some()),
+            ("participant", self.participant.is_some()),
+        ];
+        match given.iter().find(|(name, set)| *set && !allowed.contains(name)) {
+            Some((name, _)) => Err(invalid_query(format!("this list has no `{name}` filter"))),
+            None => Ok(()),
+        }
+    }
+    fn project(&self) -> Result<Option<ProjectCode>, ApiError> {
+        self.project.as_deref().map(|p| p.parse().map_err(|e: ParseError| invalid_query(e.to_string()))).transpose()
+    }
+    fn participant(&self) -> Result<Option<ParticipantId>, ApiError> {
+        self.participant.as_deref().map(|p| p.parse().map_err(|e: ParseError| invalid_query(e.to_string()))).transpose()
+    }
+    fn status<T: std::str::FromStr<Err = ParseError>>(&self) -> Result<Option<T>, ApiError> {
+        self.status.as_deref().map(|s| s.parse().map_err(|e: ParseError| invalid_query(e.to_string()))).transpose()
+    }
 }
 
 fn found<T>(value: Option<T>, what: impl std::fmt::Display) -> Result<T, ApiError> {
@@ -148,14 +178,17 @@ fn found<T>(value: Option<T>, what: impl std::fmt::Display) -> Result<T, ApiErro
 // ------------------------------------------------------------------ methodologies
 
 /// The methodology catalogue, every version.
-#[utoipa::path(get, path = "/methodologies", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/methodologies", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<MethodologyDto>), (status = 400, body = Problem)))]
 pub async fn list_methodologies(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<MethodologyDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.methodologies, &q, |k| k.0, MethodologyId, MethodologyDto::of)?))
+    q.only(&["status"])?;
+    let status = q.status::<MethodologyStatus>()?;
+    let keep = |m: &Methodology| status.is_none_or(|s| m.status == s);
+    Ok(Json(page_of(&lc.methodologies, &q, |k| k.0, MethodologyId, keep, MethodologyDto::of)?))
 }
 
 /// One methodology version.
@@ -210,14 +243,17 @@ pub async fn change_methodology(
 // ------------------------------------------------------------------ projects
 
 /// Projects with their state and history.
-#[utoipa::path(get, path = "/projects", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/projects", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ProjectDto>), (status = 400, body = Problem)))]
 pub async fn list_projects(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ProjectDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.projects, &q, |k| k.0, ProjectCode, ProjectDto::of)?))
+    q.only(&["status"])?;
+    let status = q.status::<ProjectStatus>()?;
+    let keep = |p: &Project| status.is_none_or(|s| p.status == s);
+    Ok(Json(page_of(&lc.projects, &q, |k| k.0, ProjectCode, keep, ProjectDto::of)?))
 }
 
 /// One project.
@@ -322,16 +358,19 @@ pub async fn apply_to_join(
 
 /// Join applications: staff see the farm's details; a participant sees its own; the public, the
 /// project, size, prefecture and status only.
-#[utoipa::path(get, path = "/applications", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/applications", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ApplicationDto>), (status = 400, body = Problem)))]
 pub async fn list_applications(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ApplicationDto>>, ApiError> {
     let lc = state.registry.lifecycle();
     let render = |a: &Application| ApplicationDto::of(a, viewer.sees(&lc, a.applicant.or(a.participant)));
-    Ok(Json(page_of(&lc.applications, &q, |k| k.0, ApplicationId, render)?))
+    q.only(&["project", "status"])?;
+    let (project, status) = (q.project()?, q.status::<ApplicationStatus>()?);
+    let keep = |a: &Application| project.is_none_or(|p| a.project == p) && status.is_none_or(|s| a.status == s);
+    Ok(Json(page_of(&lc.applications, &q, |k| k.0, ApplicationId, keep, render)?))
 }
 
 /// One join application.
@@ -400,16 +439,17 @@ fn participant_dto(lc: &Lifecycle, viewer: &Viewer, p: &Participant) -> Particip
 
 /// Participants: a pseudonym and prefecture for the public; names and contact for staff and the
 /// participant itself.
-#[utoipa::path(get, path = "/participants", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/participants", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ParticipantDto>), (status = 400, body = Problem)))]
 pub async fn list_participants(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ParticipantDto>>, ApiError> {
     let lc = state.registry.lifecycle();
     let render = |p: &Participant| participant_dto(&lc, &viewer, p);
-    Ok(Json(page_of(&lc.participants, &q, |k| k.0, ParticipantId, render)?))
+    q.only(&[])?;
+    Ok(Json(page_of(&lc.participants, &q, |k| k.0, ParticipantId, |_| true, render)?))
 }
 
 /// One participant.
@@ -464,16 +504,19 @@ pub async fn register_parcel(
 
 /// Parcels: area, prefecture, municipality and a coarse grid cell for the public; the exact
 /// geometry and the field's name for staff and the owner.
-#[utoipa::path(get, path = "/parcels", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/parcels", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ParcelDto>), (status = 400, body = Problem)))]
 pub async fn list_parcels(
     State(state): State<AppState>,
     viewer: Viewer,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ParcelDto>>, ApiError> {
     let lc = state.registry.lifecycle();
     let render = |p: &Parcel| ParcelDto::of(p, viewer.sees(&lc, Some(p.participant)));
-    Ok(Json(page_of(&lc.parcels, &q, |k| k.0, ParcelId, render)?))
+    q.only(&["participant"])?;
+    let participant = q.participant()?;
+    let keep = |p: &Parcel| participant.is_none_or(|id| p.participant == id);
+    Ok(Json(page_of(&lc.parcels, &q, |k| k.0, ParcelId, keep, render)?))
 }
 
 /// One parcel.
@@ -493,14 +536,23 @@ pub async fn get_parcel(
 // ------------------------------------------------------------------ enrolments and withdrawal
 
 /// Enrolments of parcels in projects, with withdrawal state.
-#[utoipa::path(get, path = "/enrolments", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/enrolments", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<EnrolmentDto>), (status = 400, body = Problem)))]
 pub async fn list_enrolments(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    viewer: Viewer,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<EnrolmentDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.enrolments, &q, |k| k.0, EnrolmentId, EnrolmentDto::of)?))
+    let render = |e: &Enrolment| EnrolmentDto::of(e, viewer.sees(&lc, Some(e.participant)));
+    q.only(&["project", "status", "participant"])?;
+    let (project, status, participant) = (q.project()?, q.status::<EnrolmentStatus>()?, q.participant()?);
+    let keep = |e: &Enrolment| {
+        project.is_none_or(|p| e.project == p)
+            && status.is_none_or(|s| e.status == s)
+            && participant.is_none_or(|id| e.participant == id)
+    };
+    Ok(Json(page_of(&lc.enrolments, &q, |k| k.0, EnrolmentId, keep, render)?))
 }
 
 /// One enrolment.
@@ -508,11 +560,13 @@ pub async fn list_enrolments(
     responses((status = 200, body = EnrolmentDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn get_enrolment(
     State(state): State<AppState>,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Json<EnrolmentDto>, ApiError> {
     let id: EnrolmentId = parse(&id)?;
     let lc = state.registry.lifecycle();
-    Ok(Json(EnrolmentDto::of(found(lc.enrolments.get(&id), format!("enrolment {id}"))?)))
+    let e = found(lc.enrolments.get(&id), format!("enrolment {id}"))?;
+    Ok(Json(EnrolmentDto::of(e, viewer.sees(&lc, Some(e.participant)))))
 }
 
 /// Enrols a parcel in a registered project for a contract period (operator). A parcel whose
@@ -553,6 +607,7 @@ pub async fn request_withdrawal(
         enrolment: parse(&id)?,
         ground: body.value.ground.clone(),
         note: body.value.note.clone(),
+        salt: [0; 32],
     };
     run(&state, &principal, key, command).await
 }
@@ -603,14 +658,17 @@ pub async fn set_grounds(
 // ------------------------------------------------------------------ monitoring reports
 
 /// Monitoring reports with their frozen quantifications.
-#[utoipa::path(get, path = "/reports", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/reports", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ReportDto>), (status = 400, body = Problem)))]
 pub async fn list_reports(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ReportDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.reports, &q, |k| k.0, ReportId, ReportDto::of)?))
+    q.only(&["project", "status"])?;
+    let (project, status) = (q.project()?, q.status::<ReportStatus>()?);
+    let keep = |r: &Report| project.is_none_or(|p| r.spec.project == p) && status.is_none_or(|s| r.status == s);
+    Ok(Json(page_of(&lc.reports, &q, |k| k.0, ReportId, keep, ReportDto::of)?))
 }
 
 /// One monitoring report.
@@ -665,14 +723,17 @@ pub async fn change_report(
 // ------------------------------------------------------------------ issuance, reversals, labels
 
 /// Issuance requests.
-#[utoipa::path(get, path = "/issuance-requests", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/issuance-requests", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<IssuanceRequestDto>), (status = 400, body = Problem)))]
 pub async fn list_requests(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<IssuanceRequestDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.requests, &q, |k| k.0, RequestId, IssuanceRequestDto::of)?))
+    q.only(&["status"])?;
+    let status = q.status::<RequestStatus>()?;
+    let keep = |r: &IssuanceRequest| status.is_none_or(|s| r.status == s);
+    Ok(Json(page_of(&lc.requests, &q, |k| k.0, RequestId, keep, IssuanceRequestDto::of)?))
 }
 
 /// One issuance request.
@@ -722,14 +783,17 @@ pub async fn approve_issuance(
 }
 
 /// Reversals: recorded losses of stored carbon and the buffer cancellations that compensated them.
-#[utoipa::path(get, path = "/reversals", tag = "lifecycle", params(PageParams),
+#[utoipa::path(get, path = "/reversals", tag = "lifecycle", params(ListParams),
     responses((status = 200, body = PageOf<ReversalDto>), (status = 400, body = Problem)))]
 pub async fn list_reversals(
     State(state): State<AppState>,
-    Query(q): Query<PageParams>,
+    Query(q): Query<ListParams>,
 ) -> Result<Json<PageOf<ReversalDto>>, ApiError> {
     let lc = state.registry.lifecycle();
-    Ok(Json(page_of(&lc.reversals, &q, |k| k.0, ReversalId, ReversalDto::of)?))
+    q.only(&["project"])?;
+    let project = q.project()?;
+    let keep = |r: &Reversal| project.is_none_or(|p| r.project == p);
+    Ok(Json(page_of(&lc.reversals, &q, |k| k.0, ReversalId, keep, ReversalDto::of)?))
 }
 
 /// Records a reversal for a project (operator): the same quantity is cancelled from the buffer

@@ -214,6 +214,27 @@ async fn the_whole_lifecycle_and_every_refusal() {
         ((Some(4), Some(1), Some(3)), Some("P0001"), Some(2026)),
         "{b}"
     );
+    let origin = &b["origin"];
+    assert_eq!(
+        (origin["report"].as_str(), origin["methodology_version"].as_str()),
+        (Some(n.as_str()), Some("v1.0")),
+        "{b}"
+    );
+    assert_eq!(
+        (origin["requested_by"].as_str(), origin["approved_by"].as_str()),
+        (Some("test operator"), Some("operator b"))
+    );
+    let shares: Vec<(&str, &str)> = origin["contributions"]
+        .as_array()
+        .expect("contributions")
+        .iter()
+        .map(|c| (c["parcel"].as_str().unwrap_or(""), c["participant"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        shares,
+        [(p1[0].as_str(), f1.as_str()), (p2[2].as_str(), "F000002")],
+        "per-parcel contributions, for payouts"
+    );
     refused(&app, &a, &approve, &a.op_b, json!({}), 409, "report-already-issued").await;
     refused(&app, &a, "/issuance-requests", &a.op_b, json!({"report": n}), 409, "report-already-issued").await;
 
@@ -252,6 +273,25 @@ async fn the_whole_lifecycle_and_every_refusal() {
         (Some("withdrawn"), Some("2026-04-01"))
     );
     assert_eq!(e1["history"].as_array().map(Vec::len), Some(3), "history is kept");
+    assert!(e1["withdrawal"].get("note").is_none(), "the participant's note is personal data: {e1}");
+    let e1_own = app.get_as("/enrolments/E000001", Some(&farmer_token)).await;
+    assert_eq!(e1_own["withdrawal"]["note"], "back injury");
+
+    // Lists filter by project, state and participant.
+    let ids = |v: Value| -> Vec<String> {
+        v["items"].as_array().expect("items").iter().filter_map(|i| i["id"].as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(ids(app.get_ok("/enrolments?status=withdrawn").await), ["E000001"]);
+    assert_eq!(ids(app.get_ok(&format!("/enrolments?participant={f1}&project=P0001")).await), ["E000001"]);
+    assert_eq!(ids(app.get_ok("/reports?project=P0001&status=verified").await), [n.as_str()]);
+    assert_eq!(ids(app.get_ok("/parcels?participant=F000002").await).len(), 3);
+    assert_eq!(ids(app.get_ok("/issuance-requests?status=pending").await).len(), 0);
+    for bad in
+        ["/enrolments?status=bogus", "/projects?participant=F000001", "/reports?project=P1x", "/parcels?colour=red"]
+    {
+        let (status, problem) = app.get(bad).await;
+        assert_problem(status, &problem, 400, "invalid-query");
+    }
 
     // Labels.
     let label = json!({"kind": "ICVCM-CCP", "issuer": "ICVCM", "valid": {"from": "2026-01-01", "to": "2030-12-31"}});
@@ -276,7 +316,7 @@ async fn the_whole_lifecycle_and_every_refusal() {
     for entry in log["items"].as_array().expect("items") {
         let bytes =
             base64::engine::general_purpose::STANDARD.decode(entry["entry"].as_str().expect("entry")).expect("b64");
-        for secret in ["Sato Ichiro", "Suzuki Hanako", "025-000-0000", "North paddy"] {
+        for secret in ["Sato Ichiro", "Suzuki Hanako", "025-000-0000", "North paddy", "back injury"] {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in a public entry");
         }
     }

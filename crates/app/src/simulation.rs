@@ -1,0 +1,402 @@
+//! Deterministic simulation (issue #10), after TigerBeetle's simulator: one seed drives random
+//! commands, valid and invalid, of every kind the registry has, through the real application
+//! layer (authorization, idempotency, the sequencer and its group commit) on a real store, with a
+//! simulated clock and storage failures injected at random commits.
+//!
+//! A failed commit is either *clean* (nothing written) or *ambiguous* (written, then the error):
+//! the caller cannot tell which, so it retries with the same Idempotency-Key, as a real client
+//! must. After every step the pure model (the events of every acknowledged command, applied once)
+//! must satisfy the invariants of SPEC §9, and the store must hold exactly as many log entries as
+//! the model's commands produced; at the end the stored projection and the replayed log must both
+//! equal the model. The same seed gives the same log bytes, so a failing seed replays bit for bit:
+//! the report carries a hash of the whole log to compare two runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use furrow_domain::invariants::{check, check_transition};
+use furrow_domain::sim::{actor, arbitrary_program_command};
+use furrow_domain::{
+    Account, AccountId, Batch, BatchId, Block, Cancellation, CancellationId, Ledger, LogEntry, Program, Retirement,
+    RetirementId, Timestamp,
+};
+use furrow_store::{
+    Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord,
+    Totals,
+};
+use sha2::{Digest, Sha256};
+
+use crate::{AppError, Clock, Principal, Registry, RequestKey, SequencerOptions};
+
+/// How one simulation runs.
+#[derive(Debug, Clone, Copy)]
+pub struct SimOptions {
+    /// Commands after the program is set up.
+    pub steps: usize,
+    /// Chance that a commit fails (half of those after writing).
+    pub fault_rate: f64,
+    /// A deliberate bug, to show the simulator catches it: some failed commits are instead
+    /// acknowledged without being written, like a disk that lies about fsync.
+    pub lying_store: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self { steps: 40, fault_rate: 0.1, lying_store: false }
+    }
+}
+
+/// What one seed did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimReport {
+    pub seed: u64,
+    pub committed: u64,
+    pub refused: u64,
+    /// Commits that failed without writing, and after writing.
+    pub clean_faults: u64,
+    pub ambiguous_faults: u64,
+    pub log_size: u64,
+    /// SHA-256 over every log entry's bytes, in order: equal on a rerun of the same seed.
+    pub log_hash: [u8; 32],
+}
+
+/// Runs one seed on `store` (fresh and migrated, holding nothing yet). `Err` says what diverged.
+pub async fn run_seed(seed: u64, store: Arc<dyn Store>, options: SimOptions) -> Result<SimReport, String> {
+    let faulty = Arc::new(FaultyStore::new(store.clone(), seed));
+    let registry = Registry::start_with_clock(
+        faulty.clone(),
+        Arc::new(SimClock::default()),
+        SequencerOptions { check_invariants: false, log: None },
+    )
+    .await
+    .map_err(|e| format!("start: {e}"))?;
+    let outcome = drive(seed, &registry, &faulty, store.as_ref(), options).await;
+    registry.stop_background();
+    outcome
+}
+
+async fn drive(
+    seed: u64,
+    registry: &Registry,
+    faulty: &FaultyStore,
+    store: &dyn Store,
+    options: SimOptions,
+) -> Result<SimReport, String> {
+    let mut rng = SplitMix(seed);
+    let mut model = Ledger::new();
+    let mut report = SimReport {
+        seed,
+        committed: 0,
+        refused: 0,
+        clean_faults: 0,
+        ambiguous_faults: 0,
+        log_size: 0,
+        log_hash: [0; 32],
+    };
+    let setup = furrow_domain::sim::genesis();
+    submit(registry, seed, usize::MAX, setup, &mut model, &mut report).await?;
+    let faults = if options.lying_store { Faults::Lying } else { Faults::CleanOrAmbiguous };
+    faulty.arm(options.fault_rate, faults);
+    for step in 0..options.steps {
+        let numbers = std::array::from_fn(|_| rng.next());
+        let command = arbitrary_program_command(&model, numbers);
+        let before = model.clone();
+        submit(registry, seed, step, command, &mut model, &mut report).await?;
+        check(&model).map_err(|v| format!("step {step}: invariants broken: {v:?}"))?;
+        check_transition(&before, &model).map_err(|v| format!("step {step}: {v:?}"))?;
+        let stored = store.log_size().await.map_err(|e| e.to_string())?;
+        if stored != report.log_size {
+            return Err(format!("step {step}: the store holds {stored} log entries, the model {}", report.log_size));
+        }
+    }
+    faulty.disarm();
+    (report.clean_faults, report.ambiguous_faults) = faulty.counts();
+    compare_with_store(store, &model).await?;
+    report.log_hash = log_hash(store).await?;
+    Ok(report)
+}
+
+/// Runs one command as its simulated actor, retrying with its Idempotency-Key while commits fail,
+/// and applies what it committed to the model exactly once.
+async fn submit(
+    registry: &Registry,
+    seed: u64,
+    step: usize,
+    command: furrow_domain::Command,
+    model: &mut Ledger,
+    report: &mut SimReport,
+) -> Result<(), String> {
+    let (subject, role) = actor(&command);
+    let principal = Principal { subject: subject.clone(), role, accounts: vec![] };
+    let body = format!("{command:?}");
+    let key = RequestKey::new(&subject, &format!("sim-{seed}-{step}"), "POST", "/sim", body.as_bytes())
+        .map_err(|e| e.to_string())?;
+    for _attempt in 0..64 {
+        match registry.execute(&principal, command.clone(), Some(key.clone())).await {
+            Ok(committed) => {
+                for entry in &committed.entries {
+                    model.apply(&entry.event, entry.timestamp);
+                }
+                report.committed += 1;
+                report.log_size += committed.entries.len() as u64;
+                return Ok(());
+            }
+            Err(AppError::Unavailable(_)) => continue,
+            Err(AppError::Domain(_) | AppError::Forbidden(_) | AppError::Invalid(_) | AppError::NotFound(_)) => {
+                report.refused += 1;
+                return Ok(());
+            }
+            Err(e) => return Err(format!("step {step}: {} failed unexpectedly: {e}", command.name())),
+        }
+    }
+    Err(format!("step {step}: {} never got through the injected faults", command.name()))
+}
+
+async fn compare_with_store(store: &dyn Store, model: &Ledger) -> Result<(), String> {
+    let stored = store.load_ledger().await.map_err(|e| e.to_string())?;
+    if &stored != model {
+        return Err("the stored projection differs from the model".into());
+    }
+    let mut replayed = Ledger::new();
+    for entry in all_entries(store).await? {
+        replayed.apply(&entry.event, entry.timestamp);
+    }
+    if &replayed != model {
+        return Err("replaying the stored log gives another state than the model".into());
+    }
+    Ok(())
+}
+
+async fn all_entries(store: &dyn Store) -> Result<Vec<LogEntry>, String> {
+    let mut entries = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = store.log_entries(Page { after, limit: 500 }).await.map_err(|e| e.to_string())?;
+        let Some(last) = rows.last() else { return Ok(entries) };
+        after = Some(last.index);
+        for row in rows {
+            entries.push(LogEntry::decode(&row.bytes).map_err(|e| format!("entry {}: {e}", row.index))?);
+        }
+    }
+}
+
+async fn log_hash(store: &dyn Store) -> Result<[u8; 32], String> {
+    let mut hash = Sha256::new();
+    for entry in all_entries(store).await? {
+        hash.update(entry.encode());
+    }
+    Ok(hash.finalize().into())
+}
+
+/// A clock that advances one microsecond per reading, from 2026-01-01: runs stamp identical times.
+pub struct SimClock(AtomicI64);
+
+impl Default for SimClock {
+    fn default() -> Self {
+        Self(AtomicI64::new(1_767_225_600_000_000))
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+/// SplitMix64: small, fast, and the same on every platform.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Which failures an armed [`FaultyStore`] injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Faults {
+    /// Nothing is written, and the commit reports an error.
+    Clean,
+    /// Half clean, half ambiguous: written, then an error (the connection died before the reply).
+    CleanOrAmbiguous,
+    /// A deliberate bug, to show the simulator catches it: half ambiguous, and the other half is
+    /// acknowledged without being written, like a disk that lies about fsync.
+    Lying,
+}
+
+/// A store whose commits fail on purpose: never, always, or at a seeded random rate, cleanly
+/// (nothing written) or ambiguously (written, then an error), like a disk or a network that gives
+/// out at the worst moment. Everything else goes straight to the wrapped store.
+pub struct FaultyStore {
+    inner: Arc<dyn Store>,
+    /// Failure chance in millionths; 0 is off.
+    rate_ppm: AtomicU64,
+    faults: std::sync::Mutex<Faults>,
+    rng: std::sync::Mutex<SplitMix>,
+    clean: AtomicU64,
+    ambiguous: AtomicU64,
+}
+
+impl FaultyStore {
+    pub fn new(inner: Arc<dyn Store>, seed: u64) -> Self {
+        Self {
+            inner,
+            rate_ppm: AtomicU64::new(0),
+            faults: std::sync::Mutex::new(Faults::Clean),
+            rng: std::sync::Mutex::new(SplitMix(seed ^ 0xfa17)),
+            clean: AtomicU64::new(0),
+            ambiguous: AtomicU64::new(0),
+        }
+    }
+
+    /// Makes a share `rate` (0.0–1.0) of commits fail from now on, in the way `faults` says.
+    pub fn arm(&self, rate: f64, faults: Faults) {
+        *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
+        self.rate_ppm.store((rate.clamp(0.0, 1.0) * 1e6) as u64, Ordering::SeqCst);
+    }
+
+    pub fn disarm(&self) {
+        self.rate_ppm.store(0, Ordering::SeqCst);
+    }
+
+    /// Commits failed so far: (clean, ambiguous).
+    pub fn counts(&self) -> (u64, u64) {
+        (self.clean.load(Ordering::SeqCst), self.ambiguous.load(Ordering::SeqCst))
+    }
+
+    /// What the next commit does: None (succeed), Some(false) (fail clean), Some(true) (ambiguous).
+    fn next_fault(&self) -> Option<bool> {
+        let rate = self.rate_ppm.load(Ordering::SeqCst);
+        if rate == 0 {
+            return None;
+        }
+        let roll = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next();
+        let faults = *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        (roll % 1_000_000 < rate).then_some(faults != Faults::Clean && roll & (1 << 40) != 0)
+    }
+
+    fn lying(&self) -> bool {
+        *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) == Faults::Lying
+    }
+}
+
+#[async_trait]
+impl Store for FaultyStore {
+    async fn claim_writer(&self) -> Result<(), StoreError> {
+        self.inner.claim_writer().await
+    }
+    async fn load_ledger(&self) -> Result<Ledger, StoreError> {
+        self.inner.load_ledger().await
+    }
+    async fn log_size(&self) -> Result<u64, StoreError> {
+        self.inner.log_size().await
+    }
+    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+        match self.next_fault() {
+            None => self.inner.commit(group).await,
+            Some(false) => {
+                self.clean.fetch_add(1, Ordering::SeqCst);
+                if self.lying() {
+                    return Ok(());
+                }
+                Err(StoreError::Other("disk I/O error before the commit (injected)".into()))
+            }
+            Some(true) => {
+                self.inner.commit(group).await?;
+                self.ambiguous.fetch_add(1, Ordering::SeqCst);
+                Err(StoreError::Other("connection lost after the commit (injected)".into()))
+            }
+        }
+    }
+    async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner.find_idempotent(scope, key).await
+    }
+    async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError> {
+        self.inner.insert_token(token).await
+    }
+    async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner.find_token(hash).await
+    }
+    async fn program(&self) -> Result<Option<Program>, StoreError> {
+        self.inner.program().await
+    }
+    async fn totals(&self) -> Result<Totals, StoreError> {
+        self.inner.totals().await
+    }
+    async fn accounts(&self, page: Page) -> Result<Vec<Account>, StoreError> {
+        self.inner.accounts(page).await
+    }
+    async fn account(&self, id: AccountId) -> Result<Option<(Account, Balances)>, StoreError> {
+        self.inner.account(id).await
+    }
+    async fn batches(&self, page: Page) -> Result<Vec<(Batch, Balances)>, StoreError> {
+        self.inner.batches(page).await
+    }
+    async fn batch(&self, id: BatchId) -> Result<Option<(Batch, Balances)>, StoreError> {
+        self.inner.batch(id).await
+    }
+    async fn blocks(&self, filter: BlockFilter, page: Page) -> Result<Vec<Block>, StoreError> {
+        self.inner.blocks(filter, page).await
+    }
+    async fn block_at(&self, serial: u64) -> Result<Option<Block>, StoreError> {
+        self.inner.block_at(serial).await
+    }
+    async fn serial_history(
+        &self,
+        batch: BatchId,
+        start: u64,
+        end: u64,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        self.inner.serial_history(batch, start, end, limit).await
+    }
+    async fn retirements(&self, page: Page) -> Result<Vec<Retirement>, StoreError> {
+        self.inner.retirements(page).await
+    }
+    async fn retirement(&self, id: RetirementId) -> Result<Option<Retirement>, StoreError> {
+        self.inner.retirement(id).await
+    }
+    async fn cancellations(&self, page: Page) -> Result<Vec<Cancellation>, StoreError> {
+        self.inner.cancellations(page).await
+    }
+    async fn cancellation(&self, id: CancellationId) -> Result<Option<Cancellation>, StoreError> {
+        self.inner.cancellation(id).await
+    }
+    async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError> {
+        self.inner.log_entries(page).await
+    }
+    async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.inner.entry_with_leaf_hash(leaf_hash).await
+    }
+    async fn leaf_hashes(&self, from: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.inner.leaf_hashes(from, limit).await
+    }
+    async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.inner.tree_hashes(indexes).await
+    }
+    async fn extend_tree(
+        &self,
+        first_index: u64,
+        hashes: &[[u8; 32]],
+        checkpoint: &CheckpointRow,
+    ) -> Result<(), StoreError> {
+        self.inner.extend_tree(first_index, hashes, checkpoint).await
+    }
+    async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
+        self.inner.latest_checkpoint().await
+    }
+    async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
+        self.inner.checkpoint_at_least(size).await
+    }
+    async fn checkpoints(&self, after: Option<u64>, limit: u32) -> Result<Vec<CheckpointRow>, StoreError> {
+        self.inner.checkpoints(after, limit).await
+    }
+    async fn tree_hash_count(&self) -> Result<u64, StoreError> {
+        self.inner.tree_hash_count().await
+    }
+}
