@@ -229,6 +229,15 @@ pub enum Faults {
     Lying,
 }
 
+/// What one injected failure does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Clean,
+    Ambiguous,
+    /// Reports success without writing (the deliberate bug of `Faults::Lying`).
+    Lie,
+}
+
 /// A store whose commits fail on purpose: never, always, or at a seeded random rate, cleanly
 /// (nothing written) or ambiguously (written, then an error), like a disk or a network that gives
 /// out at the worst moment. Everything else goes straight to the wrapped store.
@@ -269,19 +278,24 @@ impl FaultyStore {
         (self.clean.load(Ordering::SeqCst), self.ambiguous.load(Ordering::SeqCst))
     }
 
-    /// What the next commit does: None (succeed), Some(false) (fail clean), Some(true) (ambiguous).
-    fn next_fault(&self) -> Option<bool> {
+    /// What the next commit does, or `None` when it succeeds.
+    fn next_fault(&self) -> Option<Fault> {
         let rate = self.rate_ppm.load(Ordering::SeqCst);
         if rate == 0 {
             return None;
         }
         let roll = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next();
-        let faults = *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        (roll % 1_000_000 < rate).then_some(faults != Faults::Clean && roll & (1 << 40) != 0)
-    }
-
-    fn lying(&self) -> bool {
-        *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) == Faults::Lying
+        if roll % 1_000_000 >= rate {
+            return None;
+        }
+        let second_half = roll & (1 << 40) != 0;
+        Some(match *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            Faults::Clean => Fault::Clean,
+            Faults::CleanOrAmbiguous if second_half => Fault::Ambiguous,
+            Faults::CleanOrAmbiguous => Fault::Clean,
+            Faults::Lying if second_half => Fault::Ambiguous,
+            Faults::Lying => Fault::Lie,
+        })
     }
 }
 
@@ -299,14 +313,15 @@ impl Store for FaultyStore {
     async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
         match self.next_fault() {
             None => self.inner.commit(group).await,
-            Some(false) => {
+            Some(Fault::Lie) => {
                 self.clean.fetch_add(1, Ordering::SeqCst);
-                if self.lying() {
-                    return Ok(());
-                }
+                Ok(())
+            }
+            Some(Fault::Clean) => {
+                self.clean.fetch_add(1, Ordering::SeqCst);
                 Err(StoreError::Other("disk I/O error before the commit (injected)".into()))
             }
-            Some(true) => {
+            Some(Fault::Ambiguous) => {
                 self.inner.commit(group).await?;
                 self.ambiguous.fetch_add(1, Ordering::SeqCst);
                 Err(StoreError::Other("connection lost after the commit (injected)".into()))

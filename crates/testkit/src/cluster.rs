@@ -38,7 +38,7 @@ impl StreamingPair {
         let dir = tempfile::Builder::new().prefix("furrow-pg-pair-").tempdir().expect("temp dir");
         give_to_server_user(dir.path());
         let [primary_port, standby_port] = free_ports();
-        let mut pair = Self {
+        let pair = Self {
             primary_url: format!("postgres://postgres@127.0.0.1:{primary_port}/postgres"),
             standby_url: format!("postgres://postgres@127.0.0.1:{standby_port}/postgres"),
             bin,
@@ -62,7 +62,7 @@ impl StreamingPair {
             .collect()
     }
 
-    fn init_primary(&mut self, port: u16) {
+    fn init_primary(&self, port: u16) {
         let data = self.data_dir("primary");
         self.server_command("initdb", |c| {
             c.args(["--auth=trust", "--username=postgres", "--encoding=UTF8", "--no-sync", "--pgdata"]).arg(&data)
@@ -71,7 +71,7 @@ impl StreamingPair {
         self.append_config(&data, &self.server_settings(port));
     }
 
-    fn clone_standby(&mut self, primary_port: u16, standby_port: u16) {
+    fn clone_standby(&self, primary_port: u16, standby_port: u16) {
         let data = self.data_dir("standby");
         self.server_command("pg_basebackup", |c| {
             c.args(["--host=127.0.0.1", "--username=postgres", "--wal-method=stream", "--checkpoint=fast"])

@@ -12,7 +12,9 @@ use furrow_domain::*;
 use furrow_testkit::Backend;
 use proptest::prelude::*;
 
-use crate::support::{StepClock, acting, replay_log, start, start_with_clock};
+use furrow_app::simulation::SimClock;
+
+use crate::support::{acting, replay_log, start, start_with_clock};
 
 type Steps = Vec<[u64; 6]>;
 
@@ -159,7 +161,7 @@ crate::on_every_backend!(concurrent_retirements, super::concurrent_retirements_c
 async fn sqlite_and_postgres_write_identical_logs() {
     let mut logs = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let Some(fixture) = start_with_clock(backend, Arc::new(StepClock::new())).await else { return };
+        let Some(fixture) = start_with_clock(backend, Arc::new(SimClock::default())).await else { return };
         fixture.run_seeded_commands(0x5eed, 1500).await;
         let rows = fixture.store.log_entries(Page { after: None, limit: 10_000 }).await.expect("log");
         let mut tree = furrow_tlog::tree::MemoryTree::new();

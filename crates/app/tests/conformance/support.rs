@@ -1,14 +1,12 @@
 //! Shared setup: a registry on a fresh store of one backend, and replaying a store's log.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use furrow_app::store::{Page, Store};
 use furrow_app::{Clock, Principal, Registry, SequencerOptions};
 use furrow_domain::sim::genesis;
 use furrow_domain::{
-    AccountId, AccountKind, Command, Event, IssueCommand, Ledger, LogEntry, ProjectCode, Quantity, Role, Timestamp,
-    Vintage,
+    AccountId, AccountKind, Command, Event, IssueCommand, Ledger, LogEntry, ProjectCode, Quantity, Role, Vintage,
 };
 use furrow_testkit::{Backend, TestStore, fresh_store};
 
@@ -27,21 +25,6 @@ pub fn operator() -> Principal {
 pub fn acting(command: &Command) -> Principal {
     let (subject, role) = furrow_domain::sim::actor(command);
     Principal { subject, role, accounts: vec![] }
-}
-
-/// A clock that advances one microsecond per reading, so two runs stamp identical times.
-pub struct StepClock(AtomicI64);
-
-impl StepClock {
-    pub fn new() -> Self {
-        Self(AtomicI64::new(1_767_225_600_000_000)) // 2026-01-01T00:00:00Z
-    }
-}
-
-impl Clock for StepClock {
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.fetch_add(1, Ordering::Relaxed))
-    }
 }
 
 /// A registry with the program initialised, on a fresh store; `None` when the backend is not
