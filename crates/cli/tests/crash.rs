@@ -54,22 +54,20 @@ fn acknowledged_operations_survive_sigkill_and_nothing_is_half_applied() {
     let token = operator_token(&flags);
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("rt");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
-    let buyers = {
-        let server = Server::start(&flags);
-        runtime.block_on(seed_registry(&client, &server.url, &token))
-    };
+    // One server per cycle: the one restarted after a kill is checked, then loaded and killed.
+    let mut server = Server::start(&flags);
+    let buyers = runtime.block_on(seed_registry(&client, &server.url, &token));
 
     let mut answered: BTreeMap<String, (Operation, Answer)> = BTreeMap::new();
     // Operations cut off by a kill that had committed all the same: the case the replay is for.
     let mut committed_unanswered = 0;
     for cycle in 0..cycles {
-        let server = Server::start(&flags);
         let load =
             Load { client: client.clone(), url: server.url.clone(), token: token.clone(), buyers: buyers.clone() };
         let before_kill = Duration::from_millis(rng.random_range(20..300));
         let (acked, unanswered) = runtime.block_on(load.run_then_kill(before_kill, rng.random(), server));
 
-        let server = Server::start(&flags);
+        server = Server::start(&flags);
         runtime.block_on(async {
             // Refusals leave no trace, so there is nothing stored to find; the balances cover them.
             for (operation, answer) in acked.into_iter().filter(|(_, a)| a.status == 201) {
