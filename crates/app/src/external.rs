@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use furrow_domain::Timestamp;
 use furrow_import::checks::{self, OwnProject};
-use furrow_import::{FileError, Kind, Reason, Record, Unit};
+use furrow_import::{FileError, FileParser, Item, Kind, Reason, Record, Unit};
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalQuarantined, ExternalRecord, ExternalSource, Page, Store,
     StoreError,
@@ -63,44 +63,92 @@ impl FileReport {
 }
 
 /// Imports files into the external area of one store.
+///
+/// A file streams through: rows are parsed, reconciled against the area and written in chunks of
+/// [`CHUNK`] rows, so memory does not grow with the file's text. What is kept per record of the area
+/// is a compact [`Known`] entry (about 70 bytes), for reconciling; [`Importer::finish`] reads the
+/// area back for the cross-registry checks without the rows' raw text.
 pub struct Importer {
     store: Arc<dyn Store>,
-    /// Everything the area holds (and this run added), for reconciling and for the checks.
-    records: Vec<Record>,
-    index: BTreeMap<(String, Kind, String), usize>,
+    /// Every record the area holds (and this run added), by a digest of its key.
+    index: BTreeMap<u128, Known>,
+    /// The datasets named by `Known::dataset`.
+    datasets: Vec<String>,
+}
+
+/// What the importer remembers of one stored record: enough to tell "already present" from
+/// "conflicts", and to say where the stored one came from.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    digest: u128,
+    dataset: u16,
+    line: u64,
 }
 
 const PAGE: u32 = 5_000;
 
+/// Rows parsed before they are written: one transaction per chunk.
+pub const CHUNK: usize = 5_000;
+
+/// A record's key, (registry, kind, origin id), as a 128-bit digest.
+fn key_digest(registry: &str, kind: Kind, origin_id: &str) -> u128 {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [registry, kind.as_str(), origin_id] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    u128::from_be_bytes(h.finalize()[..16].try_into().expect("16 bytes"))
+}
+
+/// `Record::digest` is 32 hex digits.
+fn fact_digest(hex: &str) -> u128 {
+    u128::from_str_radix(hex, 16).unwrap_or(0)
+}
+
 impl Importer {
-    /// Loads the external area's records.
+    /// Indexes the external area's records.
     pub async fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
-        let mut records = Vec::new();
+        let mut importer = Importer { store, index: BTreeMap::new(), datasets: Vec::new() };
         let mut after = None;
         loop {
-            let page = store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
+            let page = importer.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
             let Some((last, _)) = page.last() else { break };
             after = Some(*last);
             for (_, r) in page {
-                records.push(from_stored(r)?);
+                let kind = Kind::parse(&r.kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("external record {:?}: unknown kind", r.origin_id)))?;
+                let known = Known {
+                    digest: fact_digest(&r.digest),
+                    dataset: importer.dataset_id(&r.dataset),
+                    line: u64::try_from(r.line).unwrap_or(0),
+                };
+                importer.index.insert(key_digest(&r.registry, kind, &r.origin_id), known);
             }
         }
-        let index =
-            records.iter().enumerate().map(|(i, r)| ((r.registry.clone(), r.kind, r.origin_id.clone()), i)).collect();
-        Ok(Importer { store, records, index })
+        Ok(importer)
+    }
+
+    fn dataset_id(&mut self, dataset: &str) -> u16 {
+        match self.datasets.iter().position(|d| d == dataset) {
+            Some(i) => i as u16,
+            None => {
+                self.datasets.push(dataset.to_string());
+                (self.datasets.len() - 1) as u16
+            }
+        }
     }
 
     /// How many records the area holds.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.index.is_empty()
     }
 
-    /// Parses and writes one file. `name` is the path shown to people and used to recognise
-    /// per-project files; `registry` overrides the registry of origin.
+    /// Parses and writes one file held in memory. See [`Importer::import_reader`].
     pub async fn import(
         &mut self,
         name: &str,
@@ -108,10 +156,28 @@ impl Importer {
         registry: Option<&str>,
         now: Timestamp,
     ) -> Result<FileReport, StoreError> {
-        let sha256 = furrow_import::file_sha256(bytes);
+        self.import_reader(name, &furrow_import::file_sha256(bytes), bytes, registry, now).await
+    }
+
+    /// Parses and writes one file as it is read. `name` is the path shown to people and used to
+    /// recognise per-project files; `sha256` is the file's digest (its identity; the caller reads the
+    /// file once to compute it); `registry` overrides the registry of origin.
+    ///
+    /// Each chunk of rows is one transaction. The file's source row is written with the first
+    /// chunk and completed with its counts after the last, so an import that stops half-way (a
+    /// crash, a full disk) leaves a source row with zero rows: importing the file again adds the
+    /// rest (the rows already written are "already present") and completes it.
+    pub async fn import_reader<R: std::io::Read>(
+        &mut self,
+        name: &str,
+        sha256: &str,
+        input: R,
+        registry: Option<&str>,
+        now: Timestamp,
+    ) -> Result<FileReport, StoreError> {
         let mut report = FileReport {
             name: name.to_string(),
-            sha256: sha256.clone(),
+            sha256: sha256.to_string(),
             status: FileStatus::Imported,
             layout: None,
             rows: 0,
@@ -122,7 +188,7 @@ impl Importer {
             notes: BTreeMap::new(),
             new_file: false,
         };
-        let parsed = match furrow_import::parse_file(name, bytes, registry) {
+        let mut parser = match FileParser::open(name, input, registry) {
             Ok(p) => p,
             Err(FileError::NotData(why)) => {
                 report.status = FileStatus::Skipped(why);
@@ -133,91 +199,148 @@ impl Importer {
                 return Ok(report);
             }
         };
-        report.layout = Some(parsed.layout.name().to_string());
-        report.rows = parsed.rows;
-        for (code, n) in parsed.notes_by_code() {
-            report.notes.insert(code.to_string(), n);
-        }
-        let mut quarantined: Vec<ExternalQuarantined> = parsed
-            .quarantined
-            .iter()
-            .map(|q| ExternalQuarantined {
-                source_sha256: sha256.clone(),
-                line: q.line as i64,
-                reason: q.reason.code().to_string(),
-                registry: q.registry.clone(),
-                origin_id: q.origin_id.clone(),
-                detail: q.detail.clone(),
-                raw: q.raw.clone(),
-            })
-            .collect();
-        let mut fresh = Vec::new();
-        for r in parsed.records {
-            let key = (r.registry.clone(), r.kind, r.origin_id.clone());
-            match self.index.get(&key).map(|&i| &self.records[i]) {
-                Some(old) if old.digest() == r.digest() => report.already_present += 1,
-                Some(old) => quarantined.push(ExternalQuarantined {
-                    source_sha256: sha256.clone(),
-                    line: r.line as i64,
-                    reason: Reason::ConflictsWithImported.code().to_string(),
-                    registry: Some(r.registry.clone()),
-                    origin_id: Some(r.origin_id.clone()),
-                    detail: format!(
-                        "{} {:?} is already in the external area with other facts (from {} line {})",
-                        r.kind, r.origin_id, old.dataset, old.line
-                    ),
-                    raw: r.raw.clone(),
-                }),
-                None => {
-                    self.index.insert(key, self.records.len() + fresh.len());
-                    fresh.push(r);
+        let layout = parser.layout().name().to_string();
+        report.layout = Some(layout.clone());
+        let mut source = ExternalSource {
+            sha256: sha256.to_string(),
+            file_name: name.to_string(),
+            layout,
+            rows: 0,
+            imported: 0,
+            already_present: 0,
+            quarantined: 0,
+            imported_at: now.0,
+        };
+        let mut chunk = ExternalImport { source: source.clone(), records: Vec::new(), quarantined: Vec::new() };
+        let mut first = true;
+        loop {
+            let item = parser.next_item();
+            let end = item.is_none();
+            match item {
+                None => {}
+                Some(Err(FileError::NotData(why) | FileError::Unrecognised(why))) => {
+                    // The rows before stand (each chunk is complete); the source stays incomplete.
+                    self.write(&mut chunk, &mut first, &mut report).await?;
+                    report.rows = parser.rows();
+                    report.status = FileStatus::Failed(why);
+                    return Ok(report);
                 }
+                Some(Ok(Item::Note(n))) => *report.notes.entry(n.code.to_string()).or_insert(0) += 1,
+                Some(Ok(Item::Quarantined(q))) => chunk.quarantined.push(quarantined_row(sha256, q)),
+                Some(Ok(Item::Record(r))) => self.reconcile(r, sha256, &mut chunk, &mut report),
+            }
+            if end || chunk.records.len() + chunk.quarantined.len() >= CHUNK {
+                self.write(&mut chunk, &mut first, &mut report).await?;
+            }
+            if end {
+                break;
             }
         }
-        quarantined.sort_by_key(|q| q.line);
-        for q in &quarantined {
+        report.rows = parser.rows();
+        source.rows = report.rows;
+        source.imported = report.added;
+        source.already_present = report.already_present;
+        source.quarantined = report.quarantined_total();
+        self.store.external_complete_source(&source).await?;
+        Ok(report)
+    }
+
+    /// Sets aside a record already stored with the same facts, quarantines one stored with other
+    /// facts, and queues a new one.
+    fn reconcile(&mut self, r: Record, sha256: &str, chunk: &mut ExternalImport, report: &mut FileReport) {
+        let key = key_digest(&r.registry, r.kind, &r.origin_id);
+        let digest = r.digest();
+        match self.index.get(&key).copied() {
+            Some(old) if old.digest == fact_digest(&digest) => report.already_present += 1,
+            Some(old) => chunk.quarantined.push(ExternalQuarantined {
+                source_sha256: sha256.to_string(),
+                line: r.line as i64,
+                reason: Reason::ConflictsWithImported.code().to_string(),
+                registry: Some(r.registry.clone()),
+                origin_id: Some(r.origin_id.clone()),
+                detail: format!(
+                    "{} {:?} is already in the external area with other facts (from {} line {})",
+                    r.kind,
+                    r.origin_id,
+                    self.datasets[usize::from(old.dataset)],
+                    old.line
+                ),
+                raw: r.raw.clone(),
+            }),
+            None => {
+                let known = Known { digest: fact_digest(&digest), dataset: self.dataset_id(&r.dataset), line: r.line };
+                self.index.insert(key, known);
+                chunk.records.push(to_stored(&r, sha256, digest));
+            }
+        }
+    }
+
+    /// Writes a chunk in one transaction and counts it in the report.
+    async fn write(
+        &mut self,
+        chunk: &mut ExternalImport,
+        first: &mut bool,
+        report: &mut FileReport,
+    ) -> Result<(), StoreError> {
+        let outcome = match self.store.external_import(chunk).await {
+            Ok(o) => o,
+            Err(e) => {
+                // Nothing of this chunk was written: forget the records it would have added.
+                for r in &chunk.records {
+                    if let Some(kind) = Kind::parse(&r.kind) {
+                        self.index.remove(&key_digest(&r.registry, kind, &r.origin_id));
+                    }
+                }
+                return Err(e);
+            }
+        };
+        if std::mem::take(first) {
+            report.new_file = outcome.new_source;
+        }
+        report.added += outcome.records_added;
+        for q in &chunk.quarantined {
             *report.quarantined.entry(q.reason.clone()).or_insert(0) += 1;
             if report.quarantine_examples.len() < 10 {
                 report.quarantine_examples.push((q.line as u64, q.reason.clone(), q.detail.clone()));
             }
         }
-        let import = ExternalImport {
-            source: ExternalSource {
-                sha256: sha256.clone(),
-                file_name: name.to_string(),
-                layout: parsed.layout.name().to_string(),
-                rows: parsed.rows,
-                imported: fresh.len() as u64,
-                already_present: report.already_present,
-                quarantined: quarantined.len() as u64,
-                imported_at: now.0,
-            },
-            records: fresh.iter().map(|r| to_stored(r, &sha256)).collect(),
-            quarantined,
-        };
-        let outcome = match self.store.external_import(&import).await {
-            Ok(o) => o,
-            Err(e) => {
-                // Nothing was written: forget the records this file would have added.
-                self.index.retain(|_, i| *i < self.records.len());
-                return Err(e);
-            }
-        };
-        report.added = outcome.records_added;
-        report.new_file = outcome.new_source;
-        self.records.extend(fresh);
-        Ok(report)
+        chunk.records.clear();
+        chunk.quarantined.clear();
+        Ok(())
     }
 
     /// Runs the checks over the whole area and Furrow's own projects, stores the flags, and
-    /// returns them with how many were added and removed.
+    /// returns them with how many were added and removed. The area is read back page by page,
+    /// keeping of each record only what the checks read.
     pub async fn finish(&self, own: &[OwnProject]) -> Result<(Vec<ExternalFlag>, u64, u64), StoreError> {
-        let flags: Vec<ExternalFlag> = checks::across(&self.records, own)
+        let mut records = Vec::with_capacity(self.index.len());
+        let mut after = None;
+        loop {
+            let page = self.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(*last);
+            for (_, r) in page {
+                records.push(checks::for_checks(from_stored(r)?));
+            }
+        }
+        let flags: Vec<ExternalFlag> = checks::across(&records, own)
             .into_iter()
             .map(|f| ExternalFlag { code: f.code.to_string(), subject: f.subject, detail: f.detail })
             .collect();
         let (added, removed) = self.store.external_set_flags(&flags).await?;
         Ok((flags, added, removed))
+    }
+}
+
+fn quarantined_row(sha256: &str, q: furrow_import::Quarantined) -> ExternalQuarantined {
+    ExternalQuarantined {
+        source_sha256: sha256.to_string(),
+        line: q.line as i64,
+        reason: q.reason.code().to_string(),
+        registry: q.registry,
+        origin_id: q.origin_id,
+        detail: q.detail,
+        raw: q.raw,
     }
 }
 
@@ -246,7 +369,7 @@ pub async fn own_projects(store: &dyn Store) -> Result<Vec<OwnProject>, StoreErr
     Ok(by_code.into_values().collect())
 }
 
-fn to_stored(r: &Record, sha256: &str) -> ExternalRecord {
+fn to_stored(r: &Record, sha256: &str, digest: String) -> ExternalRecord {
     ExternalRecord {
         registry: r.registry.clone(),
         kind: r.kind.as_str().to_string(),
@@ -269,7 +392,7 @@ fn to_stored(r: &Record, sha256: &str) -> ExternalRecord {
         beneficiary: r.beneficiary.clone(),
         latitude: r.latitude,
         longitude: r.longitude,
-        digest: r.digest(),
+        digest,
         source_sha256: sha256.to_string(),
         line: r.line as i64,
         raw: r.raw.clone(),

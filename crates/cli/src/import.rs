@@ -92,25 +92,37 @@ pub async fn run(args: ImportArgs) -> Result<()> {
     let mut reports = Vec::new();
     for file in &files {
         progress.set_message(file.name.clone());
-        let bytes = std::fs::read(&file.path).with_context(|| format!("cannot read {}", file.path.display()))?;
+        let open = || std::fs::File::open(&file.path).with_context(|| format!("cannot read {}", file.path.display()));
+        // Read twice: once for the digest that identifies the file, once to parse it as it streams.
+        let sha256 = furrow_import::reader_sha256(std::io::BufReader::new(open()?))
+            .with_context(|| format!("cannot read {}", file.path.display()))?;
         let report = match &file.expected_sha256 {
-            Some(sum) if *sum != furrow_import::file_sha256(&bytes) => FileReport {
-                name: file.name.clone(),
-                sha256: furrow_import::file_sha256(&bytes),
-                status: FileStatus::Failed(format!("its SHA-256 differs from SHA256SUMS ({sum})")),
-                layout: None,
-                rows: 0,
-                added: 0,
-                already_present: 0,
-                quarantined: BTreeMap::new(),
-                quarantine_examples: Vec::new(),
-                notes: BTreeMap::new(),
-                new_file: false,
-            },
-            _ => importer.import(&file.name, &bytes, args.registry.as_deref(), clock.now()).await?,
+            Some(sum) if *sum != sha256 => {
+                progress.inc(file.size);
+                FileReport {
+                    name: file.name.clone(),
+                    sha256,
+                    status: FileStatus::Failed(format!("its SHA-256 differs from SHA256SUMS ({sum})")),
+                    layout: None,
+                    rows: 0,
+                    added: 0,
+                    already_present: 0,
+                    quarantined: BTreeMap::new(),
+                    quarantine_examples: Vec::new(),
+                    notes: BTreeMap::new(),
+                    new_file: false,
+                }
+            }
+            _ => {
+                let before = progress.position();
+                let input = progress.wrap_read(open()?);
+                let report =
+                    importer.import_reader(&file.name, &sha256, input, args.registry.as_deref(), clock.now()).await?;
+                progress.set_position(before + file.size);
+                report
+            }
         };
         reports.push(report);
-        progress.inc(file.size);
     }
     progress.set_message("cross-registry checks");
     let own = own_projects(store.as_ref()).await?;

@@ -1,6 +1,6 @@
 //! Checks that look at more than one row.
 //!
-//! - [`within_file`]: duplicates, overlapping ranges and vintage totals inside one file. Offending
+//! - [`WithinFile`]: duplicates, overlapping ranges and vintage totals inside one file. Offending
 //!   rows are quarantined (the earlier row wins), because the file itself contradicts them.
 //! - [`across`]: checks over the whole external area (every file imported so far) and Furrow's own
 //!   projects. They raise [`Flag`]s for the operator instead of quarantining, because which of two
@@ -8,132 +8,140 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::{Kind, Note, ParsedFile, Quarantined, Reason, Record};
+use crate::{Kind, Note, Reason, Record};
 
-/// Quarantine the rows of one file that contradict earlier rows of the same file.
-pub(crate) fn within_file(out: &mut ParsedFile, vintage_totals: &[(usize, String, i64)]) {
-    let mut bad: BTreeMap<usize, (Reason, String)> = BTreeMap::new();
+/// The within-file checks, decided row by row as a file streams past: a row is judged against the
+/// rows before it (the earlier row wins), so nothing already decided changes and a file of any
+/// length is checked in memory proportional to a few dozen bytes per row, never to the rows'
+/// text.
+/// A namespace and a range class (`issued`, `used`, `credit`).
+type RangeClass = (String, &'static str);
 
-    // 1. An origin id (a serial, an id) appears once per kind.
-    let mut first: BTreeMap<(Kind, &str), u64> = BTreeMap::new();
-    for (i, r) in out.records.iter().enumerate() {
-        if let Some(line) = first.get(&(r.kind, r.origin_id.as_str())) {
-            bad.insert(i, (Reason::Duplicate, format!("{} {:?} already appears on line {line}", r.kind, r.origin_id)));
-        } else {
-            first.insert((r.kind, r.origin_id.as_str()), r.line);
-        }
+#[derive(Default)]
+pub(crate) struct WithinFile {
+    /// Per kind, a 128-bit digest of each origin id seen, with its line: an origin id appears once.
+    seen: BTreeMap<(Kind, [u8; 16]), u64>,
+    /// Per (namespace, range class), the ranges of rows kept so far. They never overlap each other.
+    /// start → (end, line).
+    kept: BTreeMap<RangeClass, BTreeMap<u64, (u64, u64)>>,
+    /// Per (namespace, range class), the union of the ranges of rows quarantined for overlapping
+    /// (and of CDM ranges, which only get a note): a later row overlapping one of them is no better.
+    other: BTreeMap<RangeClass, BTreeMap<u64, u64>>,
+    /// Verra: per vintage key, its published total and the sum of its blocks so far.
+    vintages: BTreeMap<String, i64>,
+    /// The first serial of every credit of a per-credit ledger.
+    credits: Vec<u64>,
+}
+
+fn origin_digest(origin_id: &str) -> [u8; 16] {
+    use sha2::{Digest, Sha256};
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&Sha256::digest(origin_id.as_bytes())[..16]);
+    out
+}
+
+/// The entry of a map of disjoint ranges (start → end) that overlaps `start..=end`, if any.
+fn overlapping<V: Copy>(
+    ranges: &BTreeMap<u64, V>,
+    start: u64,
+    end: u64,
+    end_of: impl Fn(V) -> u64,
+) -> Option<(u64, V)> {
+    // Disjoint ranges sorted by start are sorted by end too: only the last one starting at or
+    // before `end` can reach `start`.
+    let (&s, &v) = ranges.range(..=end).next_back()?;
+    (end_of(v) >= start).then_some((s, v))
+}
+
+/// Adds `start..=end` to a union of disjoint ranges, merging what it touches.
+fn merge_into(union: &mut BTreeMap<u64, u64>, mut start: u64, mut end: u64) {
+    while let Some((s, e)) = overlapping(union, start, end, |e| e) {
+        union.remove(&s);
+        start = start.min(s);
+        end = end.max(e);
     }
+    union.insert(start, end);
+}
 
-    // 2. Ranges of one class never overlap within a namespace.
-    let mut groups: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, r) in out.records.iter().enumerate() {
-        if let (Some(range), Some(class)) = (&r.range, r.kind.range_class())
-            && !bad.contains_key(&i)
+impl WithinFile {
+    /// Judges one parsed row against the rows before it: `Err` quarantines it. Notes about legitimate
+    /// but unusual overlaps go to `notes`.
+    pub(crate) fn check(
+        &mut self,
+        r: &Record,
+        vintage_total: Option<&(String, i64)>,
+        notes: &mut Vec<Note>,
+    ) -> Result<(), (Reason, String)> {
+        // 1. An origin id (a serial, an id) appears once per kind.
+        match self.seen.entry((r.kind, origin_digest(&r.origin_id))) {
+            std::collections::btree_map::Entry::Occupied(first) => {
+                return Err((
+                    Reason::Duplicate,
+                    format!("{} {:?} already appears on line {}", r.kind, r.origin_id, first.get()),
+                ));
+            }
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(r.line);
+            }
+        }
+        if r.kind == Kind::Credit
+            && let Some(range) = &r.range
         {
-            groups.entry((range.namespace.as_str(), class)).or_default().push(i);
+            self.credits.push(range.start);
         }
-    }
-    for idx in groups.values_mut() {
-        idx.sort_by_key(|&i| {
-            let r = out.records[i].range.as_ref().map(|r| (r.start, r.end)).unwrap_or_default();
-            (r, out.records[i].line)
-        });
-        let mut reach: Option<(u64, usize)> = None;
-        for &i in idx.iter() {
-            let Some(range) = &out.records[i].range else { continue };
-            match reach {
-                Some((end, j)) if range.start <= end && range.namespace.starts_with("CDM-") => {
-                    // CDM ranges are Gold Standard's transcription of another registry's serials:
-                    // an overlap is noted here and flagged by the cross-file checks, not quarantined.
-                    let other = &out.records[j];
-                    out.notes.push(Note {
-                        line: out.records[i].line,
-                        code: "cdm_range_overlap",
-                        detail: format!(
-                            "range {}–{} overlaps {:?} on line {}",
-                            range.start, range.end, other.origin_id, other.line
-                        ),
-                    });
-                    if range.end > end {
-                        reach = Some((range.end, i));
+
+        // 2. Ranges of one class never overlap within a namespace.
+        if let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) {
+            let key = (range.namespace.clone(), class);
+            let kept = self.kept.entry(key.clone()).or_default();
+            let clash = overlapping(kept, range.start, range.end, |(e, _)| e)
+                .map(|(s, (e, line))| format!("the range {s}–{e} on line {line}"))
+                .or_else(|| {
+                    let other = self.other.get(&key)?;
+                    overlapping(other, range.start, range.end, |e| e)
+                        .map(|(s, e)| format!("the quarantined or noted ranges {s}–{e}"))
+                });
+            match clash {
+                None => {
+                    kept.insert(range.start, (range.end, r.line));
+                }
+                Some(what) => {
+                    merge_into(self.other.entry(key).or_default(), range.start, range.end);
+                    let detail = format!("range {}–{} overlaps {what}", range.start, range.end);
+                    if range.namespace.starts_with("CDM-") {
+                        // CDM ranges are Gold Standard's transcription of another registry's
+                        // serials: an overlap is noted here and flagged by the cross-file checks,
+                        // not quarantined.
+                        notes.push(Note { line: r.line, code: "cdm_range_overlap", detail });
+                    } else {
+                        return Err((Reason::OverlappingRange, detail));
                     }
                 }
-                Some((end, j)) if range.start <= end => {
-                    let other = &out.records[j];
-                    bad.insert(
-                        i,
-                        (
-                            Reason::OverlappingRange,
-                            format!(
-                                "range {}–{} overlaps {:?} on line {}",
-                                range.start, range.end, other.origin_id, other.line
-                            ),
-                        ),
-                    );
-                    if range.end > end {
-                        reach = Some((range.end, i));
-                    }
-                }
-                _ => reach = Some((range.end, i)),
             }
         }
-    }
 
-    // 3. Verra: the blocks of a vintage add up to at most the vintage's published total.
-    let mut by_key: BTreeMap<&str, Vec<(u64, usize, i64)>> = BTreeMap::new();
-    for (i, key, total) in vintage_totals {
-        if !bad.contains_key(i) {
-            by_key.entry(key.as_str()).or_default().push((out.records[*i].line, *i, *total));
-        }
-    }
-    for rows in by_key.values_mut() {
-        rows.sort();
-        let mut sum = 0i64;
-        for &(_, i, total) in rows.iter() {
-            sum += out.records[i].quantity.unwrap_or(0);
-            if sum > total {
-                bad.insert(
-                    i,
-                    (Reason::ExceedsVintageTotal, format!("blocks of this vintage reach {sum} > total {total}")),
-                );
+        // 3. Verra: the blocks of a vintage add up to at most the vintage's published total.
+        if let Some((key, total)) = vintage_total {
+            let sum = self.vintages.entry(key.clone()).or_insert(0);
+            *sum += r.quantity.unwrap_or(0);
+            if *sum > *total {
+                return Err((
+                    Reason::ExceedsVintageTotal,
+                    format!("blocks of this vintage reach {sum} > total {total}"),
+                ));
             }
         }
+        Ok(())
     }
 
-    // 4. A per-credit ledger numbers its credits without gaps (a note, not a violation).
-    let mut credits: Vec<u64> = out
-        .records
-        .iter()
-        .filter(|r| r.kind == Kind::Credit)
-        .filter_map(|r| r.range.as_ref().map(|r| r.start))
-        .collect();
-    credits.sort_unstable();
-    if let Some(w) = credits.windows(2).find(|w| w[1] != w[0] + 1 && w[1] != w[0]) {
-        out.notes.push(Note {
-            line: 0,
-            code: "serial_gap",
-            detail: format!("no credit between {} and {}", w[0], w[1]),
-        });
+    /// What can only be said once the whole file has been read: a per-credit ledger numbers its
+    /// credits without gaps (a note, not a violation).
+    pub(crate) fn finish(&mut self) -> Option<Note> {
+        let mut credits = std::mem::take(&mut self.credits);
+        credits.sort_unstable();
+        let w = credits.windows(2).find(|w| w[1] != w[0] + 1 && w[1] != w[0])?;
+        Some(Note { line: 0, code: "serial_gap", detail: format!("no credit between {} and {}", w[0], w[1]) })
     }
-
-    if bad.is_empty() {
-        return;
-    }
-    let records = std::mem::take(&mut out.records);
-    for (i, r) in records.into_iter().enumerate() {
-        match bad.remove(&i) {
-            Some((reason, detail)) => out.quarantined.push(Quarantined {
-                line: r.line,
-                registry: Some(r.registry),
-                origin_id: Some(r.origin_id),
-                reason,
-                detail,
-                raw: r.raw,
-            }),
-            None => out.records.push(r),
-        }
-    }
-    out.quarantined.sort_by_key(|q| q.line);
 }
 
 /// Something the operator should look at.
@@ -270,6 +278,18 @@ fn retired_vs_issued(records: &[Record], flags: &mut BTreeSet<Flag>) {
 
 fn squash_name(name: &str) -> String {
     name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+/// A record with only what [`across`] reads: the raw row is kept only for the layouts whose checks
+/// read a cell of it (CARB's OPR cross-reference, Climate Refarm's monitoring tonnes), the serial's
+/// text and the beneficiary are dropped. The importer holds the whole area this way.
+pub fn for_checks(mut r: Record) -> Record {
+    if !matches!(r.registry.as_str(), "carb" | "climate-refarm") {
+        r.raw = String::new();
+    }
+    r.serial = None;
+    r.beneficiary = None;
+    r
 }
 
 /// Reads a cell of a record's raw row.

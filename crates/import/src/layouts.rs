@@ -1,10 +1,12 @@
 //! One function per export layout: which columns hold which fact, which row invariants of
 //! `data/real/SOURCES.md` apply, and what identifies a row in its registry (its origin id).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
+use std::io::{BufRead, BufReader, Read};
 
+use crate::checks::WithinFile;
 use crate::serial::{self, Serial};
-use crate::table::{Table, normalise_header};
+use crate::table::{Rows, Table};
 use crate::values;
 use crate::{FileError, Kind, Note, ParsedFile, Quarantined, Reason, Record, Unit, country};
 
@@ -133,35 +135,46 @@ impl Layout {
         })
     }
 
-    /// Recognise a file's layout from its header; `name` only breaks ties and skips non-data files.
-    pub fn detect(name: &str, bytes: &[u8]) -> Result<Layout, FileError> {
-        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    /// Documentation, checksums and licences are skipped by name, with the reason.
+    fn skip_by_name(base: &str) -> Result<(), FileError> {
         if base == "SHA256SUMS"
             || base.ends_with(".md")
             || base == "TERMS_OF_DATA_ACCESS"
             || base.starts_with("LICENSE")
+            || base.ends_with(".parquet")
         {
-            return Err(FileError::NotData(format!("{base}: documentation or checksums, not registry data")));
+            return Err(if base.ends_with(".parquet") {
+                Self::parquet(base)
+            } else {
+                FileError::NotData(format!("{base}: documentation or checksums, not registry data"))
+            });
         }
-        if base.ends_with(".parquet") || bytes.starts_with(b"PAR1") {
-            return Err(FileError::NotData(format!(
-                "{base}: Apache Parquet; import the CSV conversion beside it instead (same rows, SOURCES.md §E)"
-            )));
+        Ok(())
+    }
+
+    fn parquet(base: &str) -> FileError {
+        FileError::NotData(format!(
+            "{base}: Apache Parquet; import the CSV conversion beside it instead (same rows, SOURCES.md §E)"
+        ))
+    }
+
+    /// The layout of a JSON document (only Climate Refarm's portfolio summary is one).
+    fn json_layout(base: &str, bytes: &[u8]) -> Result<Layout, FileError> {
+        let v: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| FileError::Unrecognised(format!("{base}: JSON that does not parse: {e}")))?;
+        if v.get("total_credits_issued").is_some() && v.get("total_emission_reductions_tons_co2").is_some() {
+            return Ok(Layout::RefarmSummary);
         }
-        let trimmed = bytes.trim_ascii_start();
-        if trimmed.starts_with(b"{") {
-            let v: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| FileError::Unrecognised(format!("{base}: JSON that does not parse: {e}")))?;
-            if v.get("total_credits_issued").is_some() && v.get("total_emission_reductions_tons_co2").is_some() {
-                return Ok(Layout::RefarmSummary);
-            }
-            return Err(FileError::Unrecognised(format!("{base}: a JSON document of no known layout")));
-        }
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        let header: Vec<String> = match reader.byte_records().next() {
-            Some(Ok(h)) => h.iter().map(|c| normalise_header(&String::from_utf8_lossy(c))).collect(),
-            _ => return Err(FileError::Unrecognised(format!("{base}: empty or not CSV"))),
-        };
+        Err(FileError::Unrecognised(format!("{base}: a JSON document of no known layout")))
+    }
+
+    /// Recognise a file's layout from its content; `name` only breaks ties and skips non-data files.
+    pub fn detect(name: &str, bytes: &[u8]) -> Result<Layout, FileError> {
+        FileParser::open(name, bytes, None).map(|p| p.layout())
+    }
+
+    /// Recognise a CSV layout from its normalised header.
+    fn from_header(base: &str, header: &[String]) -> Result<Layout, FileError> {
         let set: BTreeSet<&str> = header.iter().map(String::as_str).collect();
         let h = |n: &str| set.contains(n);
         use Layout::*;
@@ -301,48 +314,153 @@ fn year_of(date: &Option<String>) -> Option<i32> {
     date.as_ref().and_then(|d| d.get(0..4)).and_then(|y| y.parse().ok())
 }
 
-/// Parse a whole file of a known layout.
-pub(crate) fn parse(
+/// The largest JSON document read whole (Climate Refarm's portfolio summary is a few hundred bytes).
+const MAX_JSON_BYTES: u64 = 16 << 20;
+
+/// One decision of the parser, in file order.
+// Items are consumed as they are made, one at a time: boxing the record would cost an allocation
+// per row to save bytes that are never held in bulk.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Record(Record),
+    Quarantined(Quarantined),
+    Note(Note),
+}
+
+/// A file parsed as it is read: each row is decided (a record, or quarantined with a reason) when
+/// it is read, against the rows before it, so a file of any length streams through in bounded
+/// memory. [`crate::parse_file`] collects the same items into a [`ParsedFile`].
+pub struct FileParser<R: Read> {
     layout: Layout,
-    name: &str,
-    bytes: &[u8],
-    registry_override: Option<&str>,
-) -> Result<ParsedFile, FileError> {
-    if layout == Layout::RefarmSummary {
-        return Ok(refarm_summary(name, bytes));
-    }
-    let table = Table::read(bytes).map_err(|e| FileError::Unrecognised(format!("{name}: {e}")))?;
-    let mut out = ParsedFile { layout, rows: 0, records: Vec::new(), quarantined: Vec::new(), notes: Vec::new() };
-    let registry = registry_override.or(layout.registry());
-    let mut vintage_totals: Vec<(usize, String, i64)> = Vec::new();
-    for row in &table.rows {
-        out.rows += 1;
-        let raw = table.raw(row);
-        let c = Cells { t: &table, row };
-        let result = if row.lossy {
-            Err(malformed("the row is not valid UTF-8"))
-        } else {
-            parse_row(layout, name, registry, &c, row.line, raw.clone(), &mut out.notes)
+    name: String,
+    registry: Option<String>,
+    /// The CSV header and the rows after it; `None` for a JSON document, whose items are decided
+    /// up front.
+    body: Option<(Table, Rows<BufReader<R>>)>,
+    checks: WithinFile,
+    pending: VecDeque<Item>,
+    rows: u64,
+    finished: bool,
+}
+
+impl<R: Read> FileParser<R> {
+    /// Recognises the layout from the file's first bytes and header; `name` only breaks ties and
+    /// skips non-data files. `registry` overrides the registry of origin.
+    pub fn open(name: &str, input: R, registry: Option<&str>) -> Result<Self, FileError> {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        Layout::skip_by_name(base)?;
+        let mut input = BufReader::with_capacity(64 << 10, input);
+        let start = input.fill_buf().map_err(|e| FileError::Unrecognised(format!("{base}: {e}")))?;
+        if start.starts_with(b"PAR1") {
+            return Err(Layout::parquet(base));
+        }
+        let mut parser = FileParser {
+            layout: Layout::RefarmSummary,
+            name: name.to_string(),
+            registry: registry.map(str::to_string),
+            body: None,
+            checks: WithinFile::default(),
+            pending: VecDeque::new(),
+            rows: 0,
+            finished: false,
         };
-        match result {
-            Ok((record, vintage_total)) => {
-                if let Some((key, total)) = vintage_total {
-                    vintage_totals.push((out.records.len(), key, total));
-                }
-                out.records.push(record);
+        if start.trim_ascii_start().starts_with(b"{") {
+            let mut bytes = Vec::new();
+            input
+                .take(MAX_JSON_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| FileError::Unrecognised(format!("{base}: {e}")))?;
+            if bytes.len() as u64 > MAX_JSON_BYTES {
+                return Err(FileError::Unrecognised(format!("{base}: a JSON document over {MAX_JSON_BYTES} bytes")));
             }
-            Err((reason, detail)) => out.quarantined.push(Quarantined {
-                line: row.line,
-                registry: registry.map(str::to_string),
-                origin_id: None,
-                reason,
-                detail,
-                raw,
-            }),
+            Layout::json_layout(base, &bytes)?;
+            let summary = refarm_summary(name, &bytes);
+            parser.rows = summary.rows;
+            parser.pending.extend(summary.records.into_iter().map(Item::Record));
+            parser.pending.extend(summary.quarantined.into_iter().map(Item::Quarantined));
+            parser.finished = true;
+            return Ok(parser);
+        }
+        let (table, rows) = Table::open(input).map_err(|e| match e.as_str() {
+            "empty file" => FileError::Unrecognised(format!("{base}: empty or not CSV")),
+            _ => FileError::Unrecognised(format!("{base}: {e}")),
+        })?;
+        parser.layout = Layout::from_header(base, &table.headers)?;
+        parser.body = Some((table, rows));
+        Ok(parser)
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Data rows read so far (the header not counted).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The next decision, `None` at the end of the file. An `Err` means the file cannot be read
+    /// any further (an I/O error or unreadable CSV); the items before it stand.
+    pub fn next_item(&mut self) -> Option<Result<Item, FileError>> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(Ok(item));
+            }
+            if self.finished {
+                return None;
+            }
+            let Some((table, rows)) = &mut self.body else {
+                self.finished = true;
+                continue;
+            };
+            let row = match rows.next_row() {
+                Some(Ok(row)) => row,
+                Some(Err(e)) => {
+                    self.finished = true;
+                    return Some(Err(FileError::Unrecognised(format!("{}: {e}", self.name))));
+                }
+                None => {
+                    self.finished = true;
+                    self.pending.extend(self.checks.finish().map(Item::Note));
+                    continue;
+                }
+            };
+            self.rows += 1;
+            let registry = self.registry.as_deref().or(self.layout.registry());
+            let raw = table.raw(&row);
+            let c = Cells { t: table, row: &row };
+            let mut notes = Vec::new();
+            let result = if row.lossy {
+                Err(malformed("the row is not valid UTF-8"))
+            } else {
+                parse_row(self.layout, &self.name, registry, &c, row.line, raw.clone(), &mut notes)
+            };
+            let item = match result {
+                Err((reason, detail)) => Item::Quarantined(Quarantined {
+                    line: row.line,
+                    registry: registry.map(str::to_string),
+                    origin_id: None,
+                    reason,
+                    detail,
+                    raw,
+                }),
+                Ok((record, vintage_total)) => match self.checks.check(&record, vintage_total.as_ref(), &mut notes) {
+                    Ok(()) => Item::Record(record),
+                    Err((reason, detail)) => Item::Quarantined(Quarantined {
+                        line: record.line,
+                        registry: Some(record.registry),
+                        origin_id: Some(record.origin_id),
+                        reason,
+                        detail,
+                        raw: record.raw,
+                    }),
+                },
+            };
+            self.pending.extend(notes.into_iter().map(Item::Note));
+            self.pending.push_back(item);
         }
     }
-    crate::checks::within_file(&mut out, &vintage_totals);
-    Ok(out)
 }
 
 type Parsed = (Record, Option<(String, i64)>);

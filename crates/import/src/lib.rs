@@ -21,7 +21,7 @@ pub mod values;
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use layouts::Layout;
+pub use layouts::{FileParser, Item, Layout};
 pub use serial::{Serial, SerialError};
 
 /// What a record is.
@@ -355,18 +355,49 @@ impl fmt::Display for FileError {
 
 impl std::error::Error for FileError {}
 
-/// Recognise and parse one file. `name` is its path (used only to break ties between layouts with
-/// the same header and for Climate Refarm's per-project monitoring files, whose project is the
-/// directory name). `registry` overrides the registry of origin where a layout cannot tell it.
+/// Recognise and parse one file held in memory. `name` is its path (used only to break ties between
+/// layouts with the same header and for Climate Refarm's per-project monitoring files, whose
+/// project is the directory name). `registry` overrides the registry of origin where a layout
+/// cannot tell it. For files of any size, [`FileParser`] gives the same items one at a time.
 pub fn parse_file(name: &str, bytes: &[u8], registry: Option<&str>) -> Result<ParsedFile, FileError> {
-    let layout = Layout::detect(name, bytes)?;
-    layouts::parse(layout, name, bytes, registry)
+    let mut parser = FileParser::open(name, bytes, registry)?;
+    let mut out = ParsedFile {
+        layout: parser.layout(),
+        rows: 0,
+        records: Vec::new(),
+        quarantined: Vec::new(),
+        notes: Vec::new(),
+    };
+    while let Some(item) = parser.next_item() {
+        match item? {
+            Item::Record(r) => out.records.push(r),
+            Item::Quarantined(q) => out.quarantined.push(q),
+            Item::Note(n) => out.notes.push(n),
+        }
+    }
+    out.rows = parser.rows();
+    Ok(out)
 }
 
 /// SHA-256 of a file's bytes, hex: the import's provenance and its idempotency key.
 pub fn file_sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
+}
+
+/// SHA-256 of everything a reader yields, hex: [`file_sha256`] for a file too large to hold.
+pub fn reader_sha256(mut input: impl std::io::Read) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match input.read(&mut buf) {
+            Ok(0) => return Ok(hex::encode(h.finalize())),
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Parse a `SHA256SUMS` file (`<hex>  <path>` lines) into path → hex.

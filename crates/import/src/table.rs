@@ -1,12 +1,14 @@
-//! A CSV file as a header and rows, with header names normalised (whitespace collapsed: VROD's
-//! headers contain newlines, `"Issuance \nYear"`) and cells trimmed.
+//! A CSV file as a header and a stream of rows, with header names normalised (whitespace
+//! collapsed: VROD's headers contain newlines, `"Issuance \nYear"`) and cells trimmed. Rows are
+//! read one at a time, so a file of any length is parsed in the memory of one row.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
+/// A file's header: the column names and where each is.
 pub(crate) struct Table {
     pub headers: Vec<String>,
     index: BTreeMap<String, usize>,
-    pub rows: Vec<Row>,
 }
 
 pub(crate) struct Row {
@@ -21,38 +23,54 @@ pub(crate) fn normalise_header(h: &str) -> String {
     h.trim_start_matches('\u{feff}').split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The rows of a CSV file after its header, read on demand.
+pub(crate) struct Rows<R: Read> {
+    reader: csv::Reader<R>,
+    record: csv::ByteRecord,
+}
+
+impl<R: Read> Rows<R> {
+    /// The next row; `Err` when the CSV itself is unreadable (which ends the file).
+    pub fn next_row(&mut self) -> Option<Result<Row, String>> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Err(e) => Some(Err(format!("unreadable CSV: {e}"))),
+            Ok(true) => {
+                let line = self.record.position().map(|p| p.line()).unwrap_or(0);
+                let mut lossy = false;
+                let cells = self
+                    .record
+                    .iter()
+                    .map(|c| match std::str::from_utf8(c) {
+                        Ok(s) => s.to_string(),
+                        Err(_) => {
+                            lossy = true;
+                            String::from_utf8_lossy(c).into_owned()
+                        }
+                    })
+                    .collect();
+                Some(Ok(Row { line, cells, lossy }))
+            }
+        }
+    }
+}
+
 impl Table {
-    pub fn read(bytes: &[u8]) -> Result<Table, String> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        let mut records = reader.byte_records();
-        let header = match records.next() {
-            Some(Ok(h)) => h,
-            Some(Err(e)) => return Err(format!("unreadable header: {e}")),
-            None => return Err("empty file".to_string()),
-        };
+    /// Reads the header of a CSV stream and returns it with the stream of rows after it.
+    pub fn open<R: Read>(input: R) -> Result<(Table, Rows<R>), String> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        let mut header = csv::ByteRecord::new();
+        match reader.read_byte_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err("empty file".to_string()),
+            Err(e) => return Err(format!("unreadable header: {e}")),
+        }
         let headers: Vec<String> = header.iter().map(|h| normalise_header(&String::from_utf8_lossy(h))).collect();
         let mut index = BTreeMap::new();
         for (i, h) in headers.iter().enumerate() {
             index.entry(h.clone()).or_insert(i);
         }
-        let mut rows = Vec::new();
-        for rec in records {
-            let rec = rec.map_err(|e| format!("unreadable CSV: {e}"))?;
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let mut lossy = false;
-            let cells = rec
-                .iter()
-                .map(|c| match std::str::from_utf8(c) {
-                    Ok(s) => s.to_string(),
-                    Err(_) => {
-                        lossy = true;
-                        String::from_utf8_lossy(c).into_owned()
-                    }
-                })
-                .collect();
-            rows.push(Row { line, cells, lossy });
-        }
-        Ok(Table { headers, index, rows })
+        Ok((Table { headers, index }, Rows { reader, record: csv::ByteRecord::new() }))
     }
 
     /// The trimmed, non-empty cell of `row` under `name`.

@@ -329,3 +329,21 @@ pub(crate) async fn totals(pool: &PgPool) -> Result<ExternalTotals, StoreError> 
         flags: as_u64(r.flags)?,
     })
 }
+
+/// Fills in the counts of a source row the first chunk wrote with zero rows. A completed row
+/// keeps its counts (a file with no data rows has nothing to complete).
+pub(crate) async fn complete_source(pool: &PgPool, s: &ExternalSource) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE external_sources SET row_count = $2, imported = $3, already_present = $4, quarantined = $5
+         WHERE sha256 = $1 AND row_count = 0",
+    )
+    .bind(&s.sha256)
+    .bind(as_i64(s.rows))
+    .bind(as_i64(s.imported))
+    .bind(as_i64(s.already_present))
+    .bind(as_i64(s.quarantined))
+    .execute(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}

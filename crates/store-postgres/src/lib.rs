@@ -664,6 +664,9 @@ impl Store for PgStore {
     async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
         external::import(&self.primary, import).await
     }
+    async fn external_complete_source(&self, source: &ExternalSource) -> Result<(), StoreError> {
+        external::complete_source(&self.primary, source).await
+    }
 
     async fn external_set_flags(&self, flags: &[ExternalFlag]) -> Result<(u64, u64), StoreError> {
         external::set_flags(&self.primary, flags).await

@@ -607,6 +607,9 @@ impl Store for SqliteStore {
     async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
         external::import(&self.writer, import).await
     }
+    async fn external_complete_source(&self, source: &ExternalSource) -> Result<(), StoreError> {
+        external::complete_source(&self.writer, source).await
+    }
 
     async fn external_set_flags(&self, flags: &[ExternalFlag]) -> Result<(u64, u64), StoreError> {
         external::set_flags(&self.writer, flags).await

@@ -242,12 +242,17 @@ pub trait Store: Send + Sync + 'static {
     // --- the external area (`furrow import`): other registries' records, reference data only ---
     // Never part of the log, the supply or the ledger; only the importer writes these tables.
     // The defaults refuse, so that wrappers and test doubles need not implement them.
-
-    /// Writes one imported file in one transaction: its source row (kept from the first import of
-    /// the same bytes), the records whose key is not yet stored, and its quarantined rows not yet
-    /// stored. Importing the same file twice therefore changes nothing.
+    /// Writes one chunk of an imported file in one transaction: its source row (kept from the
+    /// first write of the same bytes), the records whose key is not yet stored, and its
+    /// quarantined rows not yet stored. Importing the same file twice therefore changes nothing.
     async fn external_import(&self, import: &ExternalImport) -> Result<ExternalImportOutcome, StoreError> {
         let _ = import;
+        Err(external_unsupported())
+    }
+    /// Completes a source row, written with an import's first chunk with zero rows, with the
+    /// file's counts, unless it was completed before (a repeated import keeps the first counts).
+    async fn external_complete_source(&self, source: &ExternalSource) -> Result<(), StoreError> {
+        let _ = source;
         Err(external_unsupported())
     }
     /// Makes the stored flags equal to `flags` (keyed by code and subject), in one transaction;
