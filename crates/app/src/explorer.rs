@@ -2,8 +2,6 @@
 //! through the store's keyset-paginated reads, so memory stays bounded by one page plus the
 //! answer, whatever the registry's size.
 
-use std::collections::VecDeque;
-
 use furrow_domain::{Retirement, RetirementId};
 use furrow_store::{Page, Store};
 
@@ -41,10 +39,10 @@ impl RetirementSearch {
 
 /// Retirements in id order (which is the order they were recorded), filtered by beneficiary.
 ///
-/// Oldest first reads forward from the cursor and stops once the page is full. Newest first
-/// without a filter reads the one window it needs (retirement ids are dense); with a filter it
-/// reads every retirement below the cursor, keeping only the last `limit + 1` matches: a full
-/// scan, which is what a store without a beneficiary index can do (see ARCHITECTURE.md).
+/// Oldest first reads forward from the cursor, newest first reads backward from it, in growing
+/// windows (a page's worth first, up to 1 000), and stops once the page is full. A beneficiary with many retirements fills a
+/// page from the first read or two; a rare one costs a scan of the whole list, which is what a
+/// store without a beneficiary index can do (see ARCHITECTURE.md).
 pub async fn search_retirements(store: &dyn Store, q: &RetirementSearch) -> Result<RetirementHits, AppError> {
     let limit = q.limit.clamp(1, 500);
     let needle = q.beneficiary.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
@@ -52,9 +50,11 @@ pub async fn search_retirements(store: &dyn Store, q: &RetirementSearch) -> Resu
     if !q.newest_first {
         let mut items = Vec::with_capacity(limit + 1);
         let mut after = q.cursor.map(|c| c.0);
+        let mut size = first_window(limit);
         'scan: loop {
-            let page = store.retirements(Page { after, limit: SCAN_PAGE }).await?;
-            let full = page.len() == SCAN_PAGE as usize;
+            let page = store.retirements(Page { after, limit: size }).await?;
+            let full = page.len() == size as usize;
+            size = grow(size);
             for r in page {
                 after = Some(r.id.0);
                 if q.matches(needle, &r) {
@@ -70,41 +70,46 @@ pub async fn search_retirements(store: &dyn Store, q: &RetirementSearch) -> Resu
         }
         return Ok(finish(items, limit));
     }
-    // Newest first. Ids below the cursor, read in ascending pages.
+    // Newest first: the ids below the cursor.
     let below = match q.cursor {
         Some(c) => c.0,
         None => store.totals().await?.retirements.saturating_add(1),
     };
-    if needle.is_none() {
-        let from = below.saturating_sub(limit as u64 + 2);
-        let take = u32::try_from(below.saturating_sub(from + 1)).unwrap_or(u32::MAX);
-        let mut page = store.retirements(Page { after: Some(from), limit: take.max(1) }).await?;
+    // Retirement ids are dense (1, 2, 3, …), so the ids below the cursor can be read backwards
+    // in windows: read the window just below, newest first, until the page is full or id 1 is
+    // reached. Without a filter that is one read; with one, as many windows as it takes.
+    let mut items = Vec::with_capacity(limit + 1);
+    let mut below = below;
+    let mut size = first_window(limit);
+    while below > 1 && items.len() <= limit {
+        let from = below.saturating_sub(u64::from(size) + 1);
+        let take = u32::try_from(below - from - 1).unwrap_or(size);
+        size = grow(size);
+        let mut page = store.retirements(Page { after: Some(from), limit: take }).await?;
         page.retain(|r| r.id.0 < below);
         page.reverse();
-        return Ok(finish(page, limit));
-    }
-    let mut window: VecDeque<Retirement> = VecDeque::with_capacity(limit + 2);
-    let mut after = None;
-    'scan: loop {
-        let page = store.retirements(Page { after, limit: SCAN_PAGE }).await?;
-        let full = page.len() == SCAN_PAGE as usize;
         for r in page {
-            if r.id.0 >= below {
-                break 'scan;
-            }
-            after = Some(r.id.0);
             if q.matches(needle, &r) {
-                if window.len() > limit {
-                    window.pop_front();
+                items.push(r);
+                if items.len() > limit {
+                    break;
                 }
-                window.push_back(r);
             }
         }
-        if !full {
-            break;
-        }
+        below = from + 1;
     }
-    Ok(finish(window.into_iter().rev().collect(), limit))
+    Ok(finish(items, limit))
+}
+
+/// The first read fetches one page's worth (plus one, to know whether there is more): enough when
+/// most retirements match. Each further read is four times larger, up to `SCAN_PAGE`, so a rare
+/// match costs few round trips.
+fn first_window(limit: usize) -> u32 {
+    u32::try_from(limit + 1).unwrap_or(SCAN_PAGE).min(SCAN_PAGE)
+}
+
+fn grow(size: u32) -> u32 {
+    size.saturating_mul(4).min(SCAN_PAGE)
 }
 
 /// Cuts a list read one past the page to the page, and says where the next one starts.

@@ -151,7 +151,7 @@ fn retirement_row(l: Lang, r: &Retirement) -> RetirementRow {
     RetirementRow {
         id: r.id.to_string(),
         beneficiary: r.claim.beneficiary.name.clone(),
-        purpose: r.claim.purpose.to_string(),
+        purpose: status_word(l, r.claim.purpose.as_str()),
         quantity: l.num(&furrow_domain::total(&r.ranges).0),
         when: l.when(&furrow_app::rfc3339(r.at)),
     }
@@ -302,7 +302,7 @@ async fn project_page(state: &AppState, r: &Reader, Path(code): Path<String>) ->
             id: x.id.to_string(),
             period: format!("{} – {}", l.date(&x.spec.period.from.to_string()), l.date(&x.spec.period.to.to_string())),
             status: status_word(l, &x.status.to_string()),
-            net: x.quantification.as_ref().map(|q| q.net.to_string()).unwrap_or_default(),
+            net: x.quantification.as_ref().map(|q| format!("{} t", q.net.round_dp(1))).unwrap_or_default(),
         })
         .collect();
     let crediting = project.spec.crediting;
@@ -563,6 +563,7 @@ pub struct RetirementPage {
     pub l: Lang,
     pub c: Chrome,
     pub r: RetirementDto,
+    pub purpose: String,
     pub quantity: String,
     pub claim_period: String,
     pub when: String,
@@ -580,6 +581,7 @@ async fn retirement_page(state: &AppState, reader: &Reader, Path(id): Path<Strin
     Ok(render(&RetirementPage {
         l,
         c: reader.chrome(state).await,
+        purpose: status_word(l, &dto.purpose),
         quantity: l.tonnes(&dto.quantity),
         claim_period: format!("{} – {}", l.date(&dto.claim_period.from), l.date(&dto.claim_period.to)),
         when: l.when(&dto.retired_at),
