@@ -1371,3 +1371,37 @@ fn refarm_summary(name: &str, bytes: &[u8]) -> ParsedFile {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRANSACTIONS: &str = "project_id,vintage,transaction_date,transaction_type,quantity,retirement_account,retirement_beneficiary,retirement_reason,retirement_note\n\
+        VCS1340,2019,2021-03-04,issuance,1000,,,,\n\
+        VCS1340,2019,2021-05-06,retirement,40,Acme,Acme Ltd,scope1,\n\
+        VCS1340,2019,2021-05-06,retirement,40,Acme,Acme Ltd,scope1,\n\
+        VCS1340,2019,2021-07-08,transfer,5,,,,\n";
+
+    #[test]
+    fn the_harmonised_layout_is_recognised_and_rows_without_an_id_stay_distinct() {
+        let parsed = crate::parse_file("credits.csv", TRANSACTIONS.as_bytes(), Some("verra")).expect("parses");
+        assert_eq!(parsed.layout, Layout::OffsetsDbTransactions);
+        let kinds: Vec<Kind> = parsed.records.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [Kind::Issuance, Kind::Retirement, Kind::Retirement]);
+        assert_eq!(parsed.records[1].beneficiary.as_deref(), Some("Acme Ltd"));
+        // Two identical rows are two transactions: the line is part of the fallback origin id.
+        assert_ne!(parsed.records[1].origin_id, parsed.records[2].origin_id);
+        // A transaction type outside the three is quarantined, not guessed.
+        assert_eq!(parsed.quarantined.len(), 1);
+    }
+
+    #[test]
+    fn a_harmonised_project_row_names_its_own_registry() {
+        let csv = "project_id,name,registry,proponent,protocol,category,project_type,status,country,listed_at,is_compliance,issued,retired,first_issuance_at,first_retirement_at,project_url\n\
+            ACR102,Forest,american-carbon-registry,,IFM,forest,,registered,US,2010-01-02,false,10,5,2011-01-01,,\n";
+        let parsed = crate::parse_file("projects.csv", csv.as_bytes(), None).expect("parses");
+        assert_eq!(parsed.layout, Layout::OffsetsDbProjects);
+        assert_eq!(parsed.records[0].registry, "american-carbon-registry");
+        assert_eq!(parsed.records[0].country.as_deref(), Some("US"));
+    }
+}
