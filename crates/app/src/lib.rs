@@ -4,6 +4,7 @@
 
 mod authz;
 mod error;
+pub mod explorer;
 pub mod external;
 mod idempotency;
 mod sequencer;

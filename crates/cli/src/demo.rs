@@ -44,15 +44,18 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
         database_path(&dir).display(),
         if temp.is_some() { " (deleted on exit)" } else { "" }
     );
-    println!("  Status:       {url}/api/v1/status");
-    println!("  Batches:      {url}/api/v1/batches");
-    println!("  Retirements:  {url}/api/v1/retirements");
-    println!("  Serial:       {url}/api/v1/serials/{}", seeded.sample_serial);
-    println!("  Log:          {url}/api/v1/log/entries");
-    println!("  Checkpoint:   {url}/api/v1/log/checkpoint   (verifier key: {})", signer.vkey());
+    println!("  Explorer:     {url}/   (English and Japanese; no JavaScript needed)");
+    println!("  Serial:       {url}/serials?q={}", seeded.sample_serial);
+    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, batches)");
+    println!("  Retirements:  {url}/retirements   (search by beneficiary)");
+    println!("  Methodology:  {url}/methodologies");
+    println!("  Join:         {url}/join   (projects open for participation)");
+    println!("  Verify:       {url}/transparency   (latest checkpoint, how to audit)");
+    println!("  Downloads:    {url}/downloads   (CSV, JSON, OffsetsDB layout; change feed {url}/feed.atom)");
     println!("  Audit it:     furrow verify --url {url} --key '{}'", signer.vkey());
-    println!("  OpenAPI:      {url}/api/v1/openapi.json");
-    println!("  Projects:     {url}/api/v1/projects   (also /methodologies, /reports, /enrolments, /reversals)");
+    println!();
+    println!("  JSON API:     {url}/api/v1/status   (OpenAPI: {url}/api/v1/openapi.json)");
+    println!("  Checkpoint:   {url}/api/v1/log/checkpoint   (verifier key: {})", signer.vkey());
     println!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
     println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
     println!();

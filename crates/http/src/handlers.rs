@@ -247,7 +247,13 @@ pub async fn lookup_serial(
     State(state): State<AppState>,
     Path(serial): Path<String>,
 ) -> Result<Json<SerialLookupDto>, ApiError> {
-    let query: SerialQuery = parse(&serial)?;
+    serial_lookup(&state, &serial).await.map(Json)
+}
+
+/// Any serial or printable range: the blocks that hold it and every log entry that touched it
+/// (the API's lookup and the explorer's).
+pub(crate) async fn serial_lookup(state: &AppState, serial: &str) -> Result<SerialLookupDto, ApiError> {
+    let query: SerialQuery = parse(serial)?;
     let store = state.registry.store();
     let range = query.range();
     let first = store
@@ -271,11 +277,11 @@ pub async fn lookup_serial(
         SerialQuery::Integer(n) => n.to_string(),
         SerialQuery::Printable(p) => p.to_string(),
     };
-    Ok(Json(SerialLookupDto {
+    Ok(SerialLookupDto {
         query: normalised,
         blocks: blocks.iter().map(|b| printer.block(b)).collect(),
         history: history.iter().map(LogEntryDto::from).collect(),
-    }))
+    })
 }
 
 /// A printable serial must agree with the batch its numbers fall in.

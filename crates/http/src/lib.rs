@@ -7,7 +7,7 @@ mod extract;
 mod handlers;
 pub(crate) mod lifecycle;
 mod state;
-mod verify_page;
+mod web;
 
 use std::time::Duration;
 
@@ -205,8 +205,7 @@ pub fn router(registry: Registry) -> Router {
         });
     Router::new()
         .nest("/api/v1", api)
-        .route("/", get(|| async { axum::response::Redirect::to("/verify") }))
-        .route("/verify", get(verify_page::page))
+        .merge(web::routes())
         .fallback(|| async { ApiError::not_found("nothing here; the API lives under /api/v1") })
         .with_state(AppState::new(registry))
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -50,6 +50,10 @@ pub enum Layout {
     RefarmPortfolio,
     RefarmMonitoring,
     RefarmSummary,
+    /// CarbonPlan OffsetsDB's harmonised layout, which registries (Furrow's own exports
+    /// included) publish so aggregators can read them.
+    OffsetsDbProjects,
+    OffsetsDbTransactions,
 }
 
 type Bad = (Reason, String);
@@ -100,6 +104,8 @@ impl Layout {
             RefarmPortfolio => "climate-refarm/portfolio-retirements",
             RefarmMonitoring => "climate-refarm/monitoring",
             RefarmSummary => "climate-refarm/portfolio-summary",
+            OffsetsDbProjects => "offsetsdb/projects",
+            OffsetsDbTransactions => "offsetsdb/transactions",
         }
     }
 
@@ -112,6 +118,7 @@ impl Layout {
             | VrodV3GoldIssuances | VrodV3VcsIssuances | VrodV3Projects => "vrod-v3",
             Vrod2025Projects => "vrod-2025-12",
             RefarmLedger | RefarmPortfolio | RefarmMonitoring | RefarmSummary => "climate-refarm",
+            OffsetsDbProjects | OffsetsDbTransactions => "offsetsdb",
             _ => "registry-export",
         }
     }
@@ -131,7 +138,8 @@ impl Layout {
             IsometricIssuances | IsometricRetirements | IsometricProjects => "isometric",
             CarbIssuances => "carb",
             RefarmLedger | RefarmPortfolio | RefarmMonitoring | RefarmSummary => "climate-refarm",
-            VrodV3Projects | Vrod2025Projects => return None,
+            // The harmonised layout names the registry per project row, not per file.
+            VrodV3Projects | Vrod2025Projects | OffsetsDbProjects | OffsetsDbTransactions => return None,
         })
     }
 
@@ -178,7 +186,11 @@ impl Layout {
         let set: BTreeSet<&str> = header.iter().map(String::as_str).collect();
         let h = |n: &str| set.contains(n);
         use Layout::*;
-        let layout = if h("Toucan Bridger") && h("Serial Number") {
+        let layout = if h("transaction_type") && h("retirement_beneficiary") && h("project_id") {
+            OffsetsDbTransactions
+        } else if h("project_id") && h("registry") && h("first_issuance_at") {
+            OffsetsDbProjects
+        } else if h("Toucan Bridger") && h("Serial Number") {
             VerraToucan
         } else if h("Quantity Issued") && h("Serial Number") && h("Vintage Start") {
             VerraVcus
@@ -608,7 +620,55 @@ fn parse_row(
         RefarmPortfolio => plain(refarm_portfolio(name, c, reg, ds, line, raw)),
         RefarmMonitoring => plain(refarm_monitoring(name, c, reg, ds, line, raw)),
         RefarmSummary => Err(malformed("not a CSV layout")),
+        OffsetsDbProjects => plain(offsetsdb_project(c, reg, ds, line, raw)),
+        OffsetsDbTransactions => plain(offsetsdb_transaction(c, reg, ds, line, raw)),
     }
+}
+
+/// A project in the harmonised layout. Origin id: `project_id` (registry-prefixed there already).
+fn offsetsdb_project(c: &Cells, reg: &str, ds: &str, line: u64, raw: String) -> Result<Record, Bad> {
+    let id = c.req("project_id")?;
+    let reg = c.get("registry").filter(|r| !r.trim().is_empty()).unwrap_or(reg);
+    let mut r = Record::new(reg, Kind::Project, id.to_string(), ds, line, raw);
+    r.project = Some(id.to_string());
+    r.name = c.string("name");
+    r.country = country_of(c.get("country"));
+    r.methodology = c.string("protocol");
+    r.date = c.date("listed_at")?;
+    Ok(r)
+}
+
+/// A transaction in the harmonised layout. Origin id: `transaction_id` where the publisher
+/// gives one (Furrow does), else type, project, vintage, date, quantity and the row's line.
+fn offsetsdb_transaction(c: &Cells, reg: &str, ds: &str, line: u64, raw: String) -> Result<Record, Bad> {
+    let kind = match c.req("transaction_type")?.trim() {
+        "issuance" => Kind::Issuance,
+        "retirement" => Kind::Retirement,
+        "cancellation" => Kind::Cancellation,
+        other => {
+            return Err(malformed(format!("transaction_type {other:?} is none of issuance, retirement, cancellation")));
+        }
+    };
+    let project = c.req("project_id")?;
+    let quantity = c.req_int("quantity")?;
+    let date = c.date("transaction_date")?;
+    let vintage = c.year("vintage")?;
+    let id = match c.string("transaction_id") {
+        Some(id) => id,
+        None => format!(
+            "{}:{project}:{}:{}:{quantity}:line{line}",
+            kind.as_str(),
+            vintage.map(|v| v.to_string()).unwrap_or_default(),
+            date.clone().unwrap_or_default()
+        ),
+    };
+    let mut r = Record::new(reg, kind, id, ds, line, raw);
+    r.project = Some(project.to_string());
+    r.quantity = Some(quantity);
+    r.vintage = vintage;
+    r.date = date;
+    r.beneficiary = c.string("retirement_beneficiary");
+    Ok(r)
 }
 
 /// Verra's VCU export (and the Toucan derivative): one row per block.
@@ -1428,4 +1488,38 @@ fn refarm_summary(name: &str, bytes: &[u8]) -> ParsedFile {
         }),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRANSACTIONS: &str = "project_id,vintage,transaction_date,transaction_type,quantity,retirement_account,retirement_beneficiary,retirement_reason,retirement_note\n\
+        VCS1340,2019,2021-03-04,issuance,1000,,,,\n\
+        VCS1340,2019,2021-05-06,retirement,40,Acme,Acme Ltd,scope1,\n\
+        VCS1340,2019,2021-05-06,retirement,40,Acme,Acme Ltd,scope1,\n\
+        VCS1340,2019,2021-07-08,transfer,5,,,,\n";
+
+    #[test]
+    fn the_harmonised_layout_is_recognised_and_rows_without_an_id_stay_distinct() {
+        let parsed = crate::parse_file("credits.csv", TRANSACTIONS.as_bytes(), Some("verra")).expect("parses");
+        assert_eq!(parsed.layout, Layout::OffsetsDbTransactions);
+        let kinds: Vec<Kind> = parsed.records.iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [Kind::Issuance, Kind::Retirement, Kind::Retirement]);
+        assert_eq!(parsed.records[1].beneficiary.as_deref(), Some("Acme Ltd"));
+        // Two identical rows are two transactions: the line is part of the fallback origin id.
+        assert_ne!(parsed.records[1].origin_id, parsed.records[2].origin_id);
+        // A transaction type outside the three is quarantined, not guessed.
+        assert_eq!(parsed.quarantined.len(), 1);
+    }
+
+    #[test]
+    fn a_harmonised_project_row_names_its_own_registry() {
+        let csv = "project_id,name,registry,proponent,protocol,category,project_type,status,country,listed_at,is_compliance,issued,retired,first_issuance_at,first_retirement_at,project_url\n\
+            ACR102,Forest,american-carbon-registry,,IFM,forest,,registered,US,2010-01-02,false,10,5,2011-01-01,,\n";
+        let parsed = crate::parse_file("projects.csv", csv.as_bytes(), None).expect("parses");
+        assert_eq!(parsed.layout, Layout::OffsetsDbProjects);
+        assert_eq!(parsed.records[0].registry, "american-carbon-registry");
+        assert_eq!(parsed.records[0].country.as_deref(), Some("US"));
+    }
 }

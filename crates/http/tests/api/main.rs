@@ -9,3 +9,4 @@ mod limits;
 mod openapi;
 mod transparency;
 mod validation;
+mod web;

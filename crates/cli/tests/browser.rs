@@ -1,0 +1,240 @@
+//! The explorer in a real browser: headless Chromium, driven over WebDriver by chromedriver
+//! (Debian's `chromium` and `chromium-driver`, which `.ci/run` installs), against a live
+//! `furrow demo`. It finds a serial and sees its history, switches to Japanese, and saves
+//! screenshots of the main pages at desktop (1280 px) and phone (390 px) widths under
+//! `target/screenshots/`. Without Chromium it skips with a reason, except under `CI=true`.
+//!
+//! The WebDriver client is the few W3C WebDriver commands the test needs, over reqwest (which
+//! the tests already use): a crate such as fantoccini would bring a TLS stack and more for the
+//! same handful of calls.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use common::furrow;
+
+/// The W3C name of the key under which an element reference is returned.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(program)).find(|p| p.is_file())
+}
+
+/// Kills a child process when the test ends, however it ends.
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Browser {
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/{path}", self.session);
+        let mut request = self.http.request(method, &url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+        let status = response.status();
+        let value: Value = response.json().await.expect("a WebDriver answer is JSON");
+        assert!(status.is_success(), "{url}: {status} {value}");
+        value["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "url", Some(json!({ "url": url }))).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let found =
+            self.call(reqwest::Method::POST, "element", Some(json!({"using": "css selector", "value": css}))).await;
+        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned()
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("element/{id}/text"), None).await.as_str().unwrap_or("").to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("element/{id}/value"), Some(json!({ "text": text }))).await;
+    }
+
+    async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("element/{id}/click"), Some(json!({}))).await;
+    }
+
+    async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "url", None).await.as_str().unwrap_or("").to_owned()
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(reqwest::Method::POST, "window/rect", Some(json!({"width": width, "height": height}))).await;
+    }
+
+    /// A screenshot of the whole page: the window is made as tall as the page first.
+    async fn screenshot(&self, width: u32, file: &Path) {
+        self.resize(width, 900).await;
+        let height = self
+            .call(
+                reqwest::Method::POST,
+                "execute/sync",
+                Some(json!({"script": "return document.documentElement.scrollHeight", "args": []})),
+            )
+            .await
+            .as_u64()
+            .unwrap_or(900)
+            .clamp(600, 6000);
+        self.resize(width, u32::try_from(height).unwrap_or(900) + 120).await;
+        let png = self.call(reqwest::Method::GET, "screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().expect("base64")).expect("png");
+        std::fs::write(file, bytes).expect("write the screenshot");
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
+    let (Some(driver), Some(chromium)) = (which("chromedriver"), which("chromium")) else {
+        let reason = "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)";
+        assert!(!furrow_testkit::in_ci(), "CI needs a browser: {reason}");
+        eprintln!("SKIPPED the browser test: {reason}");
+        return;
+    };
+
+    // The demo: a believable program, served on a free port.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut demo = furrow()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let stdout = demo.stdout.take().expect("stdout");
+    let _demo = Killed(demo);
+    let mut url = None;
+    let mut serial = None;
+    for line in BufReader::new(stdout).lines().take(40) {
+        let line = line.expect("line");
+        if url.is_none() {
+            url =
+                line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_owned());
+        }
+        if line.trim_start().starts_with("Serial:") {
+            serial = line.split("q=").nth(1).map(|s| s.trim().to_owned());
+        }
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    let url = url.expect("the demo prints its URL");
+    let serial = serial.expect("the demo prints a sample serial");
+
+    let port = free_port();
+    let _driver = Killed(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = http.get(format!("{base}/status")).send().await.ok();
+        if let Some(r) = ready
+            && let Ok(v) = r.json::<Value>().await
+            && v["value"]["ready"] == true
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not become ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=en-GB",
+                     "--hide-scrollbars", "--window-size=1280,900"],
+            "prefs": {"intl.accept_languages": "en-GB,en"}
+        }
+    }}});
+    let created: Value = http
+        .post(format!("{base}/session"))
+        .json(&capabilities)
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+    let browser = Browser { http: http.clone(), session: format!("{base}/session/{id}") };
+
+    // Find a serial from the home page's search box and see its block and history.
+    browser.goto(&format!("{url}/")).await;
+    browser.type_into("input[name=q]", &serial).await;
+    browser.click("form[role=search] button").await;
+    assert!(browser.current_url().await.contains("/serials?q="), "the search lands on the lookup page");
+    let blocks = browser.text("#blocks").await;
+    assert!(blocks.contains(&serial[..serial.len().min(20)]) || blocks.contains("B0"), "the block is shown: {blocks}");
+    let history = browser.text("#history").await;
+    assert!(history.contains("Issued"), "the history starts at issuance: {history}");
+
+    // Switch to Japanese with the header link; the choice sticks on the next page.
+    browser.click("header a.lang").await;
+    assert!(browser.text("h1").await.contains("シリアル検索"), "the lookup page in Japanese");
+    browser.click("nav.main a[href='/retirements']").await;
+    assert!(browser.text("h1").await.contains("償却"), "the next page is Japanese too");
+    browser.click("header a.lang").await;
+    assert!(browser.text("h1").await.contains("Retirements"), "and back to English");
+
+    // Screenshots of the main pages at desktop and phone widths.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let pages = [
+        ("home", "/".to_owned()),
+        ("projects", "/projects".to_owned()),
+        ("project", "/projects/P0001".to_owned()),
+        ("batches", "/batches".to_owned()),
+        ("serial", format!("/serials?q={serial}")),
+        ("retirements", "/retirements".to_owned()),
+        ("methodology", "/methodologies/M0001".to_owned()),
+        ("program", "/program".to_owned()),
+        ("transparency", "/transparency".to_owned()),
+        ("home-ja", "/?lang=ja".to_owned()),
+        ("retirements-ja", "/retirements?lang=ja".to_owned()),
+    ];
+    for (name, path) in &pages {
+        browser.goto(&format!("{url}{path}")).await;
+        for (width, label) in [(1280, "desktop"), (390, "phone")] {
+            browser.screenshot(width, &shots.join(format!("{name}-{label}.png"))).await;
+        }
+    }
+    let _ = http.delete(format!("{base}/session/{id}")).send().await;
+    eprintln!("screenshots in {}", shots.display());
+}

@@ -1,0 +1,492 @@
+//! The pages' two languages: which one a request gets, the message catalogue, and how numbers,
+//! dates and money are written in each. The catalogue is one table with both languages side by
+//! side, so a message cannot exist in one language only; `catalogue_is_complete` checks that
+//! every key a template uses is in it and that no translation is empty.
+
+use axum::http::HeaderMap;
+use axum::http::header;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+/// The cookie that remembers the reader's choice.
+pub const COOKIE: &str = "furrow_lang";
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en" => Some(Lang::En),
+            "ja" => Some(Lang::Ja),
+            _ => None,
+        }
+    }
+
+    /// The other language: the switch link offers it.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ja,
+            Lang::Ja => Lang::En,
+        }
+    }
+
+    /// `?lang=` wins, then the cookie, then the best of Accept-Language, then English.
+    pub fn negotiate(query: Option<&str>, headers: &HeaderMap) -> Lang {
+        if let Some(lang) = query.and_then(Lang::parse) {
+            return lang;
+        }
+        let cookie = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .and_then(|(_, value)| Lang::parse(value));
+        if let Some(lang) = cookie {
+            return lang;
+        }
+        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        Self::from_accept_language(accept)
+    }
+
+    /// RFC 9110 §12.5.4, for our two languages: the highest-weighted range that names one wins;
+    /// ties go to the earlier range.
+    pub fn from_accept_language(accept: &str) -> Lang {
+        let mut best: Option<(u16, Lang)> = None;
+        for range in accept.split(',') {
+            let mut parts = range.split(';');
+            let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let weight = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|q| q.trim().parse::<f32>().ok())
+                .next()
+                .unwrap_or(1.0);
+            // Weights have at most three decimals; compare them as integers.
+            let weight = (weight.clamp(0.0, 1.0) * 1000.0).round() as u16;
+            let primary = tag.split('-').next().unwrap_or("");
+            let Some(lang) = Lang::parse(primary) else { continue };
+            if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, lang));
+            }
+        }
+        best.map_or(Lang::En, |(_, lang)| lang)
+    }
+
+    /// A message in this language. An unknown key shows itself (and fails the catalogue test).
+    pub fn t(self, key: &str) -> &'static str {
+        match MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
+            Ok(i) => match self {
+                Lang::En => MESSAGES[i].1,
+                Lang::Ja => MESSAGES[i].2,
+            },
+            Err(_) => {
+                debug_assert!(false, "message key {key} is not in the catalogue");
+                "?"
+            }
+        }
+    }
+
+    /// An integer with thousands separators (both languages group by three with commas).
+    pub fn num(self, n: &u64) -> String {
+        group(&n.to_string())
+    }
+
+    /// Tonnes of CO₂e: one credit is one tonne.
+    pub fn tonnes(self, n: &u64) -> String {
+        match self {
+            Lang::En => format!("{} t CO₂e", self.num(n)),
+            Lang::Ja => format!("{} t-CO₂e", self.num(n)),
+        }
+    }
+
+    /// An amount of yen. Prices and payouts (issue #7) will use it; until they land, only the
+    /// tests do.
+    #[allow(dead_code)]
+    pub fn yen(self, n: &u64) -> String {
+        match self {
+            Lang::En => format!("¥{}", self.num(n)),
+            Lang::Ja => format!("{}円", self.num(n)),
+        }
+    }
+
+    /// A calendar date given as `YYYY-MM-DD` (or the date part of an RFC 3339 time).
+    pub fn date(self, iso: &str) -> String {
+        let Some((y, m, d)) = split_date(iso) else { return iso.to_owned() };
+        match self {
+            Lang::En => format!("{d} {} {y}", MONTHS[usize::from(m) - 1]),
+            Lang::Ja => format!("{y}年{m}月{d}日"),
+        }
+    }
+
+    /// A moment given in RFC 3339 UTC, to the minute.
+    pub fn when(self, rfc3339: &str) -> String {
+        let time = rfc3339.get(11..16).filter(|t| t.as_bytes().get(2) == Some(&b':'));
+        match time {
+            Some(t) => format!("{} {t} UTC", self.date(rfc3339)),
+            None => self.date(rfc3339),
+        }
+    }
+
+    /// A stable code (a block state, a status, a purpose) in words.
+    pub fn word(self, code: &str) -> &'static str {
+        let key = format!("word.{code}");
+        match MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key.as_str())) {
+            Ok(i) => match self {
+                Lang::En => MESSAGES[i].1,
+                Lang::Ja => MESSAGES[i].2,
+            },
+            Err(_) => "",
+        }
+    }
+}
+
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+fn split_date(iso: &str) -> Option<(u16, u8, u8)> {
+    let y = iso.get(0..4)?.parse().ok()?;
+    let m: u8 = iso.get(5..7)?.parse().ok()?;
+    let d: u8 = iso.get(8..10)?.parse().ok()?;
+    (iso.as_bytes().get(4) == Some(&b'-') && (1..=12).contains(&m) && (1..=31).contains(&d)).then_some((y, m, d))
+}
+
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Key, English, Japanese; sorted by key (the lookup is a binary search; a test checks the order).
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("batch.buffer", "Of which to the buffer pool", "うちバッファプールへ"),
+    ("batch.issued", "Issued", "発行量"),
+    ("batch.issued_at", "Issued on", "発行日"),
+    ("batch.labels", "Labels", "ラベル"),
+    ("batch.origin", "Origin", "由来"),
+    ("batch.serials", "Serial range", "シリアル範囲"),
+    ("batch.supply", "Supply by state", "状態別の内訳"),
+    ("batch.title", "Batch", "バッチ"),
+    ("batch.vintage", "Vintage", "ヴィンテージ"),
+    (
+        "batches.intro",
+        "Every batch of credits issued, with where its credits are now.",
+        "発行されたすべてのクレジットバッチと、その現在の状態です。",
+    ),
+    ("batches.title", "Batches", "バッチ"),
+    ("common.account", "Account", "口座"),
+    ("common.all", "All", "すべて"),
+    ("common.country", "Country", "国"),
+    ("common.download", "Download", "ダウンロード"),
+    ("common.filter", "Filter", "絞り込む"),
+    ("common.id", "ID", "ID"),
+    ("common.next", "Next page", "次のページ"),
+    ("common.none", "Nothing here yet.", "まだありません。"),
+    ("common.project", "Project", "プロジェクト"),
+    ("common.quantity", "Quantity", "数量"),
+    ("common.region", "Region", "地域"),
+    ("common.search", "Search", "検索"),
+    ("common.state", "State", "状態"),
+    ("common.status", "Status", "ステータス"),
+    ("common.total", "Total", "合計"),
+    ("common.when", "When", "日時"),
+    ("error.not_found", "Not found", "見つかりません"),
+    ("error.title", "Something is not right", "問題が発生しました"),
+    (
+        "exports.intro",
+        "Open data: everything on these pages, as files. CSV and JSON are streamed; the OffsetsDB layout is the harmonised one aggregators read.",
+        "オープンデータ：このサイトの内容をファイルで提供します。CSVとJSONはストリーミングで配信され、OffsetsDB形式は集計サイトが読み込む共通形式です。",
+    ),
+    ("exports.offsetsdb", "Harmonised OffsetsDB layout", "OffsetsDB共通形式"),
+    ("exports.title", "Downloads", "ダウンロード"),
+    ("feed.title", "Change feed", "変更フィード"),
+    ("footer.api", "JSON API", "JSON API"),
+    ("footer.feed", "Change feed (Atom, JSON)", "変更フィード（Atom・JSON）"),
+    (
+        "footer.note",
+        "Every change to this registry is an entry in a signed, append-only log.",
+        "この登録簿へのすべての変更は、署名付きの追記専用ログに記録されます。",
+    ),
+    ("history.actor", "By", "実行者"),
+    ("history.entry", "Log entry", "ログエントリ"),
+    ("history.kind", "What happened", "内容"),
+    ("history.title", "History", "履歴"),
+    ("home.buffer", "In the buffer pool", "バッファプール"),
+    ("home.farmers_paid", "Paid to farmers", "農家への支払額"),
+    ("home.farmers_paid_none", "Sales and payouts are not recorded yet.", "販売と支払いはまだ記録されていません。"),
+    (
+        "home.intro",
+        "The public registry of an agricultural carbon-offset program: every credit, where it is, and who retired it.",
+        "農業分野のカーボンオフセット制度の公開登録簿です。すべてのクレジットの所在と、誰が償却したかを公開しています。",
+    ),
+    ("home.issued", "Credits issued", "発行済みクレジット"),
+    ("home.lookup", "Look up a serial number", "シリアル番号を調べる"),
+    ("home.retired", "Credits retired", "償却済みクレジット"),
+    ("home.title", "Registry", "登録簿"),
+    ("home.tradable", "Tradable", "取引可能"),
+    ("join.apply", "How to apply", "申し込み方法"),
+    (
+        "join.apply_text",
+        "Applications are made through the program operator, who registers your fields and enrols them in the project. Contact the operator with the project code.",
+        "申し込みは制度の運営者を通じて行います。運営者が圃場を登録し、プロジェクトに参加登録します。プロジェクトコードを添えて運営者にご連絡ください。",
+    ),
+    ("join.conditions", "Conditions", "条件"),
+    (
+        "join.intro",
+        "Projects that take new farmers now, with when applications open and when participation starts.",
+        "現在新たな農家を募集しているプロジェクトと、受付開始日・参加開始日です。",
+    ),
+    (
+        "join.none",
+        "No project takes new participants at the moment.",
+        "現在参加者を募集しているプロジェクトはありません。",
+    ),
+    ("join.opens", "Applications from", "受付開始"),
+    ("join.starts", "Participation starts", "参加開始"),
+    ("join.title", "Join a project", "プロジェクトに参加する"),
+    ("lang.switch", "日本語", "English"),
+    (
+        "methodologies.intro",
+        "The rules each project follows to quantify its reductions, with the parameters and their sources.",
+        "各プロジェクトが削減量を算定する際の規則と、そのパラメータです。",
+    ),
+    ("methodologies.title", "Methodologies", "方法論"),
+    ("methodology.deductions", "Deductions", "控除"),
+    ("methodology.engine", "Quantification engine", "算定エンジン"),
+    ("methodology.gwp", "Global warming potentials", "地球温暖化係数"),
+    ("methodology.indicators", "Ecological indicators", "生態系指標"),
+    ("methodology.leakage", "Leakage", "リーケージ"),
+    ("methodology.parameter", "Parameter", "パラメータ"),
+    ("methodology.parameters", "Parameter table", "パラメータ表"),
+    ("methodology.uncertainty", "Uncertainty", "不確実性"),
+    (
+        "methodology.unverified_engine",
+        "Illustrative parameters, not checked against a reference table",
+        "参照表で確認されていない例示的なパラメータ",
+    ),
+    ("methodology.value", "Value", "値"),
+    ("methodology.verification", "Verification status", "検証状況"),
+    ("methodology.version", "Version", "バージョン"),
+    ("nav.batches", "Batches", "バッチ"),
+    ("nav.downloads", "Downloads", "ダウンロード"),
+    ("nav.home", "Home", "ホーム"),
+    ("nav.join", "Join a project", "参加する"),
+    ("nav.main", "Main", "メイン"),
+    ("nav.methodologies", "Methodologies", "方法論"),
+    ("nav.program", "The program", "制度について"),
+    ("nav.projects", "Projects", "プロジェクト"),
+    ("nav.retirements", "Retirements", "償却"),
+    ("nav.serials", "Serial lookup", "シリアル検索"),
+    ("nav.skip", "Skip to content", "本文へ移動"),
+    ("nav.transparency", "Transparency", "透明性"),
+    ("program.faq", "Questions and answers", "よくある質問"),
+    ("program.for_companies", "For companies", "企業の方へ"),
+    ("program.for_farmers", "For farmers", "農家の方へ"),
+    (
+        "program.intro",
+        "A private-sector, voluntary carbon-offset program for agriculture. Projects follow the program's methodologies; verified reductions become serialized credits that companies buy and retire here, in public.",
+        "農業分野に特化した、民間主導のボランタリー・カーボンオフセット制度です。プロジェクトは制度の方法論に従い、検証された削減量は通し番号付きのクレジットとなり、企業がこの登録簿で購入・償却します。",
+    ),
+    ("program.title", "The program", "制度について"),
+    ("project.area", "Area (ha)", "面積（ha）"),
+    ("project.batches", "Batches", "バッチ"),
+    ("project.cell", "Grid cell", "グリッド"),
+    ("project.crediting", "Crediting period", "クレジット期間"),
+    ("project.methodology", "Methodology", "方法論"),
+    ("project.municipality", "Municipality", "市町村"),
+    ("project.parcels", "Parcels (generalised locations)", "圃場（おおよその位置）"),
+    (
+        "project.parcels_note",
+        "Locations are shown as 0.1° grid cells; farmers' names and field boundaries are never published.",
+        "位置は0.1°のグリッドで表示します。農家の氏名や圃場の境界は公開しません。",
+    ),
+    ("project.period", "Period", "期間"),
+    ("project.prefecture", "Prefecture", "都道府県"),
+    ("project.reductions", "Net reductions", "正味削減量"),
+    ("project.reports", "Monitoring reports", "モニタリング報告"),
+    ("projects.intro", "Every project registered in the program.", "制度に登録されたすべてのプロジェクトです。"),
+    ("projects.name", "Name", "名称"),
+    ("projects.title", "Projects", "プロジェクト"),
+    ("retirement.beneficiary", "Beneficiary", "受益者"),
+    ("retirement.certificate", "Certificate", "証明書"),
+    ("retirement.claim_period", "Claim period", "主張期間"),
+    ("retirement.jurisdiction", "Jurisdiction", "管轄"),
+    ("retirement.note", "Note", "備考"),
+    ("retirement.purpose", "Purpose", "目的"),
+    ("retirement.serials", "Serials", "シリアル"),
+    ("retirement.title", "Retirement", "償却"),
+    (
+        "retirements.intro",
+        "Every retirement, with its beneficiary and purpose.",
+        "すべての償却と、その受益者・目的です。",
+    ),
+    ("retirements.newest", "Newest first", "新しい順"),
+    ("retirements.oldest", "Oldest first", "古い順"),
+    ("retirements.search", "Beneficiary contains", "受益者名で検索"),
+    ("retirements.sort", "Order", "並び順"),
+    ("retirements.title", "Retirements", "償却"),
+    ("serial.blocks", "Blocks holding these serials", "該当するブロック"),
+    (
+        "serial.hint",
+        "A serial number such as 120001, or a printable serial or range such as AGR-JP-P0001-2025-B000001-000000001-000000010.",
+        "120001のような番号、またはAGR-JP-P0001-2025-B000001-000000001-000000010のような印字形式のシリアル・範囲を入力してください。",
+    ),
+    ("serial.label", "Serial or range", "シリアルまたは範囲"),
+    ("serial.title", "Serial lookup", "シリアル検索"),
+    ("site.name", "Furrow registry", "Furrow 登録簿"),
+    ("transparency.checkpoint", "Latest checkpoint", "最新のチェックポイント"),
+    (
+        "transparency.intro",
+        "Every change to this registry is an entry in one append-only log. The log is a Merkle tree, and the program signs its root in checkpoints. You do not have to trust the operator: anyone can check.",
+        "この登録簿へのすべての変更は、1本の追記専用ログのエントリです。ログはマークルツリーで、制度はその根を署名付きチェックポイントとして公開します。運営者を信頼する必要はありません。誰でも検証できます。",
+    ),
+    ("transparency.key", "Verifier key", "検証鍵"),
+    (
+        "transparency.key_note",
+        "Compare it with the key the program publishes elsewhere (its website, reports, contracts).",
+        "制度が他の場所（ウェブサイト、報告書、契約書）で公開している鍵と照合してください。",
+    ),
+    ("transparency.limits", "What this proves, and what it does not", "証明できること・できないこと"),
+    (
+        "transparency.limits_1",
+        "It proves the published state follows from the signed log, and that no entry was altered, dropped or reordered after it was signed.",
+        "公開された状態が署名済みログから導かれること、署名後にエントリが改ざん・削除・並べ替えされていないことを証明します。",
+    ),
+    (
+        "transparency.limits_2",
+        "It cannot prove that everyone is shown the same log: compare checkpoints with other verifiers.",
+        "全員に同じログが示されていることは証明できません。他の検証者とチェックポイントを照合してください。",
+    ),
+    (
+        "transparency.limits_3",
+        "It proves what the records say, not what happened in the field: that is what verifiers' reports are for.",
+        "記録の内容を証明するものであり、現場で何が起きたかを証明するものではありません。それは検証機関の報告の役割です。",
+    ),
+    (
+        "transparency.no_checkpoint",
+        "No checkpoint has been published yet.",
+        "チェックポイントはまだ公開されていません。",
+    ),
+    ("transparency.no_key", "This registry does not sign its log.", "この登録簿はログに署名していません。"),
+    ("transparency.root", "Root hash", "ルートハッシュ"),
+    ("transparency.size", "Log entries covered", "対象のログエントリ数"),
+    ("transparency.step_audit", "Audit the live registry", "稼働中の登録簿を監査する"),
+    (
+        "transparency.step_audit_text",
+        "This recomputes every leaf hash and the tree, checks the signature, replays every entry into a fresh ledger, checks the invariants and compares the result with what the registry publishes. Exit status 0 means nothing was found.",
+        "すべての葉ハッシュとツリーを再計算し、署名を確認し、全エントリを新しい台帳に再生して不変条件を確認し、公開内容と比較します。終了ステータス0は問題がないことを意味します。",
+    ),
+    ("transparency.step_offline", "Audit an offline copy", "オフラインのコピーを監査する"),
+    ("transparency.step_one", "Verify one retirement", "1件の償却を検証する"),
+    (
+        "transparency.step_one_text",
+        "A certificate carries the retirement, its log entry and an inclusion proof with a signed checkpoint. It verifies without contacting the registry.",
+        "証明書には償却内容、そのログエントリ、署名付きチェックポイントと包含証明が含まれます。登録簿に接続せずに検証できます。",
+    ),
+    ("transparency.title", "How to verify", "検証の方法"),
+    ("word.approved", "Approved", "承認済み"),
+    ("word.batch_issued", "Issued", "発行"),
+    ("word.buffer", "Buffer", "バッファ"),
+    ("word.cancelled", "Cancelled", "取消"),
+    ("word.completed", "Completed", "完了"),
+    ("word.corsia", "CORSIA", "CORSIA"),
+    ("word.deprecated", "Deprecated", "廃止"),
+    ("word.draft", "Draft", "草案"),
+    ("word.escrowed", "Escrowed", "エスクロー"),
+    ("word.other", "Other", "その他"),
+    ("word.registered", "Registered", "登録済み"),
+    ("word.rejected", "Rejected", "却下"),
+    ("word.retired", "Retired", "償却済み"),
+    ("word.returned", "Returned", "差し戻し"),
+    ("word.scope1", "Scope 1 emissions", "スコープ1排出量"),
+    ("word.scope2", "Scope 2 emissions", "スコープ2排出量"),
+    ("word.scope3", "Scope 3 emissions", "スコープ3排出量"),
+    ("word.submitted", "Submitted", "提出済み"),
+    ("word.terminated", "Terminated", "終了"),
+    ("word.tradable", "Tradable", "取引可能"),
+    ("word.transferred", "Transferred", "移転"),
+    ("word.validated", "Validated", "妥当性確認済み"),
+    ("word.verified", "Verified", "検証済み"),
+    ("word.voluntary_offset", "Voluntary offset", "自主的オフセット"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_heaviest_known_language() {
+        assert_eq!(Lang::from_accept_language("ja-JP,ja;q=0.9,en;q=0.8"), Lang::Ja);
+        assert_eq!(Lang::from_accept_language("en-GB,ja;q=0.5"), Lang::En);
+        assert_eq!(Lang::from_accept_language("fr, ja;q=0.3"), Lang::Ja);
+        assert_eq!(Lang::from_accept_language("ja;q=0"), Lang::En);
+        assert_eq!(Lang::from_accept_language(""), Lang::En);
+        assert_eq!(Lang::from_accept_language("de,fr"), Lang::En);
+    }
+
+    #[test]
+    fn numbers_dates_and_money_follow_the_locale() {
+        assert_eq!(Lang::En.num(&1_234_567), "1,234,567");
+        assert_eq!(Lang::Ja.num(&999), "999");
+        assert_eq!(Lang::En.yen(&12_000), "¥12,000");
+        assert_eq!(Lang::Ja.yen(&12_000), "12,000円");
+        assert_eq!(Lang::En.date("2026-04-01"), "1 Apr 2026");
+        assert_eq!(Lang::Ja.date("2026-04-01"), "2026年4月1日");
+        assert_eq!(Lang::Ja.when("2026-11-26T05:33:09.5Z"), "2026年11月26日 05:33 UTC");
+        assert_eq!(Lang::En.date("nonsense"), "nonsense");
+    }
+
+    #[test]
+    fn catalogue_is_sorted_and_unique() {
+        for pair in MESSAGES.windows(2) {
+            assert!(pair[0].0 < pair[1].0, "catalogue out of order or duplicated at {}", pair[1].0);
+        }
+    }
+
+    /// Every `t("…")` in every template and page module has a non-empty message in both languages.
+    #[test]
+    fn catalogue_is_complete() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = Vec::new();
+        for dir in ["templates", "src/web"] {
+            for entry in std::fs::read_dir(root.join(dir)).expect("source dir") {
+                let path = entry.expect("entry").path();
+                sources.push((path.display().to_string(), std::fs::read_to_string(&path).expect("readable")));
+            }
+        }
+        let mut used = 0;
+        for (name, text) in &sources {
+            for piece in text.split("t(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or("");
+                // Keys look like `section.name`; anything else (this comment's `…`) is not a use.
+                let is_key = key.contains('.')
+                    && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+                if !is_key {
+                    continue;
+                }
+                used += 1;
+                let found = MESSAGES.iter().find(|(k, _, _)| *k == key);
+                let (_, en, ja) = found.unwrap_or_else(|| panic!("{name}: key {key} is not in the catalogue"));
+                assert!(!en.trim().is_empty(), "{key} has no English text");
+                assert!(!ja.trim().is_empty(), "{key} has no Japanese text");
+            }
+        }
+        assert!(used > 50, "the scan found only {used} keys; is it still reading the templates?");
+        for (key, en, ja) in MESSAGES {
+            assert!(!en.trim().is_empty() && !ja.trim().is_empty(), "{key} is missing a language");
+        }
+    }
+}
