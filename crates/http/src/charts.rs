@@ -61,6 +61,8 @@ pub fn indicator_chart(
         chart
             .configure_mesh()
             .disable_x_mesh()
+            // Bold lines at the labels only: fine lines between them would hide the range bars.
+            .y_max_light_lines(1)
             .x_labels(n.max(1))
             .x_label_formatter(&label)
             .x_desc(if n == 0 { "no verified monitoring period yet" } else { "end of monitoring period" })
