@@ -86,7 +86,7 @@ pub struct ParameterDto {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct DeductionsDto {
+pub struct AppliedDeductionsDto {
     /// Percent, applied first.
     pub uncertainty_pct: String,
     /// Percent, applied second (with the engines' project emissions).
@@ -119,7 +119,7 @@ pub struct ExplanationDto {
     /// The methodology's own parameter table (engines with data-file tables cite them in steps).
     pub parameters_version: String,
     pub parameters: Vec<ParameterDto>,
-    pub deductions: DeductionsDto,
+    pub deductions: AppliedDeductionsDto,
     pub parcels: Vec<ParcelExplanationDto>,
     /// Gross, each deduction in SPEC §4's order, net.
     pub totals: Vec<StepDto>,
@@ -180,7 +180,7 @@ pub async fn get_explanation(
             .iter()
             .map(|(name, v)| ParameterDto { name: name.clone(), value: v.to_string() })
             .collect(),
-        deductions: DeductionsDto {
+        deductions: AppliedDeductionsDto {
             uncertainty_pct: d.uncertainty.to_string(),
             leakage_pct: d.leakage.to_string(),
             buffer_pct: d.buffer.to_string(),
