@@ -138,8 +138,8 @@ fn a_live_demo_verifies_through_its_api() {
     let stdout = String::from_utf8_lossy(&verify.stdout);
     assert!(verify.status.success(), "{stdout}{}", String::from_utf8_lossy(&verify.stderr));
     assert!(stdout.contains("proofs: the server's inclusion and consistency proofs verify"), "{stdout}");
-    // The demo runs the real lifecycle: three verified reports, issued by two operators each.
-    assert!(stdout.contains("quantifications: 3 frozen results recompute from their recorded inputs"), "{stdout}");
+    // The demo runs the real lifecycle: six verified reports on the four engines, five issued by two operators each.
+    assert!(stdout.contains("quantifications: 6 frozen results recompute from their recorded inputs"), "{stdout}");
     assert!(stdout.contains("stored checkpoints are validly signed and match the log"), "{stdout}");
     assert!(mirror.status.success(), "{}", String::from_utf8_lossy(&mirror.stderr));
 

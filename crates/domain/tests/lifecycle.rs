@@ -81,7 +81,13 @@ fn report(parcels: &[ParcelId], days: i64, indicators: bool) -> ReportSpec {
         activity: parcels.iter().map(|p| drainage(*p, days)).collect(),
         evidence: vec![Evidence { name: "drainage-log.pdf".into(), sha256: [9; 32] }],
         indicators: if indicators {
-            vec![IndicatorValue { name: "frog_count".into(), value: Decimal::from(31), unit: "per survey".into() }]
+            vec![IndicatorValue {
+                name: "frog_count".into(),
+                value: Decimal::from(31),
+                unit: "per survey".into(),
+                parcel: None,
+                evidence: None,
+            }]
         } else {
             Vec::new()
         },

@@ -1,6 +1,7 @@
 //! Furrow's HTTP JSON API under `/api/v1`, described by the OpenAPI document it serves at
 //! `/api/v1/openapi.json`. Only this crate knows HTTP: status codes, headers, the wire format.
 
+mod charts;
 mod dto;
 mod error;
 mod extract;
@@ -46,7 +47,9 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "ledger", description = "Transfers, retirements and cancellations"),
         (name = "log", description = "The append-only log, its signed checkpoints and Merkle proofs"),
         (name = "lifecycle", description = "The program lifecycle: methodologies, projects, participants and parcels, \
-            enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels")
+            enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels"),
+        (name = "ecology", description = "Explanations of quantifications, the ecological indicator catalogue, \
+            project and batch ecological scores, indicator series and their SVG charts")
     )
 )]
 struct ApiDoc;
@@ -121,6 +124,12 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::approve_issuance))
         .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
         .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
+        .routes(routes!(lifecycle::ecology::get_explanation))
+        .routes(routes!(lifecycle::ecology::get_catalogue))
+        .routes(routes!(lifecycle::ecology::get_project_ecology))
+        .routes(routes!(lifecycle::ecology::get_batch_ecology))
+        .routes(routes!(lifecycle::ecology::get_series))
+        .routes(routes!(lifecycle::ecology::get_chart))
         .split_for_parts();
     document_problems(&mut doc);
     (router, doc)

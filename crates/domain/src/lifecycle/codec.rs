@@ -225,7 +225,7 @@ canon_struct!(ParcelDraft { area_ha, prefecture, municipality, private });
 canon_struct!(ApplicationPrivate { farm, parcels });
 canon_struct!(ParcelActivity { parcel, values });
 canon_struct!(Evidence { name, sha256 });
-canon_struct!(IndicatorValue { name, value, unit });
+canon_struct!(IndicatorValue { name, value, unit, parcel, evidence });
 canon_struct!(ReportSpec { project, period, activity, evidence, indicators });
 canon_struct!(Quantification {
     engine,
@@ -237,6 +237,7 @@ canon_struct!(Quantification {
     gross,
     uncertainty,
     leakage,
+    project_emissions,
     net,
     contributions
 });

@@ -23,6 +23,8 @@ use crate::model::{Account, AccountKind, BlockState, CancellationReason};
 pub const MAX_LIST: usize = 64;
 pub const MAX_PARCELS_PER_APPLICATION: usize = 50;
 pub const MAX_REPORT_PARCELS: usize = 2_000;
+/// Indicator values in one report: a few per parcel of a large report.
+pub const MAX_INDICATOR_VALUES: usize = 20_000;
 const MAX_AREA_HA: u64 = 10_000;
 
 type Decided = Result<Vec<Event>, DomainError>;
@@ -598,10 +600,35 @@ impl Ledger {
         for evidence in &spec.evidence {
             check_text("evidence name", &evidence.name, MAX_NAME_LEN, true)?;
         }
-        let names: Vec<String> = spec.indicators.iter().map(|i| i.name.clone()).collect();
-        check_names("ecological indicators", &names)?;
-        for indicator in &spec.indicators {
+        // One value per indicator and parcel (or project-wide), for parcels the report covers.
+        if spec.indicators.len() > MAX_INDICATOR_VALUES {
+            return Err(DomainError::Invalid(format!("at most {MAX_INDICATOR_VALUES} ecological indicator values")));
+        }
+        let mut names: Vec<String> = Vec::new();
+        for (i, indicator) in spec.indicators.iter().enumerate() {
+            check_text("ecological indicators", &indicator.name, MAX_NAME_LEN, true)?;
             check_text("indicator unit", &indicator.unit, MAX_NAME_LEN, false)?;
+            if spec.indicators[..i].iter().any(|o| o.name == indicator.name && o.parcel == indicator.parcel) {
+                let whose = indicator.parcel.map_or_else(|| "the project".to_string(), |p| format!("parcel {p}"));
+                return Err(DomainError::Invalid(format!(
+                    "ecological indicator {:?} appears twice for {whose}",
+                    indicator.name
+                )));
+            }
+            if let Some(parcel) = indicator.parcel
+                && !spec.activity.iter().any(|a| a.parcel == parcel)
+            {
+                return Err(DomainError::Invalid(format!(
+                    "ecological indicator {:?}: parcel {parcel} is not in the report",
+                    indicator.name
+                )));
+            }
+            if !names.contains(&indicator.name) {
+                names.push(indicator.name.clone());
+            }
+        }
+        if names.len() > MAX_LIST {
+            return Err(DomainError::Invalid(format!("at most {MAX_LIST} ecological indicators")));
         }
         if let Some(missing) = methodology.spec.indicators.iter().find(|name| !names.contains(name)) {
             return Err(DomainError::Invalid(format!("the methodology requires the ecological indicator {missing:?}")));

@@ -25,12 +25,40 @@ pub struct ParcelInput<'a> {
     pub gwp: &'a str,
 }
 
+pub use furrow_quantify::{Caveat, Status, Step};
+
+/// What an engine says about one parcel: the reduction before any deduction, the project
+/// emissions it counted separately (the rice N2O increase, biochar transport), and every
+/// intermediate value with its source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelResult {
+    /// t CO2e before the methodology's deductions and before project emissions.
+    pub gross: Decimal,
+    /// t CO2e; deducted after the uncertainty deduction (SPEC §4's order).
+    pub project_emissions: Decimal,
+    pub steps: Vec<Step>,
+    /// Parameters used that are not verified against a primary source.
+    pub caveats: Vec<Caveat>,
+}
+
+impl ParcelResult {
+    /// A result with one computed step, for engines without an explanation of their own.
+    pub fn plain(gross: Decimal, steps: Vec<Step>) -> Self {
+        Self { gross, project_emissions: Decimal::ZERO, steps, caveats: Vec::new() }
+    }
+}
+
+/// A computed value (no table source, so no verification status).
+pub fn computed(name: impl Into<String>, value: Decimal, unit: &str, formula: impl Into<String>) -> Step {
+    Step { name: name.into(), value, unit: unit.into(), source: formula.into(), status: None }
+}
+
 /// A quantification engine. Implementations must be deterministic and use no floating point.
 pub trait Engine: Sync {
     fn id(&self) -> &'static str;
     fn version(&self) -> &'static str;
-    /// Gross reductions of one parcel in tCO2e, before deductions.
-    fn gross(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<Decimal, String>;
+    /// One parcel's reductions in t CO2e, before the methodology's deductions, with every step.
+    fn run(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<ParcelResult, String>;
 }
 
 /// `linear-factor`: gross = area (ha) × `per_ha` + Σ value(field) × `per_unit:<field>`, for the
@@ -45,23 +73,27 @@ impl Engine for LinearFactor {
     fn version(&self) -> &'static str {
         "1.0"
     }
-    fn gross(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<Decimal, String> {
+    fn run(&self, input: &ParcelInput, parameters: &ParameterTable) -> Result<ParcelResult, String> {
         let mut gross = Decimal::ZERO;
+        let mut steps = Vec::new();
         for (name, factor) in &parameters.values {
-            let term = if name == "per_ha" {
-                input.area_ha.checked_mul(*factor)
+            let (term, formula) = if name == "per_ha" {
+                (input.area_ha.checked_mul(*factor), format!("area {} ha × per_ha {factor}", input.area_ha))
             } else if let Some(field) = name.strip_prefix("per_unit:") {
                 match input.values.iter().find(|(n, _)| n == field).map(|(_, v)| *v) {
-                    Some(FieldValue::Number(v)) => v.checked_mul(*factor),
+                    Some(FieldValue::Number(v)) => (v.checked_mul(*factor), format!("{field} {v} × {name} {factor}")),
                     Some(FieldValue::Flag(_)) => return Err(format!("parameter {name} refers to a flag field")),
-                    None => Some(Decimal::ZERO),
+                    None => (Some(Decimal::ZERO), format!("{field} not reported")),
                 }
             } else {
-                Some(Decimal::ZERO)
+                continue;
             };
-            gross = term.and_then(|t| gross.checked_add(t)).ok_or("the quantification overflows")?;
+            let term = term.ok_or("the quantification overflows")?;
+            steps.push(computed(format!("term {name}"), term, "t CO2e", formula));
+            gross = gross.checked_add(term).ok_or("the quantification overflows")?;
         }
-        Ok(gross)
+        steps.push(computed("gross", gross, "t CO2e", "Σ terms"));
+        Ok(ParcelResult::plain(gross, steps))
     }
 }
 
@@ -91,31 +123,92 @@ pub fn inputs_hash(methodology: &Methodology, areas: &[(ParcelId, Decimal)], act
     Sha256::digest(&w.0).into()
 }
 
+/// One parcel's part of an explanation: its inputs, the engine's steps and the deductions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelExplanation {
+    pub parcel: ParcelId,
+    pub area_ha: Decimal,
+    pub values: Vec<(String, FieldValue)>,
+    /// The engine's steps, then the methodology's deductions on this parcel.
+    pub steps: Vec<Step>,
+    pub contribution: Decimal,
+}
+
+/// A quantification with every intermediate value, for a farmer or an auditor to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub quantification: Quantification,
+    pub parcels: Vec<ParcelExplanation>,
+    /// The report's totals: gross, each deduction in SPEC §4's order, net.
+    pub totals: Vec<Step>,
+    /// Every parameter used that is not verified, once.
+    pub caveats: Vec<Caveat>,
+}
+
+fn overflow<T>(v: Option<T>) -> Result<T, String> {
+    v.ok_or_else(|| "the quantification overflows".to_string())
+}
+
 /// Runs the methodology's engine over a report's inputs and applies the deductions in SPEC §4's
-/// order: uncertainty, then leakage (the buffer and the floor come at issuance).
-pub fn quantify(
+/// order: uncertainty, then leakage and project emissions (the buffer and the floor come at
+/// issuance). Returns every step.
+pub fn explain(
     methodology: &Methodology,
     areas: &[(ParcelId, Decimal)],
     activity: &[ParcelActivity],
-) -> Result<Quantification, String> {
+) -> Result<Explanation, String> {
     let engine = by_id(&methodology.spec.engine)
         .ok_or_else(|| format!("engine {:?} is not available in this build", methodology.spec.engine))?;
     let hundred = Decimal::ONE_HUNDRED;
     let d = methodology.spec.deductions;
-    // Each parcel keeps this share of its gross; so the contributions sum exactly to the net.
-    let keep = (hundred - d.uncertainty) / hundred * ((hundred - d.leakage) / hundred);
-    let (mut gross, mut net, mut contributions) = (Decimal::ZERO, Decimal::ZERO, Vec::new());
+    // Each parcel keeps this share of its gross, less its project emissions; so the
+    // contributions sum exactly to the net.
+    let keep_u = (hundred - d.uncertainty) / hundred;
+    let keep = keep_u * ((hundred - d.leakage) / hundred);
+    let (mut gross, mut net, mut emissions) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    let (mut contributions, mut parcels, mut caveats) = (Vec::new(), Vec::new(), Vec::<Caveat>::new());
     for item in activity {
         let area_ha = areas.iter().find(|(p, _)| *p == item.parcel).map(|(_, a)| *a).unwrap_or_default();
         let input = ParcelInput { parcel: item.parcel, area_ha, values: &item.values, gwp: &methodology.spec.gwp };
-        let parcel_gross = engine.gross(&input, &methodology.spec.parameters)?;
-        let contribution = parcel_gross.checked_mul(keep).ok_or("the quantification overflows")?;
-        gross = gross.checked_add(parcel_gross).ok_or("the quantification overflows")?;
-        net = net.checked_add(contribution).ok_or("the quantification overflows")?;
+        let result = engine.run(&input, &methodology.spec.parameters)?;
+        let after_u = overflow(result.gross.checked_mul(keep_u))?;
+        let after_l = overflow(result.gross.checked_mul(keep))?;
+        let contribution = overflow(after_l.checked_sub(result.project_emissions))?;
+        let mut steps = result.steps;
+        steps.push(computed(
+            "after uncertainty",
+            after_u,
+            "t CO2e",
+            format!("gross {} × (1 − {} %)", result.gross, d.uncertainty),
+        ));
+        steps.push(computed("after leakage", after_l, "t CO2e", format!("after uncertainty × (1 − {} %)", d.leakage)));
+        steps.push(computed(
+            "contribution",
+            contribution,
+            "t CO2e",
+            format!("after leakage − project emissions {}", result.project_emissions),
+        ));
+        for c in result.caveats {
+            if !caveats.contains(&c) {
+                caveats.push(c);
+            }
+        }
+        gross = overflow(gross.checked_add(result.gross))?;
+        emissions = overflow(emissions.checked_add(result.project_emissions))?;
+        net = overflow(net.checked_add(contribution))?;
         contributions.push((item.parcel, contribution));
+        parcels.push(ParcelExplanation {
+            parcel: item.parcel,
+            area_ha,
+            values: item.values.clone(),
+            steps,
+            contribution,
+        });
     }
-    let uncertainty = gross.checked_mul(d.uncertainty).ok_or("the quantification overflows")? / hundred;
-    Ok(Quantification {
+    caveats.sort();
+    let uncertainty = overflow(gross.checked_mul(d.uncertainty))? / hundred;
+    let leakage = gross - uncertainty - emissions - net;
+    let quantification = Quantification {
         engine: engine.id().into(),
         engine_version: engine.version().into(),
         methodology: methodology.id,
@@ -124,10 +217,28 @@ pub fn quantify(
         inputs_hash: inputs_hash(methodology, areas, activity),
         gross,
         uncertainty,
-        leakage: gross - uncertainty - net,
+        leakage,
+        project_emissions: emissions,
         net,
         contributions,
-    })
+    };
+    let totals = vec![
+        computed("gross", gross, "t CO2e", "Σ parcels' gross"),
+        computed("uncertainty deduction", uncertainty, "t CO2e", format!("gross × {} %", d.uncertainty)),
+        computed("leakage deduction", leakage, "t CO2e", format!("(gross − uncertainty) × {} %", d.leakage)),
+        computed("project emissions", emissions, "t CO2e", "Σ parcels' project emissions"),
+        computed("net", net, "t CO2e", "gross − uncertainty − leakage − project emissions = Σ contributions"),
+    ];
+    Ok(Explanation { quantification, parcels, totals, caveats })
+}
+
+/// The quantification alone (what `VerifyReport` freezes).
+pub fn quantify(
+    methodology: &Methodology,
+    areas: &[(ParcelId, Decimal)],
+    activity: &[ParcelActivity],
+) -> Result<Quantification, String> {
+    explain(methodology, areas, activity).map(|e| e.quantification)
 }
 
 /// Re-derives a verified report's frozen quantification from its recorded inputs and says what
@@ -207,7 +318,7 @@ mod tests {
             (q.gross, q.uncertainty, q.net),
             (Decimal::new(462, 2), Decimal::new(462, 3), Decimal::new(407484, 5))
         );
-        assert_eq!(q.gross - q.uncertainty - q.leakage, q.net);
+        assert_eq!(q.gross - q.uncertainty - q.leakage - q.project_emissions, q.net);
         assert_eq!(q.contributions.iter().map(|(_, c)| *c).sum::<Decimal>(), q.net);
     }
 }

@@ -13,7 +13,7 @@
 use furrow_quantify::{QuantifyError, biochar, drainage, rice, soc};
 use rust_decimal::Decimal;
 
-use super::engine::{Engine, ParcelInput};
+use super::engine::{Engine, ParcelInput, ParcelResult};
 use super::model::{FieldValue, ParameterTable};
 
 fn number(input: &ParcelInput, name: &str) -> Option<Decimal> {
@@ -79,6 +79,18 @@ fn excluded(input: &ParcelInput, o: &furrow_quantify::Outcome) -> Result<(), Str
     }
 }
 
+/// The engine's outcome as one parcel's result: its gross and project emissions, which
+/// `engine::explain` deducts in SPEC §4's order, and its steps without the engine's own closing
+/// `net`/`issuable`/`credits` (and the zero uncertainty and buffer it was given), which come before the methodology's deductions and would mislead.
+fn parcel_result(o: furrow_quantify::Outcome) -> ParcelResult {
+    let steps = o
+        .steps
+        .into_iter()
+        .filter(|s| !matches!(s.name.as_str(), "net" | "issuable" | "credits" | "uncertainty deduction" | "buffer"))
+        .collect();
+    ParcelResult { gross: o.gross, project_emissions: o.project_emissions, steps, caveats: o.caveats }
+}
+
 /// `jcredit-ag005-drainage`. Fields: `prefecture` (JIS X 0401 code, 1–47), `daily_water_loss_mm`,
 /// `drainage_days`, `prior_drainage_days_1`, `prior_drainage_days_2`, … (at least two),
 /// `straw_incorporated` (flag) or `straw_removed_kg_per_10a` (and optionally
@@ -92,7 +104,7 @@ impl Engine for Ag005Drainage {
     fn version(&self) -> &'static str {
         drainage::ENGINE_VERSION
     }
-    fn gross(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<Decimal, String> {
+    fn run(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<ParcelResult, String> {
         let code = required(input, "prefecture")?;
         let code = whole(input, "prefecture", code)?;
         let straw = match number(input, "straw_removed_kg_per_10a") {
@@ -126,7 +138,7 @@ impl Engine for Ag005Drainage {
         let o = drainage::quantify(&drainage::Input { gwp: input.gwp.to_string(), fields: vec![field] })
             .map_err(|e| refused(input, e))?;
         excluded(input, &o)?;
-        Ok(o.net)
+        Ok(parcel_result(o))
     }
 }
 
@@ -142,7 +154,7 @@ impl Engine for IpccRice {
     fn version(&self) -> &'static str {
         rice::ENGINE_VERSION
     }
-    fn gross(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<Decimal, String> {
+    fn run(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<ParcelResult, String> {
         let practice = |side: &str| -> Result<rice::Practice, String> {
             Ok(rice::Practice {
                 water_regime: choice(input, &format!("{side}_water"))?,
@@ -164,7 +176,7 @@ impl Engine for IpccRice {
             project: practice("project")?,
         };
         let i = rice::Input { gwp: input.gwp.to_string(), uncertainty_pct: Decimal::ZERO, seasons: vec![season] };
-        Ok(rice::quantify(&i).map_err(|e| refused(input, e))?.net)
+        Ok(parcel_result(rice::quantify(&i).map_err(|e| refused(input, e))?))
     }
 }
 
@@ -180,7 +192,7 @@ impl Engine for Biochar {
     fn version(&self) -> &'static str {
         biochar::ENGINE_VERSION
     }
-    fn gross(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<Decimal, String> {
+    fn run(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<ParcelResult, String> {
         let lot = biochar::Lot {
             label: input.parcel.to_string(),
             feedstock: choice(input, "feedstock")?,
@@ -200,7 +212,7 @@ impl Engine for Biochar {
         let o = biochar::quantify(&biochar::Input { lots: vec![lot], project_emissions_t_co2e: pe })
             .map_err(|e| refused(input, e))?;
         excluded(input, &o)?;
-        Ok(o.net)
+        Ok(parcel_result(o))
     }
 }
 
@@ -216,7 +228,7 @@ impl Engine for Soc {
     fn version(&self) -> &'static str {
         soc::ENGINE_VERSION
     }
-    fn gross(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<Decimal, String> {
+    fn run(&self, input: &ParcelInput, _parameters: &ParameterTable) -> Result<ParcelResult, String> {
         let stratum = |side: &str| -> Result<soc::Stratum, String> {
             Ok(soc::Stratum {
                 label: input.parcel.to_string(),
@@ -234,7 +246,7 @@ impl Engine for Soc {
             baseline: vec![stratum("baseline")?],
             project: vec![stratum("project")?],
         };
-        Ok(soc::quantify(&i).map_err(|e| refused(input, e))?.gross)
+        Ok(parcel_result(soc::quantify(&i).map_err(|e| refused(input, e))?))
     }
 }
 
@@ -330,6 +342,45 @@ mod tests {
     }
 
     #[test]
+    fn r2_through_the_registry_deducts_uncertainty_before_the_n2o_increase() {
+        // SPEC §4's order and the research note's R2: 15 % uncertainty on the CH4 reduction,
+        // then the N2O increase. (Deducting N2O first would give 283.4658 − 0.15 × 9.9852 less.)
+        let m = methodology("ipcc2019-rice-tier1", "AR5", "15");
+        let r2 = vec![
+            on("region:south_asia"),
+            num("days", "112"),
+            num("n_kg_per_ha", "120"),
+            on("baseline_water:continuous_flooding"),
+            on("project_water:multiple_drainage"),
+            on("baseline_pre_season:non_flooded_short"),
+            on("project_pre_season:non_flooded_short"),
+            num("baseline_amendment:straw_short", "5"),
+            num("project_amendment:straw_short", "5"),
+        ];
+        let e = super::super::engine::explain(
+            &m,
+            &[(ParcelId(1), d("100"))],
+            &[ParcelActivity { parcel: ParcelId(1), values: r2 }],
+        )
+        .expect("R2");
+        let q = &e.quantification;
+        assert_eq!(q.gross.round_dp(4), d("345.2365"));
+        assert_eq!((q.gross - q.uncertainty).round_dp(4), d("293.4510"));
+        assert_eq!(q.project_emissions.round_dp(4), d("9.9852"));
+        assert_eq!(q.net.round_dp(4), d("283.4658"));
+        assert_eq!(q.leakage, Decimal::ZERO);
+        // The explanation carries the engine's steps with their sources, then the deductions.
+        let steps = &e.parcels[0].steps;
+        let ef = steps.iter().find(|s| s.name.ends_with("baseline: EF")).expect("EF step");
+        assert_eq!(ef.value.round_dp(6), d("2.446404"));
+        let sf = steps.iter().find(|s| s.source.contains("ipcc2019_rice")).expect("a rice table parameter");
+        assert!(sf.status.is_some(), "{sf:?}");
+        assert_eq!(steps.last().map(|s| (s.name.as_str(), s.value)), Some(("contribution", q.net)));
+        assert!(steps.iter().all(|s| s.name != "credits"), "no per-parcel credits before deductions");
+        assert!(!e.caveats.is_empty(), "R2 uses unverified VM0051 values");
+    }
+
+    #[test]
     fn rice_biochar_and_soil_carbon_through_the_registry() {
         let rice = methodology("ipcc2019-rice-tier1", "AR5", "0");
         let r1 = vec![
@@ -353,7 +404,12 @@ mod tests {
             num("project_emissions_t_co2e", "0.5"),
         ];
         let biochar = methodology("ipcc2019-biochar", "AR5", "0");
-        assert_eq!(run(&biochar, "1", b1.clone()).expect("B1").gross.round_dp(4), d("24.6277"));
+        // Transport emissions are deducted after the (here zero) uncertainty deduction.
+        let q = run(&biochar, "1", b1.clone()).expect("B1");
+        assert_eq!(
+            (q.gross.round_dp(4), q.project_emissions, q.net.round_dp(4)),
+            (d("25.1277"), d("0.5"), d("24.6277"))
+        );
         let peat: Vec<_> = b1.into_iter().filter(|(n, _)| n != "mineral_soil").collect();
         assert!(run(&biochar, "1", peat).expect_err("D").contains("mineral soils"));
         let soc = methodology("ipcc-tier1-soc", "AR5", "15");

@@ -10,6 +10,7 @@
 
 pub mod codec;
 mod decide;
+pub mod ecology;
 pub mod engine;
 pub mod engines;
 pub mod geometry;

@@ -347,11 +347,15 @@ pub struct Evidence {
     pub sha256: [u8; 32],
 }
 
+/// One ecological indicator measurement (see `ecology`): for one parcel, or for the whole
+/// project when `parcel` is `None`, with the SHA-256 of its evidence (survey sheet, lab report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndicatorValue {
     pub name: String,
     pub value: Decimal,
     pub unit: String,
+    pub parcel: Option<ParcelId>,
+    pub evidence: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -376,6 +380,9 @@ pub struct Quantification {
     pub gross: Decimal,
     pub uncertainty: Decimal,
     pub leakage: Decimal,
+    /// Emissions the engines count beside the reduction (rice N2O, biochar transport),
+    /// deducted after uncertainty.
+    pub project_emissions: Decimal,
     pub net: Decimal,
     /// Each parcel's share of `net`, for payouts (#7). They sum to `net`.
     pub contributions: Vec<(ParcelId, Decimal)>,

@@ -652,6 +652,44 @@ pub struct IndicatorDto {
     pub value: String,
     #[serde(default)]
     pub unit: String,
+    /// The parcel measured (e.g. `L000001`); absent for a project-wide value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parcel: Option<String>,
+    /// SHA-256 of the evidence (survey sheet, lab report), 64 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_sha256: Option<String>,
+}
+
+impl IndicatorDto {
+    fn parse(&self) -> Result<IndicatorValue, ApiError> {
+        let evidence = match &self.evidence_sha256 {
+            None => None,
+            Some(hex) => {
+                let mut sha256 = [0u8; 32];
+                hex::decode_to_slice(hex, &mut sha256).map_err(|_| {
+                    ApiError::invalid(format!("indicator {:?}: evidence_sha256 must be 64 hex digits", self.name))
+                })?;
+                Some(sha256)
+            }
+        };
+        Ok(IndicatorValue {
+            name: self.name.clone(),
+            value: decimal(&self.name, &self.value)?,
+            unit: self.unit.clone(),
+            parcel: self.parcel.as_deref().map(str::parse).transpose().map_err(ApiError::from)?,
+            evidence,
+        })
+    }
+
+    pub fn of(i: &IndicatorValue) -> Self {
+        Self {
+            name: i.name.clone(),
+            value: i.value.to_string(),
+            unit: i.unit.clone(),
+            parcel: i.parcel.map(|p| p.to_string()),
+            evidence_sha256: i.evidence.map(hex::encode),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -673,17 +711,7 @@ impl ReportRequest {
             period: self.period.parse()?,
             activity: self.activity.iter().map(ActivityDto::parse).collect::<Result<_, _>>()?,
             evidence: self.evidence.iter().map(EvidenceDto::parse).collect::<Result<_, _>>()?,
-            indicators: self
-                .indicators
-                .iter()
-                .map(|i| {
-                    Ok(IndicatorValue {
-                        name: i.name.clone(),
-                        value: decimal(&i.name, &i.value)?,
-                        unit: i.unit.clone(),
-                    })
-                })
-                .collect::<Result<_, ApiError>>()?,
+            indicators: self.indicators.iter().map(IndicatorDto::parse).collect::<Result<_, ApiError>>()?,
         })
     }
 }
@@ -709,7 +737,7 @@ impl ActivityDto {
             .collect::<Result<_, ApiError>>()?;
         Ok(ParcelActivity { parcel: self.parcel.parse().map_err(ApiError::from)?, values })
     }
-    fn of(a: &ParcelActivity) -> Self {
+    pub fn of(a: &ParcelActivity) -> Self {
         let values = a
             .values
             .iter()
@@ -753,6 +781,9 @@ pub struct QuantificationDto {
     pub gross: String,
     pub uncertainty: String,
     pub leakage: String,
+    /// Emissions counted beside the reduction (rice N2O, biochar transport), deducted after
+    /// uncertainty.
+    pub project_emissions: String,
     pub net: String,
     pub contributions: Vec<ContributionDto>,
 }
@@ -769,6 +800,7 @@ impl QuantificationDto {
             gross: q.gross.to_string(),
             uncertainty: q.uncertainty.to_string(),
             leakage: q.leakage.to_string(),
+            project_emissions: q.project_emissions.to_string(),
             net: q.net.to_string(),
             contributions: q
                 .contributions
@@ -808,12 +840,7 @@ impl ReportDto {
                 .iter()
                 .map(|e| EvidenceDto { name: e.name.clone(), sha256: hex::encode(e.sha256) })
                 .collect(),
-            indicators: r
-                .spec
-                .indicators
-                .iter()
-                .map(|i| IndicatorDto { name: i.name.clone(), value: i.value.to_string(), unit: i.unit.clone() })
-                .collect(),
+            indicators: r.spec.indicators.iter().map(IndicatorDto::of).collect(),
             status: r.status.to_string(),
             history: history(&r.history),
             quantification: r.quantification.as_ref().map(QuantificationDto::of),
@@ -890,6 +917,8 @@ pub struct BatchOriginDto {
     pub labels: Vec<LabelDto>,
     /// The monitoring period's ecological indicators, as verified.
     pub indicators: Vec<IndicatorDto>,
+    /// The monitoring period's ecological score (`Lifecycle::batch_ecological_score`).
+    pub ecology: super::ecology::EcoScoreDto,
 }
 
 /// The lifecycle facts of a batch, if an approved issuance request created it.
@@ -919,6 +948,7 @@ pub fn batch_origin(lc: &Lifecycle, batch: furrow_domain::BatchId) -> Option<Bat
             .collect(),
         labels: lc.labels.get(&batch).into_iter().flatten().map(LabelDto::of).collect(),
         indicators: ReportDto::of(report).indicators,
+        ecology: super::ecology::EcoScoreDto::of(&furrow_domain::lifecycle::ecology::score_report(report)),
     })
 }
 

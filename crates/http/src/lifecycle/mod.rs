@@ -5,6 +5,7 @@
 //! `Command::Lifecycle`, with the token's subject as the acting user. No rules live here.
 
 pub mod dto;
+pub mod ecology;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
