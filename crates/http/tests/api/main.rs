@@ -1,11 +1,13 @@
 //! API tests: the real server on a random port with a fresh SQLite database per test, driven
 //! over HTTP. One binary, so linking happens once.
 
+mod authz_matrix;
 mod helpers;
 mod idempotency;
 mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod security;
 mod transparency;
 mod validation;
