@@ -79,7 +79,7 @@ pub enum DomainError {
     #[error("invalid parcel geometry: {0}")]
     InvalidGeometry(String),
     /// Registry controls (issue #8).
-    #[error("{what} is frozen ({reason}); nothing can move it")]
+    #[error("frozen: {what} ({reason}); nothing can move it")]
     Frozen { what: String, reason: String },
     #[error("a transfer may move at most {limit} credits; {requested} requested")]
     OverTransferLimit { requested: Quantity, limit: Quantity },

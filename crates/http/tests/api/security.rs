@@ -81,7 +81,7 @@ async fn a_frozen_block_cannot_be_moved_or_retired_and_the_reason_is_published()
     refused(&app, "/freezes", &app.buyer, json!({"serials": "1-10", "reason": reason}), 403, "forbidden").await;
     app.post_ok("/freezes", &app.operator, json!({"serials": "1-10", "reason": reason})).await;
     let published = app.get_ok("/controls").await;
-    assert_eq!(published["frozen_serials"][0]["target"], "1-10", "{published}");
+    assert_eq!(published["frozen_serials"][0]["target"], "000000001-000000010", "{published}");
     assert_eq!(published["frozen_serials"][0]["reason"], reason);
     let retire = app.retire_body(json!({"ranges": ["5-6"]}));
     refused(&app, "/retirements", &app.buyer, retire, 409, "frozen").await;
@@ -94,7 +94,7 @@ async fn a_frozen_block_cannot_be_moved_or_retired_and_the_reason_is_published()
     refused(&app, "/retirements", &app.buyer, anything, 409, "frozen").await;
     let back = json!({"account": app.buyer_account, "reason": "order lifted", "frozen": false});
     app.post_ok("/freezes", &app.operator, back).await;
-    app.post_ok("/retirements", &app.buyer, app.retire_body(json!({"quantity": 1}))).await;
+    app.post_ok("/retirements", &app.buyer, app.retire_body(json!({"ranges": ["20"]}))).await;
 }
 
 #[tokio::test]
@@ -142,9 +142,14 @@ async fn read_only_expired_and_revoked_tokens_and_the_audit_trail() {
     refused(&app, "/retirements", &brief, retire.clone(), 401, "unauthenticated").await;
 
     let tokens = app.get_as("/tokens", Some(&admin)).await;
-    let buyer = tokens["items"].as_array().expect("items").iter().find(|t| t["subject"] == "test buyer").cloned();
-    let buyer = buyer.expect("the buyer's token is listed");
-    assert!(buyer["last_used_at"].is_string(), "last use is shown: {buyer}");
+    let listed = |subject: &str| {
+        let found = tokens["items"].as_array().expect("items").iter().find(|t| t["subject"] == subject).cloned();
+        found.unwrap_or_else(|| panic!("{subject}'s token is listed: {tokens}"))
+    };
+    let (buyer, brief) = (listed("test buyer"), listed("brief"));
+    assert!(brief["last_used_at"].is_string() && brief["expires_at"].is_string(), "{brief}");
+    assert!(buyer["last_used_at"].is_null(), "never used: {buyer}");
+    assert_eq!(listed("reader")["scope"], "read");
     assert!(!tokens.to_string().contains(&app.buyer), "never the secret");
     let (status, _) = get_with(&app, "/tokens", Some(&app.operator)).await;
     assert_eq!(status, 403);
