@@ -35,12 +35,7 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
     match command {
         Command::InitialiseProgram { .. } => staff_only(&[Admin], "initialise the program"),
         Command::OpenAccount { .. } => staff_only(&[Admin, Operator], "open accounts"),
-        // Issuance is four-eyes (`RequestIssuance`, then `ApproveIssuance` by another operator);
-        // only the program itself issues in one step (seeding in tests, benchmarks, simulations).
-        Command::Issue(_) if *principal == Principal::system() => Ok(()),
-        Command::Issue(_) => Err(AppError::Forbidden(
-            "issuance needs two operators: request it for a verified report, then another operator approves it".into(),
-        )),
+        Command::Issue(_) => staff_only(&[Operator], "issue credits"),
         // Cancellation is four-eyes (`RequestCancellation`, then `ApproveCancellation` by another
         // operator); only the program itself cancels in one step (e.g. the demo's seeding).
         Command::Cancel { .. } if *principal == Principal::system() => Ok(()),

@@ -110,10 +110,9 @@ pub fn actor(command: &Command) -> (String, Role) {
         Command::Lifecycle { by, .. } => (by.clone(), role_of(by)),
         // A one-step cancellation is the program's own (four-eyes cancellation is a lifecycle
         // request and approval, issue #8).
-        Command::InitialiseProgram { .. }
-        | Command::PublishLogKey { .. }
-        | Command::Issue(_)
-        | Command::Cancel { .. } => ("system".into(), Role::Admin),
+        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } | Command::Cancel { .. } => {
+            ("system".into(), Role::Admin)
+        }
         _ => ("operator".into(), Role::Operator),
     }
 }

@@ -185,10 +185,8 @@ pub async fn get_batch(State(state): State<AppState>, Path(id): Path<String>) ->
     Ok(Json(BatchDto { origin, ..printer.batch(&batch, supply) }))
 }
 
-/// Issues a batch in one step. Every token is refused (403): issuance is four-eyes, through
-/// `/issuance-requests` and their approval by a second operator; only the program itself issues
-/// in one step. Serials continue the program-wide counter; the top `buffer` serials go to the
-/// buffer pool.
+/// Issues a batch (operator). Serials continue the program-wide counter; the top `buffer`
+/// serials go to the buffer pool.
 #[utoipa::path(post, path = "/batches", tag = "batches", request_body = IssueRequest,
     params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
     responses((status = 201, body = BatchDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]

@@ -80,9 +80,9 @@ const MATRIX: &[(&str, Rule)] = &[
     ("POST /applications/{id}/accept", OPERATOR),
     ("POST /applications/{id}/decline", OPERATOR),
     ("GET /batches", Rule::Public),
-    // Nobody: issuance is four-eyes (`/issuance-requests`); only the program itself issues in
-    // one step.
-    ("POST /batches", Rule::Roles(&[])),
+    // Known gap, reviewed: one operator can still issue directly, outside four-eyes issuance
+    // (ARCHITECTURE.md, "What remains of issue #8").
+    ("POST /batches", OPERATOR),
     ("GET /batches/{id}", Rule::Public),
     ("GET /batches/{id}/labels", Rule::Public),
     ("POST /batches/{id}/labels", OPERATOR),

@@ -54,17 +54,8 @@ pub async fn spawn_app() -> TestApp {
     app.other_buyer_account = second["id"].as_str().expect("id").to_owned();
     let account: AccountId = app.buyer_account.parse().expect("account id");
     app.buyer = registry.create_token("test buyer", Role::Buyer, &[account]).await.expect("token");
-    // Issued by the program itself: over the API, issuance is four-eyes (issue #8).
-    let issue = furrow_domain::IssueCommand {
-        project: furrow_domain::ProjectCode(12),
-        country: None,
-        vintage: furrow_domain::Vintage::new(2025).expect("vintage"),
-        quantity: furrow_domain::Quantity(1000),
-        buffer: furrow_domain::Quantity(50),
-        to: account,
-        labels: vec![],
-    };
-    registry.execute(&Principal::system(), furrow_domain::Command::Issue(issue), None).await.expect("issue");
+    let issue = json!({"project": "P0012", "vintage": 2025, "quantity": 1000, "buffer": 50, "to": app.buyer_account});
+    app.post_ok("/batches", &app.operator.clone(), issue).await;
     app
 }
 
