@@ -36,7 +36,12 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
         Command::InitialiseProgram { .. } => staff_only(&[Admin], "initialise the program"),
         Command::OpenAccount { .. } => staff_only(&[Admin, Operator], "open accounts"),
         Command::Issue(_) => staff_only(&[Operator], "issue credits"),
-        Command::Cancel { .. } => staff_only(&[Operator], "cancel credits"),
+        // Cancellation is four-eyes (`RequestCancellation`, then `ApproveCancellation` by another
+        // operator); only the program itself cancels in one step (e.g. the demo's seeding).
+        Command::Cancel { .. } if *principal == Principal::system() => Ok(()),
+        Command::Cancel { .. } => Err(AppError::Forbidden(
+            "a cancellation needs two operators: request it, then another operator approves it".into(),
+        )),
         Command::PublishLogKey { .. } => staff_only(&[Admin], "publish log keys"),
         Command::Transfer { from, .. } | Command::Retire { from, .. } => match role {
             Operator => Ok(()),
@@ -87,6 +92,19 @@ fn authorize_lifecycle(
                 Err(AppError::Forbidden(format!("enrolment {enrolment} is not this participant's")))
             }
         }
+        C::ConfigureControls { .. } => only(&[Admin]),
+        C::FreezeAccount { .. } | C::FreezeSerials { .. } | C::ApproveCounterparty { .. } => only(&[Admin, Operator]),
+        C::ProposeCounterparty { account, .. } | C::RemoveCounterparty { account, .. }
+            if matches!(role, Buyer | Participant) =>
+        {
+            if principal.accounts.contains(account) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!("this token may not act for account {account}")))
+            }
+        }
+        C::ProposeCounterparty { .. } | C::RemoveCounterparty { .. } => only(&[Operator]),
+        C::RequestCancellation { .. } | C::ApproveCancellation { .. } => only(&[Operator]),
         C::DraftMethodology { .. }
         | C::ApproveMethodology { .. }
         | C::DeprecateMethodology { .. }
@@ -107,6 +125,27 @@ fn authorize_lifecycle(
         | C::RequestWithdrawal { .. }
         | C::DecideWithdrawal { .. }
         | C::AddLabel { .. } => only(&[Operator]),
+    }
+}
+
+/// What a restricted read is about, for [`authorize_read`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadScope {
+    /// An account's private settings (its trusted counterparties): its holder's tokens and staff.
+    Account(AccountId),
+    /// Program staff only (pending cancellations).
+    Staff,
+}
+
+/// Checks that `principal` (none: the public) may read something that is not public.
+pub fn authorize_read(principal: Option<&Principal>, scope: ReadScope) -> Result<(), AppError> {
+    let principal = principal.ok_or(AppError::Unauthenticated)?;
+    let staff = matches!(principal.role, Role::Admin | Role::Operator);
+    match scope {
+        _ if staff => Ok(()),
+        ReadScope::Account(id) if principal.accounts.contains(&id) => Ok(()),
+        ReadScope::Account(id) => Err(AppError::Forbidden(format!("this token may not read account {id}'s settings"))),
+        ReadScope::Staff => Err(AppError::Forbidden(format!("a {} token cannot read this", principal.role))),
     }
 }
 

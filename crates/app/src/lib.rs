@@ -7,6 +7,7 @@ mod error;
 pub mod explorer;
 pub mod external;
 mod idempotency;
+mod security;
 mod sequencer;
 pub mod simulation;
 pub mod transparency;
@@ -19,10 +20,11 @@ use furrow_store::{Page, Store, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use authz::{Principal, authorize, owns_participant};
+pub use authz::{Principal, ReadScope, authorize, authorize_read, owns_participant};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
+pub use security::{Access, TokenSpec, create_token_with};
 pub use sequencer::{Clock, LogOptions, SequencerOptions, SystemClock};
 
 use sequencer::{Reply, SequencerHandle};
@@ -103,7 +105,10 @@ impl Registry {
         mut command: Command,
         key: Option<RequestKey>,
     ) -> Result<Committed, AppError> {
-        authorize(principal, &command, &self.lifecycle())?;
+        if let Err(denied) = authorize(principal, &command, &self.lifecycle()) {
+            self.audit("permission_denied", &principal.subject, format!("{}: {denied}", command.name())).await;
+            return Err(denied);
+        }
         fill_salt(&mut command);
         if let Some(key) = &key {
             // Fast path for retries; the sequencer checks again, race-free, before writing.
@@ -134,16 +139,12 @@ impl Registry {
         Ok(Committed { entries, replayed: true })
     }
 
-    /// Resolves a bearer token to its principal.
+    /// Resolves a bearer token to its principal, for reading (see [`Registry::authenticate_for`]).
     pub async fn authenticate(&self, token: &str) -> Result<Principal, AppError> {
-        if !token.starts_with(TOKEN_PREFIX) || token.len() > 200 {
-            return Err(AppError::Unauthenticated);
-        }
-        let record = self.store.find_token(&hash_token(token)).await?.ok_or(AppError::Unauthenticated)?;
-        Ok(Principal { subject: record.subject, role: record.role, accounts: record.accounts })
+        self.authenticate_for(token, Access::Read).await
     }
 
-    /// Creates an API token and returns its secret (see [`create_token`]).
+    /// Creates an unexpiring read-write API token and returns its secret (see [`create_token`]).
     pub async fn create_token(&self, subject: &str, role: Role, accounts: &[AccountId]) -> Result<String, AppError> {
         create_token(self.store.as_ref(), self.clock.now(), subject, role, accounts).await
     }
@@ -160,9 +161,10 @@ fn fill_salt(command: &mut Command) {
     }
 }
 
-/// Creates an API token and returns its secret. Only the secret's hash is stored: the secret is
-/// shown once. Tokens are access configuration, not registry state, so they bypass the sequencer
-/// and the log; `furrow token create` can run while a server holds the database.
+/// Creates an unexpiring read-write API token and returns its secret. Only the secret's hash is
+/// stored: the secret is shown once. Tokens are access configuration, not registry state, so they
+/// bypass the sequencer and the log; `furrow token create` can run while a server holds the
+/// database. Audited, like [`create_token_with`].
 pub async fn create_token(
     store: &dyn Store,
     now: Timestamp,
@@ -170,6 +172,19 @@ pub async fn create_token(
     role: Role,
     accounts: &[AccountId],
 ) -> Result<String, AppError> {
+    let spec =
+        TokenSpec { subject: subject.to_owned(), role, accounts: accounts.to_vec(), can_write: true, expires_at: None };
+    create_token_with(store, now, &spec).await
+}
+
+/// Checks and stores a new token; returns its secret and id.
+async fn insert_token(
+    store: &dyn Store,
+    now: Timestamp,
+    subject: &str,
+    role: Role,
+    accounts: &[AccountId],
+) -> Result<(String, u64), AppError> {
     if subject.trim().is_empty() || subject.len() > 100 || subject.chars().any(char::is_control) {
         return Err(AppError::Invalid("the token's subject must be 1-100 printable characters".into()));
     }
@@ -200,8 +215,8 @@ pub async fn create_token(
         accounts: accounts.to_vec(),
         created_at: now,
     };
-    store.insert_token(&record).await?;
-    Ok(token)
+    let id = store.insert_token(&record).await?;
+    Ok((token, id))
 }
 
 fn hash_token(token: &str) -> [u8; 32] {

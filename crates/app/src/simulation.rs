@@ -337,6 +337,32 @@ impl Store for FaultyStore {
     async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError> {
         self.inner.find_token(hash).await
     }
+    async fn set_token_policy(
+        &self,
+        id: u64,
+        can_write: bool,
+        expires_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.inner.set_token_policy(id, can_write, expires_at).await
+    }
+    async fn token_policy(&self, id: u64) -> Result<Option<furrow_store::TokenPolicy>, StoreError> {
+        self.inner.token_policy(id).await
+    }
+    async fn list_tokens(&self) -> Result<Vec<furrow_store::TokenListing>, StoreError> {
+        self.inner.list_tokens().await
+    }
+    async fn revoke_token(&self, id: u64, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.revoke_token(id, at).await
+    }
+    async fn touch_token(&self, id: u64, at: Timestamp) -> Result<(), StoreError> {
+        self.inner.touch_token(id, at).await
+    }
+    async fn append_security_event(&self, event: &furrow_store::SecurityEvent) -> Result<(), StoreError> {
+        self.inner.append_security_event(event).await
+    }
+    async fn security_events(&self, page: Page) -> Result<Vec<furrow_store::SecurityEvent>, StoreError> {
+        self.inner.security_events(page).await
+    }
     async fn program(&self) -> Result<Option<Program>, StoreError> {
         self.inner.program().await
     }

@@ -808,15 +808,17 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
         registry.execute(&operator, command, None).await?;
     }
 
-    // A small correction: 5 credits issued in error are cancelled from the issuance account.
+    // A small correction: 5 credits issued in error are cancelled from the issuance account, by
+    // two operators (four-eyes: one asks, the other approves).
     let selection = Selection::Quantity { quantity: Quantity(5), batch: None };
     let note = "Parcel double-counted in the 2024 monitoring report; corrected".to_owned();
-    registry
-        .execute(
-            &operator,
-            Command::Cancel { from: issuance, selection, reason: CancellationReason::Correction, note },
-            None,
-        )
+    let reason = CancellationReason::Correction;
+    let ask = LifecycleCommand::RequestCancellation { from: issuance, selection, reason, note };
+    let asked = lifecycle(registry, &staff(OPERATOR_A, Role::Operator), ask).await?;
+    let Some(Event::Lifecycle(LifecycleEvent::CancellationRequested { id, .. })) = asked.first() else {
+        bail!("no cancellation request")
+    };
+    lifecycle(registry, &staff(OPERATOR_B, Role::Operator), LifecycleCommand::ApproveCancellation { request: *id })
         .await?;
 
     let sample = SerialRange::single(first_serial + 10)?;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use furrow_app::{Principal, Registry, SequencerOptions};
-use furrow_domain::{AccountId, Command, Role};
+use furrow_domain::{AccountId, Command, Role, Timestamp};
 
 pub(crate) use database::{DataDir, database_path};
 
@@ -149,7 +149,7 @@ struct DemoArgs {
 enum TokenCmd {
     /// Create a bearer token. The secret is printed once; only its hash is stored.
     #[command(
-        after_help = "Examples:\n  furrow token create --role operator --subject \"Aiko Tanaka\"\n  furrow token create --role buyer --account A000007 --subject \"Kansai Rail treasury\""
+        after_help = "Examples:\n  furrow token create --role operator --subject \"Aiko Tanaka\"\n  furrow token create --role buyer --account A000007 --subject \"Kansai Rail treasury\"\n  furrow token create --role admin --subject \"Audit desk\" --read-only --expires-in-days 30"
     )]
     Create(TokenArgs),
 }
@@ -176,6 +176,12 @@ struct TokenArgs {
     /// Who uses the token; recorded as the actor of every change it makes.
     #[arg(long)]
     subject: Option<String>,
+    /// A token that may only read (what its role may see), never change anything.
+    #[arg(long)]
+    read_only: bool,
+    /// The token stops working after this many days (by default it works until revoked).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    expires_in_days: Option<u32>,
 }
 
 #[derive(Args)]
@@ -391,7 +397,11 @@ async fn create_token(args: TokenArgs) -> Result<()> {
     // Tokens are not ledger state: no sequencer, so this works while a server runs.
     let store = args.data.open_store(None).await?;
     let subject = args.subject.unwrap_or_else(|| format!("{role} token"));
-    let token = furrow_app::create_token(store.as_ref(), furrow_app::now(), &subject, role, &accounts).await;
+    let now = furrow_app::now();
+    let expires_at = args.expires_in_days.map(|d| Timestamp(now.0 + i64::from(d) * 86_400_000_000));
+    let spec =
+        furrow_app::TokenSpec { subject: subject.clone(), role, accounts, can_write: !args.read_only, expires_at };
+    let token = furrow_app::create_token_with(store.as_ref(), now, &spec).await;
     store.close().await;
     let token = token?;
     println!("{token}");

@@ -78,6 +78,15 @@ pub enum DomainError {
     SchemaInvalid { parcel: ParcelId, field: String, reason: String },
     #[error("invalid parcel geometry: {0}")]
     InvalidGeometry(String),
+    /// Registry controls (issue #8).
+    #[error("frozen: {what} ({reason}); nothing can move it")]
+    Frozen { what: String, reason: String },
+    #[error("a transfer may move at most {limit} credits; {requested} requested")]
+    OverTransferLimit { requested: Quantity, limit: Quantity },
+    #[error("account {to} {why}; account {from} may transfer only to its trusted counterparties")]
+    UntrustedCounterparty { from: AccountId, to: AccountId, why: String },
+    #[error("{by} asked for {what} and cannot also approve it; another person must")]
+    FourEyes { what: String, by: String },
 }
 
 impl DomainError {
@@ -105,6 +114,10 @@ impl DomainError {
             Self::UnrecognisedGround { .. } => "unrecognised-withdrawal-ground",
             Self::SchemaInvalid { .. } => "schema-invalid",
             Self::InvalidGeometry(_) => "invalid-geometry",
+            Self::Frozen { .. } => "frozen",
+            Self::OverTransferLimit { .. } => "over-transfer-limit",
+            Self::UntrustedCounterparty { .. } => "untrusted-counterparty",
+            Self::FourEyes { .. } => "four-eyes",
         }
     }
 
@@ -122,12 +135,14 @@ impl DomainError {
                 | Self::Duplicate(_)
                 | Self::AlreadyIssued { .. }
                 | Self::ParcelOverlap { .. }
+                | Self::Frozen { .. }
+                | Self::UntrustedCounterparty { .. }
         )
     }
 
     /// Whether the refusal is about who asks (403) rather than what is asked.
     pub fn is_forbidden(&self) -> bool {
-        matches!(self, Self::SelfApproval { .. })
+        matches!(self, Self::SelfApproval { .. } | Self::FourEyes { .. })
     }
 }
 

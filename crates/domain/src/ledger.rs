@@ -7,6 +7,7 @@ use crate::command::{BatchIssued, Command, Event, IssueCommand, Selection};
 use crate::error::DomainError;
 use crate::ids::{AccountId, BatchId, CancellationId, MAX_QUANTITY, Quantity, RetirementId, Timestamp};
 use crate::lifecycle::Lifecycle;
+use crate::lifecycle::controls::Movement;
 use crate::model::{
     Account, AccountKind, Batch, Block, BlockState, Cancellation, Program, Retirement, RetirementClaim,
 };
@@ -180,8 +181,15 @@ impl Ledger {
 
     // ---------------------------------------------------------------- decide
 
-    /// Decides what a command does. Reads the state, never changes it: a refusal leaves no trace.
+    /// Decides what a command does, at the start of time: no control's delay has passed yet. For
+    /// tools and tests without a clock; the sequencer uses [`Ledger::decide_at`].
     pub fn decide(&self, command: &Command) -> Result<Vec<Event>, DomainError> {
+        self.decide_at(command, Timestamp(i64::MIN))
+    }
+
+    /// Decides what a command does at `now` (the time its log entry will carry). Reads the state,
+    /// never changes it: a refusal leaves no trace.
+    pub fn decide_at(&self, command: &Command, now: Timestamp) -> Result<Vec<Event>, DomainError> {
         if self.program.is_none() && !matches!(command, Command::InitialiseProgram { .. }) {
             return Err(DomainError::NotInitialised);
         }
@@ -205,7 +213,7 @@ impl Ledger {
                 Ok(vec![Event::AccountOpened { account }])
             }
             Command::Issue(issue) => self.decide_issue(issue),
-            Command::Lifecycle { by, command } => self.decide_lifecycle(by, command),
+            Command::Lifecycle { by, command } => self.decide_lifecycle(by, command, now),
             Command::Transfer { from, to, selection } => {
                 if from == to {
                     return Err(DomainError::Invalid("a transfer needs two different accounts".into()));
@@ -213,12 +221,14 @@ impl Ledger {
                 self.require_kind(*from, AccountKind::holds_tradable, "send credits")?;
                 self.require_kind(*to, AccountKind::holds_tradable, "receive credits")?;
                 let ranges = self.select(*from, BlockState::Tradable, selection)?;
+                self.check_movement(*from, Movement::Transfer { to: *to }, &ranges, now)?;
                 Ok(vec![Event::Transferred { from: *from, to: *to, ranges }])
             }
             Command::Retire { from, selection, claim } => {
                 check_claim(claim)?;
                 self.require_kind(*from, AccountKind::holds_tradable, "retire credits")?;
                 let ranges = self.select(*from, BlockState::Tradable, selection)?;
+                self.check_movement(*from, Movement::Retire, &ranges, now)?;
                 let id = self.next_retirement_id();
                 Ok(vec![Event::Retired { id, account: *from, ranges, claim: claim.clone() }])
             }
@@ -238,6 +248,7 @@ impl Ledger {
                     self.require_kind(*from, |k| k.holds_tradable() || k == AccountKind::Buffer, "cancel credits")?;
                 let state = if kind == AccountKind::Buffer { BlockState::Buffer } else { BlockState::Tradable };
                 let ranges = self.select(*from, state, selection)?;
+                self.check_movement(*from, Movement::Cancel, &ranges, now)?;
                 let id = self.next_cancellation_id();
                 Ok(vec![Event::Cancelled { id, account: *from, ranges, reason: *reason, note: note.clone() }])
             }
@@ -543,7 +554,7 @@ impl Ledger {
 
     /// Decides and applies in one step; for tests, simulations and replay tools.
     pub fn execute(&mut self, command: &Command, at: Timestamp) -> Result<Vec<Event>, DomainError> {
-        let events = self.decide(command)?;
+        let events = self.decide_at(command, at)?;
         for event in &events {
             self.apply(event, at);
         }

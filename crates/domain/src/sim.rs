@@ -108,7 +108,11 @@ pub fn role_of(subject: &str) -> Role {
 pub fn actor(command: &Command) -> (String, Role) {
     match command {
         Command::Lifecycle { by, .. } => (by.clone(), role_of(by)),
-        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } => ("system".into(), Role::Admin),
+        // A one-step cancellation is the program's own (four-eyes cancellation is a lifecycle
+        // request and approval, issue #8).
+        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } | Command::Cancel { .. } => {
+            ("system".into(), Role::Admin)
+        }
         _ => ("operator".into(), Role::Operator),
     }
 }

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
-use furrow_app::{Principal, RequestKey};
+use furrow_app::{Access, Principal, RequestKey};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -79,18 +79,34 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
-/// An authenticated caller (a valid bearer token), required by every mutation.
+/// An authenticated caller allowed to write (a valid, unexpired, unrevoked bearer token that is
+/// not read-only), required by every mutation.
 pub struct Auth(pub Principal);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::from(furrow_app::AppError::Unauthenticated))?;
-        Ok(Self(state.registry.authenticate(token.trim()).await?))
+        Ok(Self(bearer(parts, state, Access::Write).await?))
     }
+}
+
+/// An authenticated caller that only reads (read-only tokens accepted).
+pub struct ReadAuth(pub Principal);
+
+impl FromRequestParts<AppState> for ReadAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(bearer(parts, state, Access::Read).await?))
+    }
+}
+
+/// The principal of the request's bearer token, for `access`.
+pub async fn bearer(parts: &Parts, state: &AppState, access: Access) -> Result<Principal, ApiError> {
+    let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| ApiError::from(furrow_app::AppError::Unauthenticated))?;
+    Ok(state.registry.authenticate_for(token.trim(), access).await?)
 }
 
 /// The optional `Idempotency-Key` header.

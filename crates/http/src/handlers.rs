@@ -7,9 +7,9 @@ use axum::response::{IntoResponse, Response};
 use furrow_app::Committed;
 use furrow_app::store::{BlockFilter, Page};
 use furrow_domain::{
-    AccountId, AccountKind, BatchId, Beneficiary, CancellationId, CancellationReason, ClaimPeriod, Command, Event,
-    IssueCommand, PrintableSerial, ProjectCode, Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection,
-    SerialQuery, SerialRange, Vintage,
+    AccountId, AccountKind, BatchId, Beneficiary, CancellationId, ClaimPeriod, Command, Event, IssueCommand,
+    PrintableSerial, ProjectCode, Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection, SerialQuery,
+    SerialRange, Vintage,
 };
 
 use crate::AppState;
@@ -311,7 +311,7 @@ fn check_printable(
 // ------------------------------------------------------------------ transfers, retirements, cancellations
 
 /// Turns the `quantity`/`batch`/`ranges` fields into a selection.
-async fn selection(
+pub(crate) async fn selection(
     state: &AppState,
     quantity: Option<u64>,
     batch: Option<&str>,
@@ -342,7 +342,7 @@ async fn selection(
 }
 
 /// `"120001-120500"`, `"120001"` or a printable serial.
-async fn parse_range(state: &AppState, text: &str) -> Result<SerialRange, ApiError> {
+pub(crate) async fn parse_range(state: &AppState, text: &str) -> Result<SerialRange, ApiError> {
     let digits = |s: &str| s.parse::<u64>().ok().filter(|_| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
     if let Some((a, b)) = text.split_once('-').filter(|(a, b)| digits(a).is_some() && digits(b).is_some()) {
         return Ok(SerialRange::new(digits(a).unwrap_or(0), digits(b).unwrap_or(0))?);
@@ -467,43 +467,6 @@ pub async fn get_retirement(
         state.registry.store().retirement(id).await?.ok_or_else(|| ApiError::not_found(format!("retirement {id}")))?;
     let printer = state.printer(r.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
     Ok(Json(printer.retirement(&r)))
-}
-
-/// Cancels credits (operator): removal that is not a claim, e.g. reversal compensation from the
-/// buffer pool. Never counted as a retirement.
-#[utoipa::path(post, path = "/cancellations", tag = "ledger", request_body = CancelRequest,
-    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
-    responses((status = 201, body = CancellationDto), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn cancel(
-    State(state): State<AppState>,
-    Auth(principal): Auth,
-    key: IdempotencyKey,
-    body: JsonBody<CancelRequest>,
-) -> Result<Response, ApiError> {
-    let key = key.for_request(&principal, &body)?;
-    let r = &body.value;
-    let command = Command::Cancel {
-        from: parse(&r.from)?,
-        selection: selection(&state, r.quantity, r.batch.as_deref(), r.ranges.as_deref()).await?,
-        reason: parse::<CancellationReason>(&r.reason)?,
-        note: r.note.clone(),
-    };
-    let committed = state.registry.execute(&principal, command, key).await?;
-    let entry = committed.entries.first().ok_or_else(unexpected)?;
-    let Event::Cancelled { id, account, ranges, reason, note } = &entry.event else {
-        return Err(unexpected());
-    };
-    let cancellation = furrow_domain::Cancellation {
-        id: *id,
-        account: *account,
-        ranges: ranges.clone(),
-        reason: *reason,
-        note: note.clone(),
-        at: entry.timestamp,
-    };
-    let printer = state.printer(ranges.iter().map(|r| r.end()).max().unwrap_or(0)).await?;
-    Ok(created(&committed, printer.cancellation(&cancellation)))
 }
 
 /// Cancellations, oldest first.

@@ -2,11 +2,13 @@
 //! `/api/v1/openapi.json`. Only this crate knows HTTP: status codes, headers, the wire format.
 
 mod charts;
+mod controls;
 mod dto;
 mod error;
 mod extract;
 mod handlers;
 pub(crate) mod lifecycle;
+mod security;
 mod state;
 mod web;
 
@@ -49,7 +51,10 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "lifecycle", description = "The program lifecycle: methodologies, projects, participants and parcels, \
             enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels"),
         (name = "ecology", description = "Explanations of quantifications, the ecological indicator catalogue, \
-            project and batch ecological scores, indicator series and their SVG charts")
+            project and batch ecological scores, indicator series and their SVG charts"),
+        (name = "controls", description = "Registry controls: transfer limit, trusted counterparties, freezes with \
+            published reasons"),
+        (name = "security", description = "API tokens and the security audit trail (admins)")
     )
 )]
 struct ApiDoc;
@@ -82,7 +87,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::get_retirement))
         .routes(routes!(handlers::retirement_proof))
         .routes(routes!(handlers::retirement_certificate))
-        .routes(routes!(handlers::list_cancellations, handlers::cancel))
+        .routes(routes!(handlers::list_cancellations, controls::request_cancellation))
         .routes(routes!(handlers::get_cancellation))
         .routes(routes!(handlers::list_log))
         .routes(routes!(handlers::get_log_entry))
@@ -130,6 +135,16 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::ecology::get_batch_ecology))
         .routes(routes!(lifecycle::ecology::get_series))
         .routes(routes!(lifecycle::ecology::get_chart))
+        .routes(routes!(controls::get_controls, controls::configure_controls))
+        .routes(routes!(controls::freeze))
+        .routes(routes!(controls::list_counterparties, controls::propose_counterparty))
+        .routes(routes!(controls::approve_counterparty))
+        .routes(routes!(controls::remove_counterparty))
+        .routes(routes!(controls::list_cancellation_requests))
+        .routes(routes!(controls::approve_cancellation))
+        .routes(routes!(security::list_tokens))
+        .routes(routes!(security::revoke_token))
+        .routes(routes!(security::security_events))
         .split_for_parts();
     document_problems(&mut doc);
     (router, doc)

@@ -7,6 +7,7 @@
 
 mod external;
 mod group;
+mod security;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,6 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Sqlite, Transaction};
 
 use furrow_store::rows::*;
+use furrow_store::{SecurityEvent, TokenListing, TokenPolicy};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -280,6 +282,39 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         row.map(TokenRow::into_domain).transpose()
+    }
+
+    async fn set_token_policy(
+        &self,
+        id: u64,
+        can_write: bool,
+        expires_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        security::set_policy(&self.writer, id, can_write, expires_at).await
+    }
+
+    async fn token_policy(&self, id: u64) -> Result<Option<TokenPolicy>, StoreError> {
+        security::get_policy(&self.writer, id).await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenListing>, StoreError> {
+        security::list(&self.writer).await
+    }
+
+    async fn revoke_token(&self, id: u64, at: Timestamp) -> Result<bool, StoreError> {
+        security::revoke(&self.writer, id, at).await
+    }
+
+    async fn touch_token(&self, id: u64, at: Timestamp) -> Result<(), StoreError> {
+        security::touch(&self.writer, id, at).await
+    }
+
+    async fn append_security_event(&self, event: &SecurityEvent) -> Result<(), StoreError> {
+        security::append(&self.writer, event).await
+    }
+
+    async fn security_events(&self, page: Page) -> Result<Vec<SecurityEvent>, StoreError> {
+        security::events(&self.writer, page).await
     }
 
     async fn program(&self) -> Result<Option<Program>, StoreError> {

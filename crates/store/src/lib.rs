@@ -4,6 +4,7 @@
 
 pub mod external;
 pub mod rows;
+pub mod security;
 
 use async_trait::async_trait;
 pub use external::{
@@ -14,6 +15,7 @@ use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
     Program, Retirement, RetirementId, Role, Timestamp,
 };
+pub use security::{SecurityEvent, TokenListing, TokenPolicy};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -190,6 +192,24 @@ pub trait Store: Send + Sync + 'static {
     async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
     async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError>;
     async fn find_token(&self, hash: &[u8; 32]) -> Result<Option<TokenRecord>, StoreError>;
+
+    // --- security (issue #8) ---
+
+    /// Sets a token's scope and expiry (right after `insert_token`).
+    async fn set_token_policy(&self, id: u64, can_write: bool, expires_at: Option<Timestamp>)
+    -> Result<(), StoreError>;
+    /// The token's settings and last use.
+    async fn token_policy(&self, id: u64) -> Result<Option<TokenPolicy>, StoreError>;
+    /// Every token, oldest first.
+    async fn list_tokens(&self) -> Result<Vec<TokenListing>, StoreError>;
+    /// Revokes a token from `at` on; false if there is no such token or it was already revoked.
+    async fn revoke_token(&self, id: u64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Records that the token was used at `at` (callers throttle how often).
+    async fn touch_token(&self, id: u64, at: Timestamp) -> Result<(), StoreError>;
+    /// Appends to the security audit trail, which nothing updates or deletes.
+    async fn append_security_event(&self, event: &SecurityEvent) -> Result<(), StoreError>;
+    /// The audit trail, oldest first; `page.after` is an event id.
+    async fn security_events(&self, page: Page) -> Result<Vec<SecurityEvent>, StoreError>;
 
     // --- public reads (never through the writer) ---
 

@@ -12,8 +12,11 @@ use super::LifecycleEvent;
 use super::geometry::{GridCell, Polygon};
 use super::model::*;
 use super::sealed::Sealed;
+use crate::command::Selection;
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::ids::*;
+use crate::model::CancellationReason;
+use crate::serial::SerialRange;
 
 /// A value with one canonical encoding.
 pub trait Canon: Sized {
@@ -199,7 +202,7 @@ macro_rules! canon_enum {
         }
     )+};
 }
-canon_enum!(MethodologyStatus, ProjectStatus, ReportStatus, FieldKind, LabelKind);
+canon_enum!(MethodologyStatus, ProjectStatus, ReportStatus, FieldKind, LabelKind, CancellationReason);
 
 /// Structs are their fields in declaration order.
 macro_rules! canon_struct {
@@ -242,6 +245,60 @@ canon_struct!(Quantification {
     contributions
 });
 canon_struct!(BatchLabel { kind, issuer, valid, by });
+
+impl Canon for u64 {
+    fn put(&self, w: &mut Writer) {
+        w.u64(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.u64()
+    }
+}
+
+impl Canon for Timestamp {
+    fn put(&self, w: &mut Writer) {
+        w.u64(self.0 as u64)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        Ok(Timestamp(r.u64()? as i64))
+    }
+}
+
+/// A range is its first and last serial; only a valid range decodes.
+impl Canon for SerialRange {
+    fn put(&self, w: &mut Writer) {
+        w.u64(self.start());
+        w.u64(self.end());
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        let (start, end) = (r.u64()?, r.u64()?);
+        SerialRange::new(start, end).map_err(|e| r.error(e.to_string()))
+    }
+}
+
+/// A selection: tag 1, a quantity and an optional batch; tag 2, a list of ranges.
+impl Canon for Selection {
+    fn put(&self, w: &mut Writer) {
+        match self {
+            Self::Quantity { quantity, batch } => {
+                w.u8(1);
+                quantity.put(w);
+                batch.put(w);
+            }
+            Self::Ranges(ranges) => {
+                w.u8(2);
+                ranges.put(w);
+            }
+        }
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            1 => Ok(Self::Quantity { quantity: Quantity::get(r)?, batch: Option::get(r)? }),
+            2 => Ok(Self::Ranges(Vec::get(r)?)),
+            other => Err(r.error(format!("unknown selection tag {other}"))),
+        }
+    }
+}
 
 impl Canon for FieldValue {
     fn put(&self, w: &mut Writer) {
@@ -314,4 +371,12 @@ event_codec! {
     WithdrawalRequested = 17 { enrolment, ground, note, by };
     WithdrawalDecided = 18 { enrolment, effective, reason, by };
     LabelAdded = 19 { batch, label };
+    ControlsConfigured = 20 { transfer_limit, trusted_only, trusted_delay_seconds, by };
+    AccountFrozen = 21 { account, frozen, reason, by };
+    SerialsFrozen = 22 { range, frozen, reason, by };
+    CounterpartyProposed = 23 { account, counterparty, effective_at, by };
+    CounterpartyApproved = 24 { account, counterparty, by };
+    CounterpartyRemoved = 25 { account, counterparty, by };
+    CancellationRequested = 26 { id, from, selection, reason, note, by };
+    CancellationApproved = 27 { id, cancellation, by };
 }

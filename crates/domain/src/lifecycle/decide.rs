@@ -166,13 +166,21 @@ struct Candidate<'a> {
 }
 
 impl Ledger {
-    pub(crate) fn decide_lifecycle(&self, by: &str, command: &LifecycleCommand) -> Decided {
+    pub(crate) fn decide_lifecycle(&self, by: &str, command: &LifecycleCommand, now: Timestamp) -> Decided {
         use LifecycleCommand as C;
         use LifecycleEvent as E;
         check_text("acting user", by, 100, true)?;
         let by = by.to_owned();
         let lc = &self.lifecycle;
         match command {
+            C::ConfigureControls { .. }
+            | C::FreezeAccount { .. }
+            | C::FreezeSerials { .. }
+            | C::ProposeCounterparty { .. }
+            | C::ApproveCounterparty { .. }
+            | C::RemoveCounterparty { .. }
+            | C::RequestCancellation { .. }
+            | C::ApproveCancellation { .. } => self.decide_controls(by, command, now),
             C::ConfigureWithdrawalGrounds { grounds } => {
                 check_names("withdrawal grounds", grounds)?;
                 one(E::WithdrawalGroundsConfigured { grounds: grounds.clone(), by })
@@ -322,6 +330,7 @@ impl Ledger {
                 // The pool's oldest serials first, as any quantity selection.
                 let selection = Selection::Quantity { quantity: *quantity, batch: None };
                 let ranges = self.select(BUFFER_ACCOUNT, BlockState::Buffer, &selection)?;
+                self.check_movement(BUFFER_ACCOUNT, super::controls::Movement::Cancel, &ranges, now)?;
                 let cancellation = self.next_cancellation_id();
                 let id = ReversalId(next_id(&lc.reversals, |k| k.0));
                 Ok(vec![

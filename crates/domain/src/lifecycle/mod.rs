@@ -9,6 +9,7 @@
 //! event, so the credit path is the one that already exists.
 
 pub mod codec;
+pub mod controls;
 mod decide;
 pub mod ecology;
 pub mod engine;
@@ -20,16 +21,19 @@ mod state;
 
 use rust_decimal::Decimal;
 
+pub use controls::Controls;
 pub use decide::check_activity;
 pub use geometry::{GridCell, Polygon};
 pub use model::*;
 pub use sealed::{Salt, Sealed, derive_salt};
 pub use state::Lifecycle;
 
+use crate::command::Selection;
 use crate::ids::{
     AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
     ProjectCode, Quantity, ReportId, RequestId, ReversalId,
 };
+use crate::model::CancellationReason;
 
 /// What a user asks of the lifecycle. The acting user travels beside it (`Command::Lifecycle`).
 #[derive(Debug, Clone, PartialEq)]
@@ -137,9 +141,65 @@ pub enum LifecycleCommand {
         issuer: String,
         valid: Period,
     },
+    /// Registry controls (`controls.rs`). Sets the per-transfer limit and the trusted-list rule.
+    ConfigureControls {
+        transfer_limit: Option<Quantity>,
+        trusted_only: bool,
+        trusted_delay_seconds: u32,
+    },
+    /// Freezes (or unfreezes) an account: nothing moves in or out. The reason is published.
+    FreezeAccount {
+        account: AccountId,
+        frozen: bool,
+        reason: String,
+    },
+    /// Freezes (or unfreezes) a serial range, e.g. reported stolen, wherever it is held.
+    FreezeSerials {
+        range: crate::serial::SerialRange,
+        frozen: bool,
+        reason: String,
+    },
+    ProposeCounterparty {
+        account: AccountId,
+        counterparty: AccountId,
+    },
+    /// A second person approves a proposed trusted counterparty.
+    ApproveCounterparty {
+        account: AccountId,
+        counterparty: AccountId,
+    },
+    RemoveCounterparty {
+        account: AccountId,
+        counterparty: AccountId,
+    },
+    /// Four-eyes cancellation: one operator asks, another approves.
+    RequestCancellation {
+        from: AccountId,
+        selection: Selection,
+        reason: CancellationReason,
+        note: String,
+    },
+    ApproveCancellation {
+        request: u64,
+    },
 }
 
 impl LifecycleCommand {
+    /// Whether the command is a registry control (decided in `controls.rs`).
+    pub fn is_control(&self) -> bool {
+        matches!(
+            self,
+            Self::ConfigureControls { .. }
+                | Self::FreezeAccount { .. }
+                | Self::FreezeSerials { .. }
+                | Self::ProposeCounterparty { .. }
+                | Self::ApproveCounterparty { .. }
+                | Self::RemoveCounterparty { .. }
+                | Self::RequestCancellation { .. }
+                | Self::ApproveCancellation { .. }
+        )
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::ConfigureWithdrawalGrounds { .. } => "configure_withdrawal_grounds",
@@ -165,6 +225,14 @@ impl LifecycleCommand {
             Self::RequestWithdrawal { .. } => "request_withdrawal",
             Self::DecideWithdrawal { .. } => "decide_withdrawal",
             Self::AddLabel { .. } => "add_label",
+            Self::ConfigureControls { .. } => "configure_controls",
+            Self::FreezeAccount { .. } => "freeze_account",
+            Self::FreezeSerials { .. } => "freeze_serials",
+            Self::ProposeCounterparty { .. } => "propose_counterparty",
+            Self::ApproveCounterparty { .. } => "approve_counterparty",
+            Self::RemoveCounterparty { .. } => "remove_counterparty",
+            Self::RequestCancellation { .. } => "request_cancellation",
+            Self::ApproveCancellation { .. } => "approve_cancellation",
         }
     }
 
@@ -309,6 +377,55 @@ pub enum LifecycleEvent {
         batch: BatchId,
         label: BatchLabel,
     },
+    ControlsConfigured {
+        transfer_limit: Option<Quantity>,
+        trusted_only: bool,
+        trusted_delay_seconds: u32,
+        by: String,
+    },
+    AccountFrozen {
+        account: AccountId,
+        frozen: bool,
+        reason: String,
+        by: String,
+    },
+    SerialsFrozen {
+        range: crate::serial::SerialRange,
+        frozen: bool,
+        reason: String,
+        by: String,
+    },
+    /// `effective_at`: the proposal's time plus the delay configured then.
+    CounterpartyProposed {
+        account: AccountId,
+        counterparty: AccountId,
+        effective_at: crate::ids::Timestamp,
+        by: String,
+    },
+    CounterpartyApproved {
+        account: AccountId,
+        counterparty: AccountId,
+        by: String,
+    },
+    CounterpartyRemoved {
+        account: AccountId,
+        counterparty: AccountId,
+        by: String,
+    },
+    CancellationRequested {
+        id: u64,
+        from: AccountId,
+        selection: Selection,
+        reason: CancellationReason,
+        note: String,
+        by: String,
+    },
+    /// Follows the `Cancelled` entry it caused.
+    CancellationApproved {
+        id: u64,
+        cancellation: CancellationId,
+        by: String,
+    },
 }
 
 impl LifecycleEvent {
@@ -333,6 +450,14 @@ impl LifecycleEvent {
             Self::WithdrawalRequested { .. } => "withdrawal_requested",
             Self::WithdrawalDecided { .. } => "withdrawal_decided",
             Self::LabelAdded { .. } => "label_added",
+            Self::ControlsConfigured { .. } => "controls_configured",
+            Self::AccountFrozen { .. } => "account_frozen",
+            Self::SerialsFrozen { .. } => "serials_frozen",
+            Self::CounterpartyProposed { .. } => "counterparty_proposed",
+            Self::CounterpartyApproved { .. } => "counterparty_approved",
+            Self::CounterpartyRemoved { .. } => "counterparty_removed",
+            Self::CancellationRequested { .. } => "cancellation_requested",
+            Self::CancellationApproved { .. } => "cancellation_approved",
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Lifecycle {
     pub requests: BTreeMap<RequestId, IssuanceRequest>,
     pub reversals: BTreeMap<ReversalId, Reversal>,
     pub labels: BTreeMap<BatchId, Vec<BatchLabel>>,
+    /// Registry controls: limits, freezes, trusted lists, pending cancellations.
+    pub controls: super::Controls,
 }
 
 /// The next id after the largest key of a map.
@@ -221,6 +223,14 @@ impl Lifecycle {
                 step(&mut e.history, e.status.as_str(), by, at, reason);
             }
             E::LabelAdded { batch, label } => self.labels.entry(*batch).or_default().push(label.clone()),
+            E::ControlsConfigured { .. }
+            | E::AccountFrozen { .. }
+            | E::SerialsFrozen { .. }
+            | E::CounterpartyProposed { .. }
+            | E::CounterpartyApproved { .. }
+            | E::CounterpartyRemoved { .. }
+            | E::CancellationRequested { .. }
+            | E::CancellationApproved { .. } => self.controls.apply(event, at),
         }
     }
 }

@@ -38,11 +38,15 @@ impl FromRequestParts<AppState> for Viewer {
         if !parts.headers.contains_key(header::AUTHORIZATION) {
             return Ok(Self(None));
         }
-        Auth::from_request_parts(parts, state).await.map(|Auth(p)| Self(Some(p)))
+        crate::extract::bearer(parts, state, furrow_app::Access::Read).await.map(|p| Self(Some(p)))
     }
 }
 
 impl Viewer {
+    pub fn principal(&self) -> Option<&Principal> {
+        self.0.as_ref()
+    }
+
     /// Staff see personal data; a participant sees its own; the public sees none (SPEC §1).
     fn sees(&self, lifecycle: &Lifecycle, participant: Option<ParticipantId>) -> bool {
         match &self.0 {
@@ -54,7 +58,7 @@ impl Viewer {
 }
 
 /// Runs a lifecycle command as the caller and answers what it did.
-async fn run(
+pub(crate) async fn run(
     state: &AppState,
     principal: &Principal,
     key: Option<furrow_app::RequestKey>,
@@ -114,6 +118,18 @@ fn action(entries: &[LogEntry]) -> ActionDto {
                     (enrolment.to_string(), Some(if effective.is_some() { "withdrawn" } else { "active" }.into()))
                 }
                 E::LabelAdded { batch, .. } => (batch.to_string(), None),
+                E::ControlsConfigured { .. } => ("controls".into(), None),
+                E::AccountFrozen { account, frozen, .. } => {
+                    (account.to_string(), Some(if *frozen { "frozen" } else { "unfrozen" }.into()))
+                }
+                E::SerialsFrozen { range, frozen, .. } => {
+                    (range.to_string(), Some(if *frozen { "frozen" } else { "unfrozen" }.into()))
+                }
+                E::CounterpartyProposed { counterparty, .. } => (counterparty.to_string(), Some("proposed".into())),
+                E::CounterpartyApproved { counterparty, .. } => (counterparty.to_string(), Some("approved".into())),
+                E::CounterpartyRemoved { counterparty, .. } => (counterparty.to_string(), Some("removed".into())),
+                E::CancellationRequested { id, .. } => (id.to_string(), Some("pending".into())),
+                E::CancellationApproved { id, .. } => (id.to_string(), Some("approved".into())),
             },
             _ => continue,
         };

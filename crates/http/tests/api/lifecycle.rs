@@ -12,18 +12,18 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
-struct Actors {
-    op_a: String,
-    op_b: String,
-    verifier: String,
+pub struct Actors {
+    pub op_a: String,
+    pub op_b: String,
+    pub verifier: String,
 }
 
 /// A square field of `side` degrees with its south-west corner at (lon, lat), as GeoJSON.
-fn square(lon: f64, lat: f64, side: f64) -> Value {
+pub fn square(lon: f64, lat: f64, side: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [[[lon, lat], [lon + side, lat], [lon + side, lat + side], [lon, lat + side], [lon, lat]]]})
 }
 
-fn parcel(name: &str, area: &str, geometry: Value) -> Value {
+pub fn parcel(name: &str, area: &str, geometry: Value) -> Value {
     json!({"name": name, "area_ha": area, "prefecture": "Niigata", "municipality": "Minamiuonuma", "geometry": geometry})
 }
 
@@ -57,11 +57,11 @@ async fn refused(app: &TestApp, a: &Actors, path: &str, token: &str, body: Value
     problem
 }
 
-async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
+pub async fn ok(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
     app.post_ok(path, token, body).await
 }
 
-fn methodology() -> Value {
+pub fn methodology() -> Value {
     json!({
         "code": "AG-005", "version": "v1.0", "title": "Extended mid-season drainage in paddy rice",
         "engine": "linear-factor",
@@ -75,7 +75,7 @@ fn methodology() -> Value {
     })
 }
 
-fn report(parcels: &[&str], days: Value) -> Value {
+pub fn report(parcels: &[&str], days: Value) -> Value {
     let activity: Vec<Value> =
         parcels.iter().map(|p| json!({"parcel": p, "values": {"drainage_extension_days": days.clone()}})).collect();
     json!({
@@ -87,7 +87,7 @@ fn report(parcels: &[&str], days: Value) -> Value {
 }
 
 /// A registered project P0001 under approved AG-005 v1.0, with withdrawal grounds.
-async fn registered_project(app: &TestApp, a: &Actors) {
+pub async fn registered_project(app: &TestApp, a: &Actors) {
     ok(app, "/withdrawal-grounds", &a.op_a, json!({"grounds": ["illness", "natural disaster"]})).await;
     refused(app, a, "/methodologies", &a.verifier, methodology(), 403, "forbidden").await;
     let m = ok(app, "/methodologies", &a.op_a, methodology()).await;
@@ -122,7 +122,7 @@ async fn registered_project(app: &TestApp, a: &Actors) {
     );
 }
 
-async fn actors(app: &TestApp) -> Actors {
+pub async fn actors(app: &TestApp) -> Actors {
     Actors {
         op_a: app.operator.clone(),
         op_b: app.token("operator b", Role::Operator, &[]).await,
@@ -131,7 +131,7 @@ async fn actors(app: &TestApp) -> Actors {
 }
 
 /// Registers a farmer with parcels; returns the participant, its account and the parcel ids.
-async fn farmer(app: &TestApp, a: &Actors, name: &str, parcels: Vec<Value>) -> (String, String, Vec<String>) {
+pub async fn farmer(app: &TestApp, a: &Actors, name: &str, parcels: Vec<Value>) -> (String, String, Vec<String>) {
     let person = json!({"person": {"name": name, "contact": "025-000-0000", "address": "Minamiuonuma"}, "prefecture": "Niigata"});
     let registered = ok(app, "/participants", &a.op_a, person).await;
     let id = registered["id"].as_str().expect("id").to_owned();
@@ -144,7 +144,7 @@ async fn farmer(app: &TestApp, a: &Actors, name: &str, parcels: Vec<Value>) -> (
     (id, account, ids)
 }
 
-fn enrol(parcel: &str, from: &str, to: &str) -> Value {
+pub fn enrol(parcel: &str, from: &str, to: &str) -> Value {
     json!({"project": "P0001", "parcel": parcel, "contract_period": {"from": from, "to": to}})
 }
 

@@ -1,6 +1,7 @@
 //! API tests: the real server on a random port with a fresh SQLite database per test, driven
 //! over HTTP. One binary, so linking happens once.
 
+mod authz_matrix;
 mod ecology;
 mod helpers;
 mod idempotency;
@@ -8,6 +9,7 @@ mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod security;
 mod transparency;
 mod validation;
 mod web;
