@@ -85,6 +85,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("POST /batches", OPERATOR),
     ("GET /batches/{id}", Rule::Public),
     ("GET /batches/{id}/labels", Rule::Public),
+    ("GET /batches/{id}/ecology", Rule::Public),
     ("POST /batches/{id}/labels", OPERATOR),
     ("GET /blocks", Rule::Public),
     ("GET /cancellation-requests", STAFF_READ),
@@ -100,6 +101,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("POST /enrolments/{id}/withdrawal", Rule::Holder(&[Operator], &[Participant])),
     ("POST /enrolments/{id}/withdrawal/decision", OPERATOR),
     ("POST /freezes", Rule::Roles(&[Admin, Operator])),
+    ("GET /indicators", Rule::Public),
     ("GET /issuance-requests", Rule::Public),
     ("POST /issuance-requests", OPERATOR),
     ("GET /issuance-requests/{id}", Rule::Public),
@@ -127,6 +129,9 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /projects", Rule::Public),
     ("POST /projects", OPERATOR),
     ("GET /projects/{code}", Rule::Public),
+    ("GET /projects/{code}/ecology", Rule::Public),
+    ("GET /projects/{code}/indicators/{name}", Rule::Public),
+    ("GET /projects/{code}/indicators/{name}/chart.svg", Rule::Public),
     // A participant applies only as itself; staff apply on a farmer's behalf.
     ("POST /projects/{code}/applications", Rule::Holder(&[Operator], &[Participant])),
     ("POST /projects/{code}/participation", OPERATOR),
@@ -135,6 +140,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /reports", Rule::Public),
     ("POST /reports", OPERATOR),
     ("GET /reports/{id}", Rule::Public),
+    ("GET /reports/{id}/explanation", Rule::Public),
     // Tried with `verify`, the verifier's action.
     ("POST /reports/{id}/{action}", Rule::Roles(&[Verifier])),
     ("GET /retirements", Rule::Public),
