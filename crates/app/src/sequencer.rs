@@ -191,7 +191,7 @@ impl Sequencer {
                     }
                 }
             }
-            let events = match self.ledger.decide(&submission.command) {
+            let events = match self.ledger.decide_at(&submission.command, at) {
                 Ok(events) => events,
                 Err(refusal) => {
                     // Refused: nothing is written, and the rest of the group goes on. The answer

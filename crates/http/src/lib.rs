@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod handlers;
 pub(crate) mod lifecycle;
+pub(crate) mod sales;
 mod state;
 mod verify_page;
 
@@ -46,7 +47,9 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "ledger", description = "Transfers, retirements and cancellations"),
         (name = "log", description = "The append-only log, its signed checkpoints and Merkle proofs"),
         (name = "lifecycle", description = "The program lifecycle: methodologies, projects, participants and parcels, \
-            enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels")
+            enrolments, monitoring reports, four-eyes issuance, reversals, withdrawals and labels"),
+        (name = "sales", description = "Pricing inputs, quotes, sales with escrow and settlement (retirement), \
+            payouts, statements, disclosure and certificates. Refunds are always refused.")
     )
 )]
 struct ApiDoc;
@@ -121,6 +124,24 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::approve_issuance))
         .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
         .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
+        .routes(routes!(sales::list_pricing, sales::record_pricing))
+        .routes(routes!(sales::preview_quote))
+        .routes(routes!(sales::create_quote))
+        .routes(routes!(sales::get_quote))
+        .routes(routes!(sales::accept_quote))
+        .routes(routes!(sales::list_sales))
+        .routes(routes!(sales::get_sale))
+        .routes(routes!(sales::settle_sale))
+        .routes(routes!(sales::cancel_sale))
+        .routes(routes!(sales::expire_sale))
+        .routes(routes!(sales::refund_sale))
+        .routes(routes!(sales::note_sale))
+        .routes(routes!(sales::pay_payout))
+        .routes(routes!(sales::get_statement))
+        .routes(routes!(sales::get_statement_csv))
+        .routes(routes!(sales::get_disclosure))
+        .routes(routes!(sales::certificate::certificate_html))
+        .routes(routes!(sales::certificate::certificate_pdf))
         .split_for_parts();
     document_problems(&mut doc);
     (router, doc)

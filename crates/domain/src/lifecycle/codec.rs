@@ -14,6 +14,10 @@ use super::model::*;
 use super::sealed::Sealed;
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::ids::*;
+use crate::sales::{
+    Breakdown, BreakdownLine, Currency, Forfeiture, Money, Payout, PricingFact, PricingKey, PricingKind, Settlement,
+    Step,
+};
 
 /// A value with one canonical encoding.
 pub trait Canon: Sized {
@@ -187,8 +191,47 @@ canon_id!(
     ReportId,
     RequestId,
     ReversalId,
-    Quantity
+    Quantity,
+    QuoteId,
+    SaleId,
+    RetirementId
 );
+
+impl Canon for i64 {
+    fn put(&self, w: &mut Writer) {
+        w.i64(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.i64()
+    }
+}
+
+impl Canon for Timestamp {
+    fn put(&self, w: &mut Writer) {
+        w.i64(self.0)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        Ok(Self(r.i64()?))
+    }
+}
+
+impl Canon for u64 {
+    fn put(&self, w: &mut Writer) {
+        w.u64(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.u64()
+    }
+}
+
+impl Canon for crate::serial::SerialRange {
+    fn put(&self, w: &mut Writer) {
+        w.range(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.range()
+    }
+}
 
 /// Named enums are their one-byte tag.
 macro_rules! canon_enum {
@@ -200,6 +243,7 @@ macro_rules! canon_enum {
     )+};
 }
 canon_enum!(MethodologyStatus, ProjectStatus, ReportStatus, FieldKind, LabelKind);
+canon_enum!(Currency, PricingKind, Step);
 
 /// Structs are their fields in declaration order.
 macro_rules! canon_struct {
@@ -241,6 +285,23 @@ canon_struct!(Quantification {
     contributions
 });
 canon_struct!(BatchLabel { kind, issuer, valid, by });
+canon_struct!(Money { currency, minor });
+canon_struct!(PricingKey { kind, subject });
+canon_struct!(PricingFact { key, value, weight, currency, source, as_of });
+canon_struct!(BreakdownLine { input, version, source, step, value, weight, running });
+canon_struct!(Breakdown { lines, quantity, unit_price, gross, commission_pct, commission_version, commission, net });
+canon_struct!(Payout { participant, contribution, amount });
+canon_struct!(Forfeiture { participant, contribution, amount, withdrawn });
+canon_struct!(Settlement {
+    retirement,
+    certificate,
+    confidential,
+    payment_reference,
+    gross,
+    commission,
+    payouts,
+    forfeitures
+});
 
 impl Canon for FieldValue {
     fn put(&self, w: &mut Writer) {
@@ -313,4 +374,11 @@ event_codec! {
     WithdrawalRequested = 17 { enrolment, ground, note, by };
     WithdrawalDecided = 18 { enrolment, effective, reason, by };
     LabelAdded = 19 { batch, label };
+    PricingRecorded = 20 { fact, version, by };
+    QuoteCreated = 21 { id, buyer, batch, quantity, currency, breakdown, expires_at, by };
+    SaleOpened = 22 { id, quote, ranges, by };
+    SaleSettled = 23 { id, settlement, by };
+    SaleReleased = 24 { id, expired, reason, by };
+    PayoutPaid = 25 { sale, participant, reference, by };
+    SaleNoted = 26 { sale, note, by };
 }

@@ -27,8 +27,10 @@ pub use state::Lifecycle;
 
 use crate::ids::{
     AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
-    ProjectCode, Quantity, ReportId, RequestId, ReversalId,
+    ProjectCode, Quantity, QuoteId, ReportId, RequestId, ReversalId, SaleId, Timestamp,
 };
+use crate::sales::{Breakdown, Currency, PricingFact, Settlement};
+use crate::serial::SerialRange;
 
 /// What a user asks of the lifecycle. The acting user travels beside it (`Command::Lifecycle`).
 #[derive(Debug, Clone, PartialEq)]
@@ -308,6 +310,54 @@ pub enum LifecycleEvent {
         batch: BatchId,
         label: BatchLabel,
     },
+    // Sales (issue #7, `crate::sales`): lifecycle events so that they are stored and replayed
+    // with the lifecycle.
+    PricingRecorded {
+        fact: PricingFact,
+        version: u32,
+        by: String,
+    },
+    QuoteCreated {
+        id: QuoteId,
+        buyer: AccountId,
+        batch: BatchId,
+        quantity: Quantity,
+        currency: Currency,
+        breakdown: Breakdown,
+        expires_at: Timestamp,
+        by: String,
+    },
+    /// Follows the `Escrowed` entry that reserved its credits.
+    SaleOpened {
+        id: SaleId,
+        quote: QuoteId,
+        ranges: Vec<SerialRange>,
+        by: String,
+    },
+    /// Follows the `Retired` entry of the same command: the sale, its certificate and payouts.
+    SaleSettled {
+        id: SaleId,
+        settlement: Settlement,
+        by: String,
+    },
+    /// Follows the `EscrowReleased` entry that made its credits tradable again.
+    SaleReleased {
+        id: SaleId,
+        expired: bool,
+        reason: String,
+        by: String,
+    },
+    PayoutPaid {
+        sale: SaleId,
+        participant: ParticipantId,
+        reference: String,
+        by: String,
+    },
+    SaleNoted {
+        sale: SaleId,
+        note: String,
+        by: String,
+    },
 }
 
 impl LifecycleEvent {
@@ -332,6 +382,13 @@ impl LifecycleEvent {
             Self::WithdrawalRequested { .. } => "withdrawal_requested",
             Self::WithdrawalDecided { .. } => "withdrawal_decided",
             Self::LabelAdded { .. } => "label_added",
+            Self::PricingRecorded { .. } => "pricing_recorded",
+            Self::QuoteCreated { .. } => "quote_created",
+            Self::SaleOpened { .. } => "sale_opened",
+            Self::SaleSettled { .. } => "sale_settled",
+            Self::SaleReleased { .. } => "sale_released",
+            Self::PayoutPaid { .. } => "payout_paid",
+            Self::SaleNoted { .. } => "sale_noted",
         }
     }
 

@@ -25,6 +25,8 @@ pub struct Lifecycle {
     pub requests: BTreeMap<RequestId, IssuanceRequest>,
     pub reversals: BTreeMap<ReversalId, Reversal>,
     pub labels: BTreeMap<BatchId, Vec<BatchLabel>>,
+    /// Pricing inputs, quotes and sales (issue #7).
+    pub sales: crate::sales::Sales,
 }
 
 /// The next id after the largest key of a map.
@@ -221,6 +223,13 @@ impl Lifecycle {
                 step(&mut e.history, e.status.as_str(), by, at, reason);
             }
             E::LabelAdded { batch, label } => self.labels.entry(*batch).or_default().push(label.clone()),
+            E::PricingRecorded { .. }
+            | E::QuoteCreated { .. }
+            | E::SaleOpened { .. }
+            | E::SaleSettled { .. }
+            | E::SaleReleased { .. }
+            | E::PayoutPaid { .. }
+            | E::SaleNoted { .. } => self.sales.apply(event, at),
         }
     }
 }

@@ -113,6 +113,8 @@ fn action(entries: &[LogEntry]) -> ActionDto {
                     (enrolment.to_string(), Some(if effective.is_some() { "withdrawn" } else { "active" }.into()))
                 }
                 E::LabelAdded { batch, .. } => (batch.to_string(), None),
+                // Sales events are answered by the sales routes (`crate::sales`).
+                _ => continue,
             },
             _ => continue,
         };

@@ -7,5 +7,6 @@ mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod sales;
 mod transparency;
 mod validation;
