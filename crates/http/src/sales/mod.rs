@@ -644,7 +644,7 @@ fn share_pct(part: u64, whole: u64) -> String {
     if whole == 0 {
         return "0.00".into();
     }
-    (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(2).to_string()
+    format!("{:.2}", (Decimal::from(part) * Decimal::ONE_HUNDRED / Decimal::from(whole)).round_dp(2))
 }
 
 /// The disclosure of a retirement: the price per credit and the share that reached farmers, or

@@ -187,6 +187,26 @@ async fn a_sale_from_quote_to_payouts_statements_and_disclosure() {
         d["batch_aggregates"].as_array().expect("aggregates").iter().filter_map(|a| a["currency"].as_str()).collect();
     assert_eq!(currencies, ["JPY", "USD"]);
 
+    // The certificate: a permanent public URL, HTML and PDF, with the QR code and the proof.
+    let html = app.client.get(format!("{}/certificates/AGR-CERT-R000001", app.url)).send().await.expect("html");
+    assert_eq!(html.status().as_u16(), 200);
+    let html = html.text().await.expect("text");
+    for needle in
+        ["AGR-CERT-R000001", "Kansai Rail Co., Ltd.", "scope3", "AG-005", "3925 JPY", "<svg", "Inclusion proof"]
+    {
+        assert!(html.contains(needle), "the certificate shows {needle}");
+    }
+    let pdf = app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.expect("bytes");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    if let Ok(dir) = std::env::var("FURROW_CERTIFICATE_DIR") {
+        std::fs::write(format!("{dir}/certificate.html"), &html).expect("write html");
+        std::fs::write(format!("{dir}/certificate.pdf"), &pdf).expect("write pdf");
+    }
+    let (status, body) = app.get("/certificates/XYZ-CERT-R000001").await;
+    assert_problem(status, &body, 404, "not-found");
+
     // Cancelling an escrowed sale releases it; a settled one cannot be cancelled.
     app.post_ok("/quotes", &op, json!({"buyer": app.buyer_account, "batch": batch, "quantity": 7, "currency": "EUR"}))
         .await;
