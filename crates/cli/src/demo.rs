@@ -57,9 +57,11 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
     println!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");
     println!("  Sales:        {url}/api/v1/sales   (operator token: escrow, settlement, payouts, forfeitures)");
-    println!("  Certificate:  {url}/api/v1/certificates/AGR-CERT-R000006   (HTML; add /pdf for the PDF)");
-    println!("  Disclosure:   {url}/api/v1/retirements/R000006/disclosure   (R000008: a confidential sale)");
-    println!("  Statement:    {url}/api/v1/participants/F000001/statement.csv   (operator token)");
+    println!("  Certificate:  {url}/api/v1/certificates/AGR-CERT-R000001   (HTML; add /pdf for the PDF)");
+    println!("  Disclosure:   {url}/api/v1/retirements/R000001/disclosure   (R000003: a confidential sale)");
+    println!(
+        "  Statement:    {url}/api/v1/participants/F000005/statement.csv   (operator token; a withdrawn grower's forfeitures)"
+    );
     println!();
     println!("  Operator token:            {operator}");
     println!("  Second operator token:     {second_operator}");
@@ -625,6 +627,8 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
     let sakura = open_account(registry, &operator, AccountKind::Buyer, "Sakura Logistics Inc.").await?;
     let minato = open_account(registry, &operator, AccountKind::Buyer, "Minato Regional Bank").await?;
 
+    seed_sales(registry, [kansai_rail, hokuriku, minato]).await.context("seeding sales")?;
+
     // Sales: the program transfers credits to buyers, oldest first.
     for (buyer, quantity) in [(kansai_rail, 600), (hokuriku, 250), (sakura, 120), (minato, 400)] {
         let selection = Selection::Quantity { quantity: Quantity(quantity), batch: None };
@@ -669,8 +673,6 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
     for command in retirements {
         registry.execute(&operator, command, None).await?;
     }
-
-    seed_sales(registry, [kansai_rail, hokuriku, minato]).await.context("seeding sales")?;
 
     // A small correction: 5 credits issued in error are cancelled from the issuance account.
     let selection = Selection::Quantity { quantity: Quantity(5), batch: None };
