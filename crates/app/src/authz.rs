@@ -2,6 +2,7 @@
 //! acts only for its own accounts) live here too, so no handler can forget them.
 
 use furrow_domain::lifecycle::{Lifecycle, LifecycleCommand, ProjectAction};
+use furrow_domain::sales::SalesCommand;
 use furrow_domain::{AccountId, Command, EnrolmentId, ParticipantId, Role};
 
 use crate::error::AppError;
@@ -58,6 +59,44 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
             }
             authorize_lifecycle(principal, command, lifecycle)
         }
+        Command::Sales { by, command } => {
+            if *by != principal.subject {
+                return Err(AppError::Forbidden(format!(
+                    "the acting user ({by}) must be the token's subject ({})",
+                    principal.subject
+                )));
+            }
+            authorize_sales(principal, command, lifecycle)
+        }
+    }
+}
+
+/// Operators run sales. A buyer asks for quotes for its own accounts, accepts its own quotes and
+/// cancels its own unsettled sales; settlement (payment recorded) and payouts are the operator's.
+fn authorize_sales(principal: &Principal, command: &SalesCommand, lifecycle: &Lifecycle) -> Result<(), AppError> {
+    use SalesCommand as C;
+    let role = principal.role;
+    if role == Role::Operator {
+        return Ok(());
+    }
+    let sales = &lifecycle.sales;
+    let own_buyer = |account: AccountId| role == Role::Buyer && principal.accounts.contains(&account);
+    let allowed = match command {
+        C::CreateQuote { buyer, .. } => own_buyer(*buyer),
+        C::AcceptQuote { quote } => sales.quotes.get(quote).is_some_and(|q| own_buyer(q.buyer)),
+        C::CancelSale { sale, .. } | C::Refund { sale, .. } => {
+            sales.sales.get(sale).is_some_and(|s| own_buyer(s.buyer))
+        }
+        C::RecordPricing { .. }
+        | C::Settle { .. }
+        | C::ExpireSale { .. }
+        | C::PayPayout { .. }
+        | C::RecordNote { .. } => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!("a {role} token cannot {} here", command.name().replace('_', " "))))
     }
 }
 

@@ -62,6 +62,13 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  Explanation:  {url}/api/v1/reports/N000001/explanation   (every step, recomputed)");
     println!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
     println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
+    println!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");
+    println!("  Sales:        {url}/api/v1/sales   (operator token: escrow, settlement, payouts, forfeitures)");
+    println!("  Certificate:  {url}/api/v1/certificates/AGR-CERT-R000001   (HTML; add /pdf for the PDF)");
+    println!("  Disclosure:   {url}/api/v1/retirements/R000001/disclosure   (R000003: a confidential sale)");
+    println!(
+        "  Statement:    {url}/api/v1/participants/F000005/statement.csv   (operator token; a withdrawn grower's forfeitures)"
+    );
     println!();
     println!("  Operator token:            {operator}");
     println!("  Second operator token:     {second_operator}");
@@ -750,6 +757,106 @@ async fn join_applications(registry: &Registry, project: ProjectCode) -> Result<
     Ok(())
 }
 
+async fn sales(
+    registry: &Registry,
+    who: &Principal,
+    command: furrow_domain::sales::SalesCommand,
+) -> Result<Vec<Event>> {
+    let command = Command::Sales { by: who.subject.clone(), command };
+    Ok(registry.execute(who, command, None).await?.entries.into_iter().map(|e| e.event).collect())
+}
+
+/// Sales through quotes (issue #7): recorded pricing inputs for both methodologies, then four
+/// sales by filter: three settled (retired, with payouts; one confidential, one in USD), one left
+/// in escrow; some payouts marked paid. The rice sale settles after a grower's withdrawal took
+/// effect, so its statement shows a forfeiture.
+async fn seed_sales(registry: &Registry, [kansai_rail, hokuriku, minato]: [AccountId; 3]) -> Result<()> {
+    use furrow_domain::sales::*;
+    let op = staff(OPERATOR_A, Role::Operator);
+    let fact =
+        |kind: PricingKind, subject: &str, value: &str, weight: &str, currency: Option<Currency>, source: &str| {
+            Ok::<_, anyhow::Error>(PricingFact {
+                key: PricingKey { kind, subject: subject.into() },
+                value: dec(value)?,
+                weight: dec(weight)?,
+                currency,
+                source: source.into(),
+                as_of: date("2026-10-01")?,
+            })
+        };
+    use PricingKind as K;
+    let jpy = Some(Currency::Jpy);
+    let facts = [
+        fact(K::BasePrice, "AG-005", "3000", "0", jpy, "Program shadow price 2026 (board decision 2026-03)")?,
+        fact(K::BasePrice, "AG-004", "4200", "0", jpy, "Program shadow price 2026 (board decision 2026-03)")?,
+        fact(K::Complexity, "P0001", "0.10", "0", None, "Aggregated project, many small paddies")?,
+        fact(K::Complexity, "P0002", "0.05", "0", None, "Few large upland fields")?,
+        fact(K::PremiumLocal, "P0001", "0.05", "0", None, "Uonuma cooperative, local employment")?,
+        fact(K::PremiumEcosystem, "P0001", "0.08", "0", None, "Paddy biodiversity: frogs, dragonflies")?,
+        fact(K::PremiumTechnology, "P0002", "0.04", "0", None, "Pyrolysis kiln development")?,
+        fact(K::MarketReference, "AG-005", "3500", "0.25", jpy, "J-Credit tender results 2026-09 (agriculture)")?,
+        fact(K::MarketReference, "AG-004", "5000", "0.30", jpy, "J-Credit tender results 2026-09 (biochar)")?,
+        fact(K::ProtocolAdjustment, "J-Credit-eligible", "0.05", "0", None, "Domestic J-Credit eligibility")?,
+        fact(K::RegulationAdjustment, "JP", "0.02", "0", None, "GX-ETS offset eligibility outlook 2026")?,
+        fact(K::FxRate, "JPY/USD", "0.0067", "0", None, "Central bank reference rate 2026-10-01")?,
+        fact(K::FxRate, "JPY/EUR", "0.0061", "0", None, "Central bank reference rate 2026-10-01")?,
+        fact(K::Commission, "", "20", "0", None, "Program fee schedule 2026")?,
+    ];
+    for fact in facts {
+        sales(registry, &op, SalesCommand::RecordPricing { fact }).await?;
+    }
+    let filter = |methodology: &str| {
+        QuoteTarget::Filter(SaleFilter { methodology: Some(methodology.into()), ..SaleFilter::default() })
+    };
+    let plan = [
+        (kansai_rail, "AG-005", 40, Currency::Jpy, false, "Kansai Rail Co., Ltd.", RetirementPurpose::Scope3, "JP-27"),
+        (hokuriku, "AG-004", 25, Currency::Jpy, false, "Hokuriku Foods K.K.", RetirementPurpose::Scope1, "JP-17"),
+        (minato, "AG-005", 30, Currency::Usd, true, "Minato Regional Bank", RetirementPurpose::Scope2, "JP-15"),
+        (kansai_rail, "AG-004", 10, Currency::Eur, false, "", RetirementPurpose::Other, "JP-27"),
+    ];
+    for (i, (buyer, methodology, quantity, currency, confidential, beneficiary, purpose, jurisdiction)) in
+        plan.into_iter().enumerate()
+    {
+        let quote = SalesCommand::CreateQuote {
+            buyer,
+            target: filter(methodology),
+            quantity: Quantity(quantity),
+            currency,
+            valid_for_secs: 7 * 24 * 3600,
+        };
+        let events = sales(registry, &op, quote).await?;
+        let Some(Event::Lifecycle(LifecycleEvent::QuoteCreated { id, .. })) = events.first() else { bail!("no quote") };
+        let events = sales(registry, &op, SalesCommand::AcceptQuote { quote: *id }).await?;
+        let Some(Event::Lifecycle(LifecycleEvent::SaleOpened { id: sale, .. })) = events.last() else {
+            bail!("no sale")
+        };
+        if beneficiary.is_empty() {
+            continue; // left in escrow: a sale awaiting payment
+        }
+        let note = "Purchased and retired through the program's sales desk";
+        let settle = SalesCommand::Settle {
+            sale: *sale,
+            claim: claim(beneficiary, purpose, 2025, jurisdiction, note)?,
+            payment_reference: format!("WIRE-2026-10-{:04}", i + 1),
+            confidential,
+        };
+        let events = sales(registry, &op, settle).await?;
+        let Some(Event::Lifecycle(LifecycleEvent::SaleSettled { settlement, .. })) = events.last() else {
+            bail!("no settlement")
+        };
+        // The first two payouts of each sale are paid; the rest stay owed.
+        for payout in settlement.payouts.iter().take(2) {
+            let paid = SalesCommand::PayPayout {
+                sale: *sale,
+                participant: payout.participant,
+                reference: format!("BANK-{}-{}", sale, payout.participant),
+            };
+            sales(registry, &op, paid).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Seeds the program lifecycle (which issues the batches), then buyers, sales and retirements,
 /// all through the same commands the API runs, so the demo's log is a real log.
 pub async fn seed(registry: &Registry) -> Result<Seeded> {
@@ -762,6 +869,8 @@ pub async fn seed(registry: &Registry) -> Result<Seeded> {
     let hokuriku = open_account(registry, &operator, AccountKind::Buyer, "Hokuriku Foods K.K.").await?;
     let sakura = open_account(registry, &operator, AccountKind::Buyer, "Sakura Logistics Inc.").await?;
     let minato = open_account(registry, &operator, AccountKind::Buyer, "Minato Regional Bank").await?;
+
+    seed_sales(registry, [kansai_rail, hokuriku, minato]).await.context("seeding sales")?;
 
     // Sales: the program transfers credits to buyers, oldest first.
     for (buyer, quantity) in [(kansai_rail, 600), (hokuriku, 250), (sakura, 120), (minato, 400)] {

@@ -5,6 +5,7 @@ use crate::ids::{
 };
 use crate::lifecycle::{LifecycleCommand, LifecycleEvent};
 use crate::model::{Account, AccountKind, CancellationReason, Program, RetirementClaim};
+use crate::sales::SalesCommand;
 use crate::serial::SerialRange;
 
 /// Which credits a transfer, retirement or cancellation uses.
@@ -71,6 +72,11 @@ pub enum Command {
         by: String,
         command: LifecycleCommand,
     },
+    /// A sales command (issue #7); `by` as for `Lifecycle`.
+    Sales {
+        by: String,
+        command: SalesCommand,
+    },
 }
 
 impl Command {
@@ -84,6 +90,7 @@ impl Command {
             Self::Cancel { .. } => "cancel",
             Self::PublishLogKey { .. } => "publish_log_key",
             Self::Lifecycle { command, .. } => command.name(),
+            Self::Sales { command, .. } => command.name(),
         }
     }
 }
@@ -135,6 +142,16 @@ pub enum Event {
         vkey: String,
     },
     Lifecycle(LifecycleEvent),
+    /// Credits reserved for a sale: the blocks stay with their holder, in state `escrowed`.
+    Escrowed {
+        account: AccountId,
+        ranges: Vec<SerialRange>,
+    },
+    /// Escrowed credits made tradable again (a cancelled or expired sale).
+    EscrowReleased {
+        account: AccountId,
+        ranges: Vec<SerialRange>,
+    },
 }
 
 impl Event {
@@ -148,6 +165,8 @@ impl Event {
             Self::Cancelled { .. } => "cancelled",
             Self::LogKeyPublished { .. } => "log_key_published",
             Self::Lifecycle(event) => event.kind(),
+            Self::Escrowed { .. } => "escrowed",
+            Self::EscrowReleased { .. } => "escrow_released",
         }
     }
 
@@ -159,9 +178,11 @@ impl Event {
             | Self::LogKeyPublished { .. }
             | Self::Lifecycle(_) => Vec::new(),
             Self::BatchIssued(b) => vec![b.serials],
-            Self::Transferred { ranges, .. } | Self::Retired { ranges, .. } | Self::Cancelled { ranges, .. } => {
-                ranges.clone()
-            }
+            Self::Transferred { ranges, .. }
+            | Self::Retired { ranges, .. }
+            | Self::Cancelled { ranges, .. }
+            | Self::Escrowed { ranges, .. }
+            | Self::EscrowReleased { ranges, .. } => ranges.clone(),
         }
     }
 }

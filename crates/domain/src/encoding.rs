@@ -55,6 +55,8 @@ mod tag {
     pub const LOG_KEY_PUBLISHED: u8 = 7;
     /// A program-lifecycle event; a second byte says which (`lifecycle::codec`).
     pub const LIFECYCLE: u8 = 8;
+    pub const ESCROWED: u8 = 9;
+    pub const ESCROW_RELEASED: u8 = 10;
 }
 
 impl LogEntry {
@@ -161,6 +163,16 @@ fn encode_event(w: &mut Writer, event: &Event) {
             w.u8(tag::LIFECYCLE);
             crate::lifecycle::codec::encode_event(w, event);
         }
+        Event::Escrowed { account, ranges } => {
+            w.u8(tag::ESCROWED);
+            w.u64(account.0);
+            w.ranges(ranges);
+        }
+        Event::EscrowReleased { account, ranges } => {
+            w.u8(tag::ESCROW_RELEASED);
+            w.u64(account.0);
+            w.ranges(ranges);
+        }
         Event::Cancelled { id, account, ranges, reason, note } => {
             w.u8(tag::CANCELLED);
             w.u64(id.0);
@@ -240,6 +252,8 @@ fn decode_event(r: &mut Reader) -> Result<Event, DecodeError> {
         },
         tag::LOG_KEY_PUBLISHED => Event::LogKeyPublished { vkey: r.str()? },
         tag::LIFECYCLE => Event::Lifecycle(crate::lifecycle::codec::decode_event(r)?),
+        tag::ESCROWED => Event::Escrowed { account: AccountId(r.u64()?), ranges: r.ranges()? },
+        tag::ESCROW_RELEASED => Event::EscrowReleased { account: AccountId(r.u64()?), ranges: r.ranges()? },
         other => return Err(r.error(format!("unknown event tag {other}"))),
     })
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::ids::{AccountId, BatchId, EnrolmentId, ParcelId, Quantity, ReportId, RequestId};
+use crate::ids::{AccountId, BatchId, EnrolmentId, ParcelId, Quantity, QuoteId, ReportId, RequestId, SaleId};
 use crate::model::BlockState;
 use crate::serial::SerialRange;
 
@@ -66,6 +66,11 @@ pub enum DomainError {
     /// Four-eyes (SPEC §9.5): whoever requested an issuance cannot approve it.
     #[error("{by} requested issuance {request} and cannot also approve it; another operator must")]
     SelfApproval { request: RequestId, by: String },
+    #[error("quote {quote} has expired; ask for a new quote")]
+    QuoteExpired { quote: QuoteId },
+    /// The seed FAQ's answer: retired credits are non-refundable (`sales::NO_REFUND_REASON`).
+    #[error("sale {sale} cannot be refunded: {}", crate::sales::NO_REFUND_REASON)]
+    NoRefund { sale: SaleId },
     #[error("report {report} was already issued (request {request}); a report is issued at most once")]
     AlreadyIssued { report: ReportId, request: RequestId },
     #[error(
@@ -118,6 +123,8 @@ impl DomainError {
             Self::OverTransferLimit { .. } => "over-transfer-limit",
             Self::UntrustedCounterparty { .. } => "untrusted-counterparty",
             Self::FourEyes { .. } => "four-eyes",
+            Self::QuoteExpired { .. } => "quote-expired",
+            Self::NoRefund { .. } => "no-refund",
         }
     }
 
@@ -137,6 +144,8 @@ impl DomainError {
                 | Self::ParcelOverlap { .. }
                 | Self::Frozen { .. }
                 | Self::UntrustedCounterparty { .. }
+                | Self::QuoteExpired { .. }
+                | Self::NoRefund { .. }
         )
     }
 

@@ -90,6 +90,15 @@ prefixed_id!(
     ReversalId, 'X', 6
 );
 
+prefixed_id!(
+    /// A price quote for a buyer (issue #7).
+    QuoteId, 'Q', 6
+);
+prefixed_id!(
+    /// A sale: an accepted quote whose credits are escrowed, then settled (retired) or released.
+    SaleId, 'S', 6
+);
+
 /// Parses a non-empty run of ASCII digits without sign or whitespace.
 pub(crate) fn parse_digits(s: &str) -> Option<u64> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -237,6 +246,23 @@ impl Timestamp {
     pub fn micros(self) -> i64 {
         self.0
     }
+
+    /// The UTC calendar date of this instant (dates before 1900 or after 2999 are clamped, which
+    /// no log timestamp reaches).
+    pub fn date(self) -> Date {
+        let days = self.0.div_euclid(86_400_000_000);
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = (yoe + era * 400 + i64::from(month <= 2)).clamp(1900, 2999) as u16;
+        Date::new(year, month, day).unwrap_or(Date { year, month: 1, day: 1 })
+    }
 }
 
 /// A calendar date (proleptic Gregorian), used for claim periods. Printed as `YYYY-MM-DD`.
@@ -308,6 +334,14 @@ mod tests {
             assert!(bad.parse::<AccountId>().is_err(), "{bad:?} should not parse");
         }
         assert_eq!(ProjectCode(12).to_string(), "P0012");
+    }
+
+    #[test]
+    fn timestamps_have_dates() {
+        assert_eq!(Timestamp(0).date().to_string(), "1970-01-01");
+        assert_eq!(Timestamp(1_767_225_600_000_000).date().to_string(), "2026-01-01");
+        assert_eq!(Timestamp(1_767_225_599_999_999).date().to_string(), "2025-12-31");
+        assert_eq!(Timestamp(1_709_164_800_000_000).date().to_string(), "2024-02-29");
     }
 
     #[test]

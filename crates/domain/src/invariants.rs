@@ -131,6 +131,7 @@ pub fn check(ledger: &Ledger) -> Result<(), Vec<String>> {
     }
 
     check_lifecycle(ledger, &mut violations);
+    crate::sales::check_sales(ledger, &mut violations);
     if violations.is_empty() { Ok(()) } else { Err(violations) }
 }
 

@@ -172,7 +172,7 @@ impl Ledger {
     pub(crate) fn next_batch_id(&self) -> BatchId {
         BatchId(self.batches.keys().next_back().map_or(1, |id| id.0 + 1))
     }
-    fn next_retirement_id(&self) -> RetirementId {
+    pub(crate) fn next_retirement_id(&self) -> RetirementId {
         RetirementId(self.retirements.keys().next_back().map_or(1, |id| id.0 + 1))
     }
     pub(crate) fn next_cancellation_id(&self) -> CancellationId {
@@ -181,13 +181,15 @@ impl Ledger {
 
     // ---------------------------------------------------------------- decide
 
-    /// Decides what a command does, at the start of time: no control's delay has passed yet. For
-    /// tools and tests without a clock; the sequencer uses [`Ledger::decide_at`].
+    /// Decides what a command does at the start of time: no control's delay has passed, no quote
+    /// has expired, no withdrawal has taken effect. For tools and tests without a clock; the
+    /// sequencer uses [`Ledger::decide_at`].
     pub fn decide(&self, command: &Command) -> Result<Vec<Event>, DomainError> {
         self.decide_at(command, Timestamp(i64::MIN))
     }
 
-    /// Decides what a command does at `now` (the time its log entry will carry). Reads the state,
+    /// Decides what a command does at `now` (the time its log entries will carry: controls read it
+    /// for counterparty delays, sales for quote expiry and withdrawal dates). Reads the state,
     /// never changes it: a refusal leaves no trace.
     pub fn decide_at(&self, command: &Command, now: Timestamp) -> Result<Vec<Event>, DomainError> {
         if self.program.is_none() && !matches!(command, Command::InitialiseProgram { .. }) {
@@ -214,6 +216,7 @@ impl Ledger {
             }
             Command::Issue(issue) => self.decide_issue(issue),
             Command::Lifecycle { by, command } => self.decide_lifecycle(by, command, now),
+            Command::Sales { by, command } => self.decide_sales(by, command, now),
             Command::Transfer { from, to, selection } => {
                 if from == to {
                     return Err(DomainError::Invalid("a transfer needs two different accounts".into()));
@@ -455,6 +458,12 @@ impl Ledger {
                 effects.records.push(Record::Retirement(retirement));
             }
             Event::Lifecycle(event) => self.lifecycle.apply(event, at),
+            Event::Escrowed { account, ranges } => {
+                self.move_ranges(*account, ranges, *account, BlockState::Escrowed, effects)
+            }
+            Event::EscrowReleased { account, ranges } => {
+                self.move_ranges(*account, ranges, *account, BlockState::Tradable, effects)
+            }
             Event::LogKeyPublished { vkey } => {
                 self.log_keys.push(vkey.clone());
                 effects.records.push(Record::LogKey(vkey.clone()));
@@ -605,7 +614,7 @@ pub(crate) fn check_label(label: &str) -> Result<(), DomainError> {
     }
 }
 
-fn check_claim(claim: &RetirementClaim) -> Result<(), DomainError> {
+pub(crate) fn check_claim(claim: &RetirementClaim) -> Result<(), DomainError> {
     check_text("beneficiary name", &claim.beneficiary.name, MAX_NAME_LEN, true)?;
     if let Some(identifier) = &claim.beneficiary.identifier {
         check_text("beneficiary identifier", identifier, MAX_NAME_LEN, true)?;

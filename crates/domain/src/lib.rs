@@ -13,6 +13,7 @@ pub mod model;
 pub mod invariants;
 pub mod ledger;
 pub mod lifecycle;
+pub mod sales;
 pub mod serial;
 pub mod sim;
 

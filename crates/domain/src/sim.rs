@@ -107,7 +107,7 @@ pub fn role_of(subject: &str) -> Role {
 /// Who runs a command in a simulation: the lifecycle command's acting user, or an operator.
 pub fn actor(command: &Command) -> (String, Role) {
     match command {
-        Command::Lifecycle { by, .. } => (by.clone(), role_of(by)),
+        Command::Lifecycle { by, .. } | Command::Sales { by, .. } => (by.clone(), role_of(by)),
         // A one-step cancellation is the program's own (four-eyes cancellation is a lifecycle
         // request and approval, issue #8).
         Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } | Command::Cancel { .. } => {
@@ -427,5 +427,281 @@ pub mod lifecycle {
             evidence: vec![Evidence { name: "drainage-log.pdf".into(), sha256: [7; 32] }],
             indicators,
         }
+    }
+}
+
+/// Sales (issue #7): a program with an issued batch, recorded pricing, and random sales commands.
+pub mod sales {
+    use rust_decimal::Decimal;
+
+    use super::lifecycle::{parcel_draft, rice_methodology, salt};
+    use super::{OPERATORS, VERIFIER, claim};
+    use crate::command::{Command, Event};
+    use crate::error::DomainError;
+    use crate::ids::*;
+    use crate::ledger::Ledger;
+    use crate::lifecycle::*;
+    use crate::model::AccountKind;
+    use crate::sales::*;
+
+    fn date(y: u16, m: u8, d: u8) -> Date {
+        Date::new(y, m, d).expect("valid date")
+    }
+
+    fn period(from: Date, to: Date) -> Period {
+        Period { from, to }
+    }
+
+    /// The pricing inputs of the examples: AG-005 at ¥3,000 per credit, +10 % complexity for P0001,
+    /// premiums 5 %, 8 %, 2 %, a market reference at ¥3,500 weighted 25 %, +5 % for J-Credit
+    /// eligibility, ¥1 = $0.0067, 20 % commission.
+    pub fn example_pricing(project: ProjectCode) -> Vec<PricingFact> {
+        let fact = |kind, subject: &str, value: Decimal, weight: Decimal, currency: Option<Currency>, source: &str| {
+            PricingFact {
+                key: PricingKey { kind, subject: subject.into() },
+                value,
+                weight,
+                currency,
+                source: source.into(),
+                as_of: date(2026, 10, 1),
+            }
+        };
+        let p = project.to_string();
+        let z = Decimal::ZERO;
+        use PricingKind as K;
+        vec![
+            fact(K::BasePrice, "AG-005", Decimal::from(3000), z, Some(Currency::Jpy), "Program shadow price 2026"),
+            fact(K::Complexity, &p, Decimal::new(10, 2), z, None, "Aggregated, many small parcels"),
+            fact(K::PremiumLocal, &p, Decimal::new(5, 2), z, None, "Local cooperative contribution"),
+            fact(K::PremiumEcosystem, &p, Decimal::new(8, 2), z, None, "Paddy biodiversity programme"),
+            fact(K::PremiumTechnology, &p, Decimal::new(2, 2), z, None, "Water-level sensors"),
+            fact(
+                K::MarketReference,
+                "AG-005",
+                Decimal::from(3500),
+                Decimal::new(25, 2),
+                Some(Currency::Jpy),
+                "J-Credit tender 2026-09 (energy saving avg)",
+            ),
+            fact(K::ProtocolAdjustment, "J-Credit-eligible", Decimal::new(5, 2), z, None, "Domestic eligibility"),
+            fact(K::FxRate, "JPY/USD", Decimal::new(67, 4), z, None, "Central bank reference rate 2026-10-01"),
+            fact(K::FxRate, "JPY/EUR", Decimal::new(61, 4), z, None, "Central bank reference rate 2026-10-01"),
+            fact(K::Commission, "", Decimal::from(20), z, None, "Program fee schedule 2026"),
+        ]
+    }
+
+    /// A test world: a ledger, a clock in µs, and every event as it happened.
+    pub struct World {
+        pub ledger: Ledger,
+        pub clock: i64,
+    }
+
+    impl Default for World {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl World {
+        /// An initialised program at 2026-10-01.
+        pub fn new() -> Self {
+            let mut ledger = Ledger::new();
+            ledger.execute(&super::genesis(), Timestamp(0)).expect("genesis");
+            Self { ledger, clock: 1_790_812_800_000_000 }
+        }
+
+        pub fn run(&mut self, command: &Command) -> Result<Vec<Event>, DomainError> {
+            self.clock += 1_000_000;
+            self.ledger.execute(command, Timestamp(self.clock))
+        }
+
+        pub fn lc(&mut self, by: &str, command: LifecycleCommand) -> Vec<Event> {
+            let command = Command::Lifecycle { by: by.into(), command };
+            self.run(&command).unwrap_or_else(|e| panic!("{}: {e}", command.name()))
+        }
+
+        pub fn sales(&mut self, by: &str, command: SalesCommand) -> Result<Vec<Event>, DomainError> {
+            self.run(&Command::Sales { by: by.into(), command })
+        }
+    }
+
+    /// Runs the lifecycle to one issued batch in the issuance account. Farmer i owns parcels with
+    /// the given areas (ha); every parcel is enrolled and monitored with the same practice, so
+    /// contributions are proportional to area. Returns the batch and the participants.
+    pub fn issued_batch(w: &mut World, farmers: &[Vec<Decimal>]) -> (BatchId, Vec<ParticipantId>) {
+        let first = w.ledger.lifecycle().methodologies.is_empty();
+        let parcels = w.ledger.lifecycle().parcels.len() as u64;
+        issued_batch_via(&mut |by, command| w.lc(by, command), first, parcels, farmers)
+    }
+
+    /// `issued_batch` through any executor (`run` answers a command's events or panics), so that
+    /// application tests can drive a real registry with it. `first`: the methodology and the
+    /// withdrawal grounds are not set up yet; `parcels`: how many parcels exist already (new ones
+    /// are placed beside them).
+    pub fn issued_batch_via(
+        run: &mut dyn FnMut(&str, LifecycleCommand) -> Vec<Event>,
+        first: bool,
+        parcels: u64,
+        farmers: &[Vec<Decimal>],
+    ) -> (BatchId, Vec<ParticipantId>) {
+        let [op_a, op_b] = OPERATORS;
+        if first {
+            run(op_a, LifecycleCommand::ConfigureWithdrawalGrounds { grounds: vec!["illness".into()] });
+            run(op_a, LifecycleCommand::DraftMethodology { spec: rice_methodology("v1.0") });
+            run(op_a, LifecycleCommand::ApproveMethodology { id: MethodologyId(1) });
+        }
+        let spec = ProjectSpec {
+            name: "Uonuma mid-season drainage".into(),
+            methodology: MethodologyId(1),
+            country: "JP".parse().expect("country"),
+            region: "JP-15".into(),
+            crediting: period(date(2024, 1, 1), date(2030, 12, 31)),
+        };
+        let events = run(op_a, LifecycleCommand::DraftProject { spec });
+        let Some(Event::Lifecycle(LifecycleEvent::ProjectDrafted { code: project, .. })) = events.last() else {
+            panic!("no project drafted")
+        };
+        let project = *project;
+        for action in [ProjectAction::Submit, ProjectAction::Validate, ProjectAction::Register] {
+            let by = if action == ProjectAction::Validate { VERIFIER } else { op_a };
+            run(by, LifecycleCommand::TransitionProject { project, action, reason: String::new() });
+        }
+        let mut participants = Vec::new();
+        let mut enrolled = Vec::new();
+        let mut spot = parcels;
+        for (i, areas) in farmers.iter().enumerate() {
+            let person = Person { name: format!("Farmer {i}"), contact: String::new(), address: String::new() };
+            let events = run(
+                op_a,
+                LifecycleCommand::RegisterParticipant { person, prefecture: "Niigata".into(), salt: salt(i as u64) },
+            );
+            let Some(Event::Lifecycle(LifecycleEvent::ParticipantRegistered { id: participant, .. })) = events.last()
+            else {
+                panic!("no participant registered")
+            };
+            let participant = *participant;
+            participants.push(participant);
+            for area in areas {
+                // Squares on a grid of their own (south of the other simulations' grid), so no
+                // two parcels overlap.
+                let mut parcel = parcel_draft(0, false);
+                let (lon, lat, side) = (139.0 + (spot % 100) as f64 * 0.002, 36.0 + (spot / 100) as f64 * 0.002, 0.001);
+                spot += 1;
+                parcel.private.geometry = Polygon {
+                    exterior: vec![
+                        (lon, lat),
+                        (lon + side, lat),
+                        (lon + side, lat + side),
+                        (lon, lat + side),
+                        (lon, lat),
+                    ],
+                    holes: vec![],
+                };
+                parcel.area_ha = *area;
+                let events = run(op_a, LifecycleCommand::RegisterParcel { participant, parcel, salt: salt(spot) });
+                let Some(Event::Lifecycle(LifecycleEvent::ParcelRegistered { id: parcel, .. })) = events.last() else {
+                    panic!("no parcel registered")
+                };
+                run(
+                    op_a,
+                    LifecycleCommand::Enrol {
+                        project,
+                        parcel: *parcel,
+                        period: period(date(2025, 1, 1), date(2027, 12, 31)),
+                    },
+                );
+                enrolled.push(*parcel);
+            }
+        }
+        let spec = ReportSpec {
+            project,
+            period: period(date(2026, 1, 1), date(2026, 12, 31)),
+            activity: enrolled
+                .iter()
+                .map(|p| ParcelActivity {
+                    parcel: *p,
+                    values: vec![("drainage_extension_days".into(), FieldValue::Number(Decimal::from(10)))],
+                })
+                .collect(),
+            evidence: vec![Evidence { name: "drainage-log.pdf".into(), sha256: [7; 32] }],
+            indicators: vec![IndicatorValue {
+                name: "frog_count".into(),
+                value: Decimal::from(31),
+                unit: "per survey".into(),
+                parcel: enrolled.first().copied(),
+                evidence: Some([8; 32]),
+            }],
+        };
+        let events = run(op_a, LifecycleCommand::DraftReport { spec });
+        let Some(Event::Lifecycle(LifecycleEvent::ReportDrafted { id: report, .. })) = events.last() else {
+            panic!("no report drafted")
+        };
+        let report = *report;
+        run(op_a, LifecycleCommand::SubmitReport { report });
+        run(VERIFIER, LifecycleCommand::VerifyReport { report });
+        let events = run(op_a, LifecycleCommand::RequestIssuance { report, labels: vec!["J-Credit-eligible".into()] });
+        let Some(Event::Lifecycle(LifecycleEvent::IssuanceRequested { id: request, .. })) = events.last() else {
+            panic!("no issuance requested")
+        };
+        let events = run(op_b, LifecycleCommand::ApproveIssuance { request: *request });
+        let Some(Event::BatchIssued(batch)) = events.first() else { panic!("no batch issued") };
+        (batch.id, participants)
+    }
+
+    /// Records the example pricing and opens a buyer account; returns the buyer.
+    pub fn priced(w: &mut World, project: ProjectCode) -> AccountId {
+        for fact in example_pricing(project) {
+            w.sales(OPERATORS[0], SalesCommand::RecordPricing { fact }).expect("pricing");
+        }
+        w.run(&Command::OpenAccount { kind: AccountKind::Buyer, name: "Kanto Rail Co.".into() }).expect("buyer");
+        w.ledger.accounts().last().expect("buyer").id
+    }
+
+    /// Picks a sales command from six random numbers: quotes, acceptances, settlements,
+    /// cancellations, expiries, payouts and refunds, against whatever exists. Many are refused.
+    pub fn sales_command(ledger: &Ledger, n: [u64; 6]) -> Command {
+        let by = OPERATORS[(n[1] % 2) as usize].to_owned();
+        let sales = &ledger.lifecycle().sales;
+        let pick_sale = || SaleId(1 + n[2] % (sales.sales.len() as u64 + 1));
+        let command = match n[0] % 8 {
+            0 | 1 => {
+                let buyer = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).last();
+                let batch = ledger.batches().map(|b| b.id).nth((n[2] % 3) as usize).unwrap_or(BatchId(1));
+                let currency = [Currency::Jpy, Currency::Usd, Currency::Eur][(n[3] % 3) as usize];
+                SalesCommand::CreateQuote {
+                    buyer: buyer.unwrap_or(AccountId(1)),
+                    target: QuoteTarget::Batch(batch),
+                    quantity: Quantity(1 + n[4] % 5),
+                    currency,
+                    valid_for_secs: 60 + (n[5] % 4) as u32 * 3600,
+                }
+            }
+            2 | 3 => SalesCommand::AcceptQuote { quote: QuoteId(1 + n[2] % (sales.quotes.len() as u64 + 1)) },
+            4 => SalesCommand::Settle {
+                sale: pick_sale(),
+                claim: claim(n[3]),
+                payment_reference: format!("WIRE-{}", n[4] % 1000),
+                confidential: n[5].is_multiple_of(4),
+            },
+            5 => {
+                if n[3].is_multiple_of(2) {
+                    SalesCommand::CancelSale { sale: pick_sale(), reason: "buyer changed plans".into() }
+                } else {
+                    SalesCommand::ExpireSale { sale: pick_sale() }
+                }
+            }
+            6 => {
+                let sale = pick_sale();
+                let participant = sales
+                    .sales
+                    .get(&sale)
+                    .and_then(|s| s.settlement.as_ref())
+                    .and_then(|x| x.payouts.get((n[3] % 4) as usize))
+                    .map_or(ParticipantId(1), |p| p.participant);
+                SalesCommand::PayPayout { sale, participant, reference: format!("BANK-{}", n[4] % 1000) }
+            }
+            _ => SalesCommand::Refund { sale: pick_sale(), reason: "no longer needed".into() },
+        };
+        Command::Sales { by, command }
     }
 }

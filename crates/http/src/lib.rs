@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod handlers;
 pub(crate) mod lifecycle;
+pub(crate) mod sales;
 mod security;
 mod state;
 mod web;
@@ -54,7 +55,9 @@ const MAX_BODY: usize = 64 * 1024;
             project and batch ecological scores, indicator series and their SVG charts"),
         (name = "controls", description = "Registry controls: transfer limit, trusted counterparties, freezes with \
             published reasons"),
-        (name = "security", description = "API tokens and the security audit trail (admins)")
+        (name = "security", description = "API tokens and the security audit trail (admins)"),
+        (name = "sales", description = "Pricing inputs, quotes, sales with escrow and settlement (retirement), \
+            payouts, statements, disclosure and certificates. Refunds are always refused.")
     )
 )]
 struct ApiDoc;
@@ -145,6 +148,24 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(security::list_tokens))
         .routes(routes!(security::revoke_token))
         .routes(routes!(security::security_events))
+        .routes(routes!(sales::list_pricing, sales::record_pricing))
+        .routes(routes!(sales::preview_quote))
+        .routes(routes!(sales::create_quote))
+        .routes(routes!(sales::get_quote))
+        .routes(routes!(sales::accept_quote))
+        .routes(routes!(sales::list_sales))
+        .routes(routes!(sales::get_sale))
+        .routes(routes!(sales::settle_sale))
+        .routes(routes!(sales::cancel_sale))
+        .routes(routes!(sales::expire_sale))
+        .routes(routes!(sales::refund_sale))
+        .routes(routes!(sales::note_sale))
+        .routes(routes!(sales::pay_payout))
+        .routes(routes!(sales::get_statement))
+        .routes(routes!(sales::get_statement_csv))
+        .routes(routes!(sales::get_disclosure))
+        .routes(routes!(sales::certificate::certificate_html))
+        .routes(routes!(sales::certificate::certificate_pdf))
         .split_for_parts();
     document_problems(&mut doc);
     (router, doc)

@@ -16,7 +16,10 @@ use crate::command::Selection;
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::ids::*;
 use crate::model::CancellationReason;
-use crate::serial::SerialRange;
+use crate::sales::{
+    Breakdown, BreakdownLine, Currency, Forfeiture, Money, Payout, PricingFact, PricingKey, PricingKind, Settlement,
+    Step,
+};
 
 /// A value with one canonical encoding.
 pub trait Canon: Sized {
@@ -190,8 +193,47 @@ canon_id!(
     ReportId,
     RequestId,
     ReversalId,
-    Quantity
+    Quantity,
+    QuoteId,
+    SaleId,
+    RetirementId
 );
+
+impl Canon for i64 {
+    fn put(&self, w: &mut Writer) {
+        w.i64(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.i64()
+    }
+}
+
+impl Canon for Timestamp {
+    fn put(&self, w: &mut Writer) {
+        w.i64(self.0)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        Ok(Self(r.i64()?))
+    }
+}
+
+impl Canon for u64 {
+    fn put(&self, w: &mut Writer) {
+        w.u64(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.u64()
+    }
+}
+
+impl Canon for crate::serial::SerialRange {
+    fn put(&self, w: &mut Writer) {
+        w.range(*self)
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.range()
+    }
+}
 
 /// Named enums are their one-byte tag.
 macro_rules! canon_enum {
@@ -203,6 +245,7 @@ macro_rules! canon_enum {
     )+};
 }
 canon_enum!(MethodologyStatus, ProjectStatus, ReportStatus, FieldKind, LabelKind, CancellationReason);
+canon_enum!(Currency, PricingKind, Step);
 
 /// Structs are their fields in declaration order.
 macro_rules! canon_struct {
@@ -245,36 +288,23 @@ canon_struct!(Quantification {
     contributions
 });
 canon_struct!(BatchLabel { kind, issuer, valid, by });
-
-impl Canon for u64 {
-    fn put(&self, w: &mut Writer) {
-        w.u64(*self)
-    }
-    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
-        r.u64()
-    }
-}
-
-impl Canon for Timestamp {
-    fn put(&self, w: &mut Writer) {
-        w.u64(self.0 as u64)
-    }
-    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
-        Ok(Timestamp(r.u64()? as i64))
-    }
-}
-
-/// A range is its first and last serial; only a valid range decodes.
-impl Canon for SerialRange {
-    fn put(&self, w: &mut Writer) {
-        w.u64(self.start());
-        w.u64(self.end());
-    }
-    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
-        let (start, end) = (r.u64()?, r.u64()?);
-        SerialRange::new(start, end).map_err(|e| r.error(e.to_string()))
-    }
-}
+canon_struct!(Money { currency, minor });
+canon_struct!(PricingKey { kind, subject });
+canon_struct!(PricingFact { key, value, weight, currency, source, as_of });
+canon_struct!(BreakdownLine { input, version, source, step, value, weight, running });
+canon_struct!(Breakdown { lines, quantity, unit_price, gross, commission_pct, commission_version, commission, net });
+canon_struct!(Payout { participant, contribution, amount });
+canon_struct!(Forfeiture { participant, contribution, amount, withdrawn });
+canon_struct!(Settlement {
+    retirement,
+    certificate,
+    confidential,
+    payment_reference,
+    gross,
+    commission,
+    payouts,
+    forfeitures
+});
 
 /// A selection: tag 1, a quantity and an optional batch; tag 2, a list of ranges.
 impl Canon for Selection {
@@ -379,4 +409,11 @@ event_codec! {
     CounterpartyRemoved = 25 { account, counterparty, by };
     CancellationRequested = 26 { id, from, selection, reason, note, by };
     CancellationApproved = 27 { id, cancellation, by };
+    PricingRecorded = 28 { fact, version, by };
+    QuoteCreated = 29 { id, buyer, batch, quantity, currency, breakdown, expires_at, by };
+    SaleOpened = 30 { id, quote, ranges, by };
+    SaleSettled = 31 { id, settlement, by };
+    SaleReleased = 32 { id, expired, reason, by };
+    PayoutPaid = 33 { sale, participant, reference, by };
+    SaleNoted = 34 { sale, note, by };
 }

@@ -31,9 +31,11 @@ pub use state::Lifecycle;
 use crate::command::Selection;
 use crate::ids::{
     AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
-    ProjectCode, Quantity, ReportId, RequestId, ReversalId,
+    ProjectCode, Quantity, QuoteId, ReportId, RequestId, ReversalId, SaleId, Timestamp,
 };
 use crate::model::CancellationReason;
+use crate::sales::{Breakdown, Currency, PricingFact, Settlement};
+use crate::serial::SerialRange;
 
 /// What a user asks of the lifecycle. The acting user travels beside it (`Command::Lifecycle`).
 #[derive(Debug, Clone, PartialEq)]
@@ -426,6 +428,54 @@ pub enum LifecycleEvent {
         cancellation: CancellationId,
         by: String,
     },
+    // Sales (issue #7, `crate::sales`): lifecycle events so that they are stored and replayed
+    // with the lifecycle.
+    PricingRecorded {
+        fact: PricingFact,
+        version: u32,
+        by: String,
+    },
+    QuoteCreated {
+        id: QuoteId,
+        buyer: AccountId,
+        batch: BatchId,
+        quantity: Quantity,
+        currency: Currency,
+        breakdown: Breakdown,
+        expires_at: Timestamp,
+        by: String,
+    },
+    /// Follows the `Escrowed` entry that reserved its credits.
+    SaleOpened {
+        id: SaleId,
+        quote: QuoteId,
+        ranges: Vec<SerialRange>,
+        by: String,
+    },
+    /// Follows the `Retired` entry of the same command: the sale, its certificate and payouts.
+    SaleSettled {
+        id: SaleId,
+        settlement: Settlement,
+        by: String,
+    },
+    /// Follows the `EscrowReleased` entry that made its credits tradable again.
+    SaleReleased {
+        id: SaleId,
+        expired: bool,
+        reason: String,
+        by: String,
+    },
+    PayoutPaid {
+        sale: SaleId,
+        participant: ParticipantId,
+        reference: String,
+        by: String,
+    },
+    SaleNoted {
+        sale: SaleId,
+        note: String,
+        by: String,
+    },
 }
 
 impl LifecycleEvent {
@@ -458,6 +508,13 @@ impl LifecycleEvent {
             Self::CounterpartyRemoved { .. } => "counterparty_removed",
             Self::CancellationRequested { .. } => "cancellation_requested",
             Self::CancellationApproved { .. } => "cancellation_approved",
+            Self::PricingRecorded { .. } => "pricing_recorded",
+            Self::QuoteCreated { .. } => "quote_created",
+            Self::SaleOpened { .. } => "sale_opened",
+            Self::SaleSettled { .. } => "sale_settled",
+            Self::SaleReleased { .. } => "sale_released",
+            Self::PayoutPaid { .. } => "payout_paid",
+            Self::SaleNoted { .. } => "sale_noted",
         }
     }
 

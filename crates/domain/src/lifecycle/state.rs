@@ -27,6 +27,8 @@ pub struct Lifecycle {
     pub labels: BTreeMap<BatchId, Vec<BatchLabel>>,
     /// Registry controls: limits, freezes, trusted lists, pending cancellations.
     pub controls: super::Controls,
+    /// Pricing inputs, quotes and sales (issue #7).
+    pub sales: crate::sales::Sales,
 }
 
 /// The next id after the largest key of a map.
@@ -231,6 +233,13 @@ impl Lifecycle {
             | E::CounterpartyRemoved { .. }
             | E::CancellationRequested { .. }
             | E::CancellationApproved { .. } => self.controls.apply(event, at),
+            E::PricingRecorded { .. }
+            | E::QuoteCreated { .. }
+            | E::SaleOpened { .. }
+            | E::SaleSettled { .. }
+            | E::SaleReleased { .. }
+            | E::PayoutPaid { .. }
+            | E::SaleNoted { .. } => self.sales.apply(event, at),
         }
     }
 }

@@ -9,6 +9,7 @@ mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod sales;
 mod security;
 mod transparency;
 mod validation;

@@ -1,0 +1,247 @@
+//! Sales over HTTP (issue #7): pricing inputs, preview, quote, escrow, settlement with payouts,
+//! statements, disclosure, refund refusal, idempotency, and two buyers racing for the last credits.
+
+use furrow_app::Principal;
+use furrow_domain::lifecycle::LifecycleCommand;
+use furrow_domain::sales::PricingFact;
+use furrow_domain::sim::sales::{example_pricing, issued_batch_via};
+use furrow_domain::{Command, Decimal, Event, ProjectCode, Role};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+/// Runs the lifecycle to a batch of 140 credits (+8 buffer) from two farmers (10 ha and 30 ha)
+/// through the registry, and records the example pricing over HTTP. Returns the batch id.
+async fn seeded(app: &TestApp) -> String {
+    let registry = app.registry.clone();
+    let mut run = |by: &str, command: LifecycleCommand| -> Vec<Event> {
+        let principal = Principal { subject: by.into(), role: furrow_domain::sim::role_of(by), accounts: vec![] };
+        let command = Command::Lifecycle { by: by.into(), command };
+        let handle = tokio::runtime::Handle::current();
+        let committed = tokio::task::block_in_place(|| handle.block_on(registry.execute(&principal, command, None)))
+            .expect("lifecycle command");
+        committed.entries.into_iter().map(|e| e.event).collect()
+    };
+    let farms = [vec![Decimal::from(10)], vec![Decimal::from(12), Decimal::from(18)]];
+    let (batch, _) = issued_batch_via(&mut run, true, 0, &farms);
+    for fact in example_pricing(ProjectCode(1)) {
+        app.post_ok("/pricing-inputs", &app.operator, fact_json(&fact)).await;
+    }
+    batch.to_string()
+}
+
+fn fact_json(f: &PricingFact) -> Value {
+    json!({
+        "kind": f.key.kind.as_str(),
+        "subject": f.key.subject,
+        "value": f.value.to_string(),
+        "weight": f.weight.to_string(),
+        "currency": f.currency.map(|c| c.to_string()),
+        "source": f.source,
+        "as_of": f.as_of.to_string(),
+    })
+}
+
+fn settle_body(confidential: bool) -> Value {
+    json!({
+        "beneficiary": {"name": "Kansai Rail Co., Ltd.", "country": "JP"},
+        "purpose": "scope3",
+        "claim_period": {"from": "2025-04-01", "to": "2026-03-31"},
+        "jurisdiction": "JP-27",
+        "payment_reference": "WIRE-2026-10-0042",
+        "confidential": confidential,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_from_quote_to_payouts_statements_and_disclosure() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let op = app.operator.clone();
+
+    // Preview: the quote function, with or without a change, saves nothing.
+    let inputs = app.get_ok("/pricing-inputs").await["inputs"].as_array().expect("inputs").len();
+    assert_eq!(inputs, 10);
+    let preview = json!({"batch": batch, "quantity": 10, "currency": "JPY"});
+    let (status, body) = app.post("/quotes/preview", &op, preview).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["breakdown"]["unit_price"]["minor"], 3925);
+    assert_eq!(body["breakdown"]["gross"]["minor"], 39_250);
+    assert_eq!(body["breakdown"]["net"]["minor"], 31_400);
+    let change = json!({"kind": "commission", "value": "15", "source": "proposed", "as_of": "2026-10-01"});
+    let preview = json!({"batch": batch, "quantity": 10, "currency": "JPY", "change": change});
+    let (_, body) = app.post("/quotes/preview", &op, preview).await;
+    assert_eq!(
+        (body["breakdown"]["net"]["minor"].clone(), body["breakdown"]["commission_version"].clone()),
+        (json!(33_363), json!(2))
+    );
+    assert_eq!(app.get_ok("/pricing-inputs").await["inputs"].as_array().expect("inputs").len(), inputs);
+
+    // A batch issued outside the lifecycle is not for sale: nobody to pay.
+    let (status, body) = app
+        .post(
+            "/quotes",
+            &app.buyer,
+            json!({"buyer": app.buyer_account, "batch": "B000001", "quantity": 1, "currency": "JPY"}),
+        )
+        .await;
+    assert_problem(status, &body, 422, "invalid-command");
+    // A buyer asks only for itself.
+    let (status, body) = app
+        .post(
+            "/quotes",
+            &app.buyer,
+            json!({"buyer": app.other_buyer_account, "batch": batch, "quantity": 1, "currency": "JPY"}),
+        )
+        .await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    let quote = app
+        .post_ok(
+            "/quotes",
+            &app.buyer,
+            json!({"buyer": app.buyer_account, "batch": batch, "quantity": 10, "currency": "JPY"}),
+        )
+        .await;
+    assert_eq!((quote["id"].as_str(), quote["status"].as_str()), (Some("Q000001"), Some("open")));
+    assert_eq!(quote["breakdown"]["lines"].as_array().expect("lines").len(), 7);
+
+    // Accept with an Idempotency-Key; the replay answers the same.
+    let first = app.post_raw("/quotes/Q000001/accept", &app.buyer, "{}", Some("accept-1")).await;
+    assert_eq!(first.status().as_u16(), 201);
+    let first: Value = first.json().await.expect("json");
+    let again = app.post_raw("/quotes/Q000001/accept", &app.buyer, "{}", Some("accept-1")).await;
+    assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap_or("")), Some("true"));
+    assert_eq!(again.json::<Value>().await.expect("json"), first);
+    assert_eq!((first["id"].as_str(), first["status"].as_str()), (Some("S000001"), Some("escrowed")));
+    let b = app.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!(b["supply"]["escrowed"], 10, "{b}");
+
+    // The buyer cannot settle; the operator does, in one command.
+    let (status, body) = app.post("/sales/S000001/settle", &app.buyer, settle_body(false)).await;
+    assert_problem(status, &body, 403, "forbidden");
+    let settled = app.post_ok("/sales/S000001/settle", &op, settle_body(false)).await;
+    let kinds: Vec<&str> =
+        settled["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["retired", "sale_settled"]);
+    assert_eq!(settled["certificate"], "AGR-CERT-R000001");
+    assert_eq!(settled["certificate_url"], "/api/v1/certificates/AGR-CERT-R000001");
+
+    // No refunds, with the seed's reason.
+    let (status, body) = app.post("/sales/S000001/refund", &app.buyer, json!({"reason": "we over-bought"})).await;
+    assert_problem(status, &body, 409, "no-refund");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| d.contains("non-refundable") && d.contains("double-counting")),
+        "{body}"
+    );
+
+    // Payouts: net ¥31,400 over 10 : 30 ha.
+    let sale = app.get_as("/sales/S000001", Some(&op)).await;
+    let payouts = sale["settlement"]["payouts"].as_array().expect("payouts");
+    let amounts: Vec<u64> = payouts.iter().filter_map(|p| p["amount"]["minor"].as_u64()).collect();
+    assert_eq!(amounts, [7_850, 23_550]);
+    assert!(payouts.iter().all(|p| p["status"] == "owed"));
+    app.post_ok("/sales/S000001/payouts/F000001/paid", &op, json!({"reference": "BANK-0001"})).await;
+    let (status, body) = app.post("/sales/S000001/payouts/F000001/paid", &op, json!({"reference": "BANK-0002"})).await;
+    assert_problem(status, &body, 409, "wrong-state");
+
+    // Statements: JSON and CSV, for the operator (and the participant itself).
+    let statement = app.get_as("/participants/F000001/statement", Some(&op)).await;
+    assert_eq!(statement["lines"][0]["status"], "paid");
+    assert_eq!(statement["lines"][0]["amount"]["amount"], "7850");
+    let csv = app
+        .client
+        .get(format!("{}/participants/F000002/statement.csv", app.url))
+        .bearer_auth(&op)
+        .send()
+        .await
+        .expect("csv");
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.expect("text");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].starts_with("F000002,S000001,") && lines[1].contains(",JPY,23550,owed,"), "{csv}");
+    let (status, _) = app.get("/participants/F000002/statement").await;
+    assert_eq!(status, 401, "statements are not public");
+
+    // Public disclosure: price per credit and the farmers' share.
+    let d = app.get_ok("/retirements/R000001/disclosure").await;
+    assert_eq!((d["sale"].as_str(), d["confidential"].as_bool()), (Some("S000001"), Some(false)));
+    assert_eq!(d["price_per_credit"]["minor"], 3925);
+    assert_eq!(d["farmer_share_per_credit"]["minor"], 3140);
+    assert_eq!(d["farmer_share_pct"], "80.00");
+
+    // A confidential sale in USD: only the batch's aggregates are disclosed.
+    app.post_ok(
+        "/quotes",
+        &op,
+        json!({"buyer": app.buyer_account, "batch": batch, "quantity": 5, "currency": "USD", "valid_for_secs": 600}),
+    )
+    .await;
+    app.post_ok("/quotes/Q000002/accept", &op, json!({})).await;
+    app.post_ok("/sales/S000002/settle", &op, settle_body(true)).await;
+    let d = app.get_ok("/retirements/R000002/disclosure").await;
+    assert_eq!(d["confidential"], true);
+    assert!(d["price_per_credit"].is_null() && d["farmer_share_pct"].is_null(), "{d}");
+    let currencies: Vec<&str> =
+        d["batch_aggregates"].as_array().expect("aggregates").iter().filter_map(|a| a["currency"].as_str()).collect();
+    assert_eq!(currencies, ["JPY", "USD"]);
+
+    // The certificate: a permanent public URL, HTML and PDF, with the QR code and the proof.
+    let html = app.client.get(format!("{}/certificates/AGR-CERT-R000001", app.url)).send().await.expect("html");
+    assert_eq!(html.status().as_u16(), 200);
+    let html = html.text().await.expect("text");
+    for needle in
+        ["AGR-CERT-R000001", "Kansai Rail Co., Ltd.", "scope3", "AG-005", "3925 JPY", "<svg", "Inclusion proof"]
+    {
+        assert!(html.contains(needle), "the certificate shows {needle}");
+    }
+    let pdf = app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.expect("bytes");
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    if let Ok(dir) = std::env::var("FURROW_CERTIFICATE_DIR") {
+        std::fs::write(format!("{dir}/certificate.html"), &html).expect("write html");
+        std::fs::write(format!("{dir}/certificate.pdf"), &pdf).expect("write pdf");
+    }
+    let (status, body) = app.get("/certificates/XYZ-CERT-R000001").await;
+    assert_problem(status, &body, 404, "not-found");
+
+    // Cancelling an escrowed sale releases it; a settled one cannot be cancelled.
+    app.post_ok("/quotes", &op, json!({"buyer": app.buyer_account, "batch": batch, "quantity": 7, "currency": "EUR"}))
+        .await;
+    app.post_ok("/quotes/Q000003/accept", &op, json!({})).await;
+    app.post_ok("/sales/S000003/cancel", &app.buyer, json!({"reason": "budget moved"})).await;
+    let (status, body) = app.post("/sales/S000001/cancel", &op, json!({"reason": "undo"})).await;
+    assert_problem(status, &body, 409, "wrong-state");
+    let b = app.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!((b["supply"]["escrowed"].clone(), b["supply"]["retired"].clone()), (json!(0), json!(15)), "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_buyers_racing_for_the_last_credits_one_wins_the_other_gets_409() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let other = app.token("other buyer", Role::Buyer, &[&app.other_buyer_account]).await;
+    for (token, account) in [(&app.buyer, &app.buyer_account), (&other, &app.other_buyer_account)] {
+        app.post_ok("/quotes", token, json!({"buyer": account, "batch": batch, "quantity": 140, "currency": "JPY"}))
+            .await;
+    }
+    let before = app.snapshot().await;
+    let (a, b) = tokio::join!(
+        app.post("/quotes/Q000001/accept", &app.buyer, json!({})),
+        app.post("/quotes/Q000002/accept", &other, json!({})),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{a:?} {b:?}");
+    let loser = if a.0 == 409 { &a.1 } else { &b.1 };
+    assert_problem(409, loser, 409, "insufficient-credits");
+    let after = app.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!(
+        (after["supply"]["escrowed"].clone(), after["supply"]["tradable"].clone()),
+        (json!(140), json!(0)),
+        "{after}"
+    );
+    assert_ne!(before, app.snapshot().await);
+}
