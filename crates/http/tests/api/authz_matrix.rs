@@ -343,6 +343,7 @@ impl World {
             .replace("/parcels/{id}", &format!("/parcels/{}", farmer.parcel))
             .replace("/participants/{id}", &format!("/participants/{}", farmer.participant))
             .replace("{code}", "P0001")
+            .replace("/indicators/{name}", "/indicators/frog_count")
             .replace("/reports/{id}/{action}", &format!("/reports/{}/verify", self.report))
             .replace("/reports/{id}", &format!("/reports/{}", self.report))
             .replace("/retirements/{id}", &format!("/retirements/{}", self.retirement))

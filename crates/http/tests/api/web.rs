@@ -199,7 +199,11 @@ async fn exports_parse_and_their_totals_equal_the_registry_s() {
     retire(&app, "Kansai Rail Co., Ltd.", 120).await;
     retire(&app, "Hokuriku Foods K.K.", 30).await;
     let cancel = json!({"from": app.buyer_account, "quantity": 7, "reason": "correction"});
-    app.post_ok("/cancellations", &app.operator, cancel).await;
+    let asked = app.post_ok("/cancellations", &app.operator, cancel).await;
+    // Cancellation is four-eyes: a second operator approves the request.
+    let op_b = app.token("operator b", furrow_domain::Role::Operator, &[]).await;
+    let id = asked["id"].as_str().expect("a request id").to_owned();
+    app.post_ok(&format!("/cancellation-requests/{id}/approve"), &op_b, json!({})).await;
     let status = app.get_ok("/status").await;
     let supply = &status["supply"];
     let (total, retired, cancelled) = (
