@@ -36,7 +36,8 @@ async fn retire_rate(dir: &std::path::Path, round: u32, clients: u64, seconds: f
     };
     let store = Arc::new(SqliteStore::open_with(&db, durability).await.expect("open"));
     let registry = Registry::start(store, SequencerOptions::default()).await.expect("start");
-    let operator = Principal { subject: "bench".into(), role: Role::Operator, accounts: vec![] };
+    let operator =
+        Principal { subject: "bench".into(), role: Role::Operator, accounts: vec![], proof: furrow_app::Proof::Token };
     registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
     let open = Command::OpenAccount { kind: AccountKind::Buyer, name: "Bench buyer".into() };
     let Event::AccountOpened { account } =

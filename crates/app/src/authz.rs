@@ -15,12 +15,49 @@ pub struct Principal {
     pub role: Role,
     /// The accounts a buyer or participant may act for.
     pub accounts: Vec<AccountId>,
+    /// How the caller proved who it is.
+    pub proof: Proof,
+}
+
+/// How a caller authenticated, for the commands that need more than a password (SPEC §1, issue
+/// #8: a second factor for issuance approval, cancellation approval, key operations and role
+/// grants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// An API token (or the program itself). Tokens are created only at the server, by someone
+    /// with shell access to it and its database, which is a stronger proof than any second factor;
+    /// an admin revokes a stolen one at once. So tokens count as strong.
+    Token,
+    /// A web session signed in with a password only.
+    Password,
+    /// A web session signed in with a password and a TOTP code.
+    PasswordAndTotp,
+}
+
+impl Proof {
+    /// Whether this proof may run the commands that need a second factor.
+    pub fn is_strong(self) -> bool {
+        !matches!(self, Proof::Password)
+    }
+}
+
+/// Whether a command needs a strong proof ([`Proof::is_strong`]): issuance and cancellation
+/// approvals, and publishing a log key.
+pub fn needs_second_factor(command: &Command) -> bool {
+    use LifecycleCommand as C;
+    match command {
+        Command::PublishLogKey { .. } => true,
+        Command::Lifecycle { command, .. } => {
+            matches!(command, C::ApproveIssuance { .. } | C::ApproveCancellation { .. })
+        }
+        _ => false,
+    }
 }
 
 impl Principal {
     /// The program itself, for `furrow init` and the demo's seeding.
     pub fn system() -> Self {
-        Self { subject: "system".into(), role: Role::Admin, accounts: Vec::new() }
+        Self { subject: "system".into(), role: Role::Admin, accounts: Vec::new(), proof: Proof::Token }
     }
 }
 
@@ -29,6 +66,12 @@ impl Principal {
 /// the facts they read (who owns an enrolment) never change, so a snapshot is enough.
 pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle) -> Result<(), AppError> {
     use Role::*;
+    if needs_second_factor(command) && !principal.proof.is_strong() {
+        return Err(AppError::Forbidden(format!(
+            "{} needs a second factor: enrol TOTP at /me and sign in again with a code",
+            command.name().replace('_', " ")
+        )));
+    }
     let role = principal.role;
     let staff_only = |allowed: &[Role], what: &str| {
         if allowed.contains(&role) { Ok(()) } else { Err(AppError::Forbidden(format!("a {role} token cannot {what}"))) }
@@ -204,7 +247,12 @@ mod tests {
     use furrow_domain::{Quantity, Selection};
 
     fn principal(role: Role, accounts: &[u64]) -> Principal {
-        Principal { subject: "t".into(), role, accounts: accounts.iter().map(|a| AccountId(*a)).collect() }
+        Principal {
+            subject: "t".into(),
+            role,
+            accounts: accounts.iter().map(|a| AccountId(*a)).collect(),
+            proof: crate::Proof::Token,
+        }
     }
 
     #[test]
@@ -324,5 +372,23 @@ mod tests {
         }
         let other_actor = lifecycle("someone-else", withdraw(1));
         assert!(authorize(&principal(Role::Operator, &[]), &other_actor, &lc).is_err(), "the actor is the subject");
+    }
+
+    /// A session signed in with a password only may do what its role may, except approve
+    /// issuance or cancellations or publish a log key: those need TOTP (or a token).
+    #[test]
+    fn approvals_need_a_second_factor() {
+        use furrow_domain::RequestId;
+        use furrow_domain::lifecycle::LifecycleCommand;
+        let lc = with_one_enrolment();
+        let approve = lifecycle("t", LifecycleCommand::ApproveIssuance { request: RequestId(1) });
+        let cancel = lifecycle("t", LifecycleCommand::ApproveCancellation { request: 1 });
+        let open = Command::OpenAccount { kind: furrow_domain::AccountKind::Buyer, name: "x".into() };
+        for (proof, strong) in [(Proof::Token, true), (Proof::PasswordAndTotp, true), (Proof::Password, false)] {
+            let p = Principal { proof, ..principal(Role::Operator, &[]) };
+            assert_eq!(authorize(&p, &approve, &lc).is_ok(), strong, "{proof:?} approves issuance");
+            assert_eq!(authorize(&p, &cancel, &lc).is_ok(), strong, "{proof:?} approves a cancellation");
+            assert!(authorize(&p, &open, &lc).is_ok(), "{proof:?} opens an account");
+        }
     }
 }

@@ -15,6 +15,15 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("{0}")]
     Invalid(String),
+    /// The second person of a four-eyes control is the first (same admin asks and approves).
+    #[error("{0}")]
+    FourEyes(String),
+    /// Too many attempts (sign-in failures, token use); try again after this many seconds.
+    #[error("too many attempts; try again in {0} seconds")]
+    TooManyRequests(u64),
+    /// Something with that name exists already (an e-mail address, an organisation).
+    #[error("{0} already exists")]
+    AlreadyExists(String),
     #[error("{0} not found")]
     NotFound(String),
     /// The database failed; nothing of the request was written.

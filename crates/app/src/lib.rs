@@ -2,14 +2,18 @@
 //! authenticates callers, authorizes commands, keeps idempotency, and hands every mutation to the
 //! single sequencer. Reads go straight to the store and never wait for the writer.
 
+pub mod accounts;
 mod authz;
 mod error;
 pub mod explorer;
 pub mod external;
 mod idempotency;
+pub mod password;
+mod ratelimit;
 mod security;
 mod sequencer;
 pub mod simulation;
+pub mod totp;
 pub mod transparency;
 
 use std::sync::Arc;
@@ -20,10 +24,11 @@ use furrow_store::{Page, Store, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use authz::{Principal, ReadScope, authorize, authorize_read, owns_participant};
+pub use authz::{Principal, Proof, ReadScope, authorize, authorize_read, needs_second_factor, owns_participant};
 pub use error::AppError;
 pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
+pub use ratelimit::RateLimitSettings;
 pub use security::{Access, TokenSpec, create_token_with};
 pub use sequencer::{Clock, LogOptions, SequencerOptions, SystemClock};
 
@@ -50,6 +55,8 @@ pub struct Registry {
     checkpointer: Option<Arc<transparency::CheckpointerHandle>>,
     /// The committed lifecycle state, as the sequencer last published it.
     lifecycle: tokio::sync::watch::Receiver<Arc<Lifecycle>>,
+    /// Sign-in failures and token use, counted in memory.
+    limits: Arc<ratelimit::RateLimits>,
 }
 
 impl Registry {
@@ -70,7 +77,7 @@ impl Registry {
         let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
         let (sequencer, lifecycle) =
             sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;
-        Ok(Self { store, sequencer, clock, log_key, checkpointer, lifecycle })
+        Ok(Self { store, sequencer, clock, log_key, checkpointer, lifecycle, limits: Arc::default() })
     }
 
     /// Stops background work that uses the store (the checkpointer), before the store is closed.

@@ -52,6 +52,9 @@ impl Registry {
         }
         let policy = self.store.token_policy(record.id).await?.ok_or(AppError::Unauthenticated)?;
         let now = self.clock.now();
+        if let Some(wait) = self.limits.token_used(&hash, now) {
+            return Err(AppError::TooManyRequests(wait));
+        }
         if policy.revoked_at.is_some() {
             self.audit("revoked_token_used", &record.subject, format!("token {}", record.id)).await;
             return Err(AppError::Unauthenticated);
@@ -67,7 +70,12 @@ impl Registry {
         if policy.last_used_at.is_none_or(|t| now.0.saturating_sub(t.0) >= TOUCH_EVERY_US) {
             self.store.touch_token(record.id, now).await?;
         }
-        Ok(Principal { subject: record.subject, role: record.role, accounts: record.accounts })
+        Ok(Principal {
+            subject: record.subject,
+            role: record.role,
+            accounts: record.accounts,
+            proof: crate::Proof::Token,
+        })
     }
 
     /// Creates a token with a scope and an expiry; the secret is returned once. Audited.
@@ -97,7 +105,7 @@ impl Registry {
         Ok(self.store.security_events(page).await?)
     }
 
-    async fn admin_only(&self, by: &Principal, what: &str) -> Result<(), AppError> {
+    pub(crate) async fn admin_only(&self, by: &Principal, what: &str) -> Result<(), AppError> {
         if by.role == Role::Admin {
             return Ok(());
         }

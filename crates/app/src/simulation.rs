@@ -128,7 +128,7 @@ async fn submit(
     report: &mut SimReport,
 ) -> Result<(), String> {
     let (subject, role) = actor(&command);
-    let principal = Principal { subject: subject.clone(), role, accounts: vec![] };
+    let principal = Principal { subject: subject.clone(), role, accounts: vec![], proof: crate::Proof::Token };
     let body = format!("{command:?}");
     let key = RequestKey::new(&subject, &format!("sim-{seed}-{step}"), "POST", "/sim", body.as_bytes())
         .map_err(|e| e.to_string())?;

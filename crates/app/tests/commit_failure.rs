@@ -24,7 +24,12 @@ async fn a_failed_commit_fails_the_whole_group_and_the_state_is_reloaded() {
     let store = Arc::new(FaultyStore::new(inner, 0));
     let registry =
         Registry::start(store.clone(), SequencerOptions { check_invariants: true, log: None }).await.expect("start");
-    let operator = Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![] };
+    let operator = Principal {
+        subject: "operator".into(),
+        role: Role::Operator,
+        accounts: vec![],
+        proof: furrow_app::Proof::Token,
+    };
     registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
     let opened =
         registry.execute(&operator, Command::OpenAccount { kind: AccountKind::Buyer, name: "B".into() }, None).await;

@@ -151,7 +151,7 @@ async fn check_image(image_dir: &Path, live: &dyn Store, durability: Durability,
 }
 
 fn operator() -> Principal {
-    Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![] }
+    Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 /// Initialises the program, opens three buyers and issues a large batch to the first.

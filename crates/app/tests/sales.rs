@@ -15,7 +15,7 @@ use furrow_domain::*;
 use furrow_store_sqlite::SqliteStore;
 
 fn operator() -> Principal {
-    Principal { subject: "operator-a".into(), role: Role::Operator, accounts: vec![] }
+    Principal { subject: "operator-a".into(), role: Role::Operator, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 async fn sales(registry: &Registry, command: SalesCommand) -> Result<Vec<Event>, AppError> {
@@ -35,7 +35,12 @@ async fn a_failed_settlement_leaves_nothing_of_the_sale_and_sales_survive_a_rest
     let handle = tokio::runtime::Handle::current();
     let r = registry.clone();
     let mut run = |by: &str, command: LifecycleCommand| -> Vec<Event> {
-        let principal = Principal { subject: by.into(), role: furrow_domain::sim::role_of(by), accounts: vec![] };
+        let principal = Principal {
+            subject: by.into(),
+            role: furrow_domain::sim::role_of(by),
+            accounts: vec![],
+            proof: furrow_app::Proof::Token,
+        };
         let command = Command::Lifecycle { by: by.into(), command };
         let committed =
             tokio::task::block_in_place(|| handle.block_on(r.execute(&principal, command, None))).expect("lifecycle");

@@ -13,6 +13,7 @@
 //!
 //! Queries are checked at compile time against `migrations/` (offline data in `.sqlx/`).
 
+mod accounts;
 mod external;
 mod group;
 mod security;
@@ -368,6 +369,55 @@ impl Store for PgStore {
 
     async fn security_events(&self, page: Page) -> Result<Vec<SecurityEvent>, StoreError> {
         security::events(&self.primary, page).await
+    }
+
+    async fn insert_organisation(&self, name: &str, at: Timestamp) -> Result<u64, StoreError> {
+        accounts::insert_organisation(&self.primary, name, at).await
+    }
+    async fn organisation(&self, id: u64) -> Result<Option<furrow_store::Organisation>, StoreError> {
+        accounts::organisation_by(&self.primary, Some(id), None).await
+    }
+    async fn organisation_named(&self, name: &str) -> Result<Option<furrow_store::Organisation>, StoreError> {
+        accounts::organisation_by(&self.primary, None, Some(name)).await
+    }
+    async fn insert_user(&self, user: &furrow_store::UserRecord) -> Result<u64, StoreError> {
+        accounts::insert_user(&self.primary, user).await
+    }
+    async fn user(&self, id: u64) -> Result<Option<furrow_store::UserRecord>, StoreError> {
+        accounts::user_by(&self.primary, Some(id), None).await
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<furrow_store::UserRecord>, StoreError> {
+        accounts::user_by(&self.primary, None, Some(email)).await
+    }
+    async fn users(&self) -> Result<Vec<furrow_store::UserRecord>, StoreError> {
+        accounts::users(&self.primary).await
+    }
+    async fn set_user_totp(&self, id: u64, secret: Option<&[u8]>) -> Result<(), StoreError> {
+        accounts::set_totp(&self.primary, id, secret).await
+    }
+    async fn insert_session(&self, session: &furrow_store::SessionRecord) -> Result<(), StoreError> {
+        accounts::insert_session(&self.primary, session).await
+    }
+    async fn session(&self, hash: &[u8; 32]) -> Result<Option<furrow_store::SessionRecord>, StoreError> {
+        accounts::session_by(&self.primary, hash).await
+    }
+    async fn touch_session(&self, hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError> {
+        accounts::touch_session(&self.primary, hash, at).await
+    }
+    async fn delete_session(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        accounts::delete_session(&self.primary, hash).await
+    }
+    async fn insert_role_request(&self, request: &furrow_store::RoleRequest) -> Result<u64, StoreError> {
+        accounts::insert_request(&self.primary, request).await
+    }
+    async fn role_request(&self, id: u64) -> Result<Option<furrow_store::RoleRequest>, StoreError> {
+        Ok(accounts::requests(&self.primary, Some(id)).await?.pop())
+    }
+    async fn role_requests(&self) -> Result<Vec<furrow_store::RoleRequest>, StoreError> {
+        accounts::requests(&self.primary, None).await
+    }
+    async fn apply_role_request(&self, id: u64, by: &str, at: Timestamp) -> Result<bool, StoreError> {
+        accounts::apply_request(&self.primary, id, by, at).await
     }
 
     async fn program(&self) -> Result<Option<Program>, StoreError> {

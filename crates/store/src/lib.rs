@@ -2,10 +2,12 @@
 //! crate of its own that implements it (SQLite, PostgreSQL), and one conformance suite
 //! shows they behave alike. Nothing database-specific appears here.
 
+pub mod accounts;
 pub mod external;
 pub mod rows;
 pub mod security;
 
+pub use accounts::{Organisation, RoleRequest, SessionRecord, UserRecord};
 use async_trait::async_trait;
 pub use external::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
@@ -211,6 +213,82 @@ pub trait Store: Send + Sync + 'static {
     /// The audit trail, oldest first; `page.after` is an event id.
     async fn security_events(&self, page: Page) -> Result<Vec<SecurityEvent>, StoreError>;
 
+    // --- users, organisations, sessions, role requests (issue #8) ---
+    // Defaults refuse, so that stores which serve no people (the simulator's) need not implement
+    // them; both SQL backends do.
+
+    /// Adds an organisation; a name already taken is `Conflict`.
+    async fn insert_organisation(&self, name: &str, at: Timestamp) -> Result<u64, StoreError> {
+        let _ = (name, at);
+        Err(accounts_unsupported())
+    }
+    async fn organisation(&self, id: u64) -> Result<Option<Organisation>, StoreError> {
+        let _ = id;
+        Err(accounts_unsupported())
+    }
+    async fn organisation_named(&self, name: &str) -> Result<Option<Organisation>, StoreError> {
+        let _ = name;
+        Err(accounts_unsupported())
+    }
+    /// Adds a user; an e-mail address already taken is `Conflict`.
+    async fn insert_user(&self, user: &UserRecord) -> Result<u64, StoreError> {
+        let _ = user;
+        Err(accounts_unsupported())
+    }
+    async fn user(&self, id: u64) -> Result<Option<UserRecord>, StoreError> {
+        let _ = id;
+        Err(accounts_unsupported())
+    }
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        let _ = email;
+        Err(accounts_unsupported())
+    }
+    /// Every user, oldest first.
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        Err(accounts_unsupported())
+    }
+    /// Sets (or with `None` removes) a user's TOTP secret.
+    async fn set_user_totp(&self, id: u64, secret: Option<&[u8]>) -> Result<(), StoreError> {
+        let _ = (id, secret);
+        Err(accounts_unsupported())
+    }
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        let _ = session;
+        Err(accounts_unsupported())
+    }
+    async fn session(&self, hash: &[u8; 32]) -> Result<Option<SessionRecord>, StoreError> {
+        let _ = hash;
+        Err(accounts_unsupported())
+    }
+    /// Records activity on a session (callers throttle how often).
+    async fn touch_session(&self, hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError> {
+        let _ = (hash, at);
+        Err(accounts_unsupported())
+    }
+    /// Deletes a session; false if there was none.
+    async fn delete_session(&self, hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let _ = hash;
+        Err(accounts_unsupported())
+    }
+    async fn insert_role_request(&self, request: &RoleRequest) -> Result<u64, StoreError> {
+        let _ = request;
+        Err(accounts_unsupported())
+    }
+    async fn role_request(&self, id: u64) -> Result<Option<RoleRequest>, StoreError> {
+        let _ = id;
+        Err(accounts_unsupported())
+    }
+    /// Every role request, oldest first.
+    async fn role_requests(&self) -> Result<Vec<RoleRequest>, StoreError> {
+        Err(accounts_unsupported())
+    }
+    /// Applies a pending role request in one transaction: marks it approved and gives the user
+    /// the role and accounts. False if it was not pending (already applied, or no such request).
+    async fn apply_role_request(&self, id: u64, by: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let _ = (id, by, at);
+        Err(accounts_unsupported())
+    }
+
     // --- public reads (never through the writer) ---
 
     async fn program(&self) -> Result<Option<Program>, StoreError>;
@@ -307,6 +385,10 @@ pub trait Store: Send + Sync + 'static {
     async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
         Err(external_unsupported())
     }
+}
+
+fn accounts_unsupported() -> StoreError {
+    StoreError::Other("this store keeps no users or sessions".into())
 }
 
 fn external_unsupported() -> StoreError {

@@ -29,6 +29,14 @@ pub fn join_ids(ids: &[AccountId]) -> String {
     ids.iter().map(|a| a.0.to_string()).collect::<Vec<_>>().join(",")
 }
 
+/// The inverse of [`join_ids`].
+pub fn split_ids(s: &str) -> Result<Vec<AccountId>, StoreError> {
+    s.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u64>().map(AccountId).map_err(|e| corrupt("account ids", e)))
+        .collect()
+}
+
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }

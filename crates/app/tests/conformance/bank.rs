@@ -68,8 +68,12 @@ async fn bank_test(backend: Backend) {
             let (mut writes, mut reads) = (0u64, 0u64);
             while Instant::now() < deadline {
                 let from = accounts[rng.random_range(0..accounts.len())];
-                let principal =
-                    Principal { subject: format!("client {client}"), role: Role::Buyer, accounts: vec![from] };
+                let principal = Principal {
+                    subject: format!("client {client}"),
+                    role: Role::Buyer,
+                    accounts: vec![from],
+                    proof: furrow_app::Proof::Token,
+                };
                 let selection = Selection::Quantity { quantity: Quantity(rng.random_range(1..=40)), batch: None };
                 let command = match rng.random_range(0..10) {
                     0..=4 => {
@@ -122,7 +126,12 @@ async fn double_spend_race(backend: Backend) {
     let buyer = fixture.open_buyer("Racer").await;
     fixture.issue(buyer, TRIALS).await;
     let first = fixture.store.blocks(BlockFilter::default(), Page { after: None, limit: 1 }).await.expect("blocks")[0];
-    let principal = Principal { subject: "racer".into(), role: Role::Buyer, accounts: vec![buyer] };
+    let principal = Principal {
+        subject: "racer".into(),
+        role: Role::Buyer,
+        accounts: vec![buyer],
+        proof: furrow_app::Proof::Token,
+    };
     for trial in 0..TRIALS {
         let serial = first.range.start() + trial;
         let range = SerialRange::new(serial, serial).expect("range");

@@ -6,6 +6,7 @@
 //! PostgreSQL tests each get a fresh schema (see `furrow-testkit`); they skip with a printed
 //! reason when no server answers, except in CI.
 
+mod accounts;
 mod bank;
 mod external;
 mod lifecycle;

@@ -120,7 +120,12 @@ async fn concurrent_retirements_conserve_credits(backend: Backend) {
     let Some(fixture) = start(backend).await else { return };
     let buyer = fixture.open_buyer("Buyer").await;
     fixture.issue(buyer, 1000).await;
-    let principal = furrow_app::Principal { subject: "buyer".into(), role: Role::Buyer, accounts: vec![buyer] };
+    let principal = furrow_app::Principal {
+        subject: "buyer".into(),
+        role: Role::Buyer,
+        accounts: vec![buyer],
+        proof: furrow_app::Proof::Token,
+    };
     // 64 clients each retire 3, 5 or 7 credits at once, 5 times: 1000 credits cannot cover all.
     let mut tasks = Vec::new();
     for client in 0..64u64 {

@@ -18,13 +18,13 @@ pub struct Fixture {
 }
 
 pub fn operator() -> Principal {
-    Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![] }
+    Principal { subject: "operator".into(), role: Role::Operator, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 /// The principal a simulated command runs as (its acting user, or the operator).
 pub fn acting(command: &Command) -> Principal {
     let (subject, role) = furrow_domain::sim::actor(command);
-    Principal { subject, role, accounts: vec![] }
+    Principal { subject, role, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 /// A registry with the program initialised, on a fresh store; `None` when the backend is not
