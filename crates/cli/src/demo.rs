@@ -35,6 +35,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     let second_operator = registry.create_token(OPERATOR_B, Role::Operator, &[]).await?;
     let buyer =
         registry.create_token("Kansai Rail sustainability team (demo)", Role::Buyer, &[seeded.kansai_rail]).await?;
+    let (password, users) = demo_users(&registry, seeded.kansai_rail).await?;
 
     let url = base_url(&listener)?;
     println!("Furrow demo registry is running at {url}");
@@ -74,6 +75,11 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  Second operator token:     {second_operator}");
     println!("  Buyer token (Kansai Rail, account {}): {buyer}", seeded.kansai_rail);
     println!();
+    println!("  Sign in at {url}/signin with one of these (password {password}, this run only):");
+    for (email, what) in &users {
+        println!("    {email:<32} {what}");
+    }
+    println!();
     println!("  Retire 10 credits as Kansai Rail:");
     println!(
         "    curl -s -X POST {url}/api/v1/retirements -H 'Authorization: Bearer {buyer}' -H 'Content-Type: application/json' \\\n      -d '{{\"from\":\"{}\",\"quantity\":10,\"beneficiary\":{{\"name\":\"Kansai Rail Co., Ltd.\",\"country\":\"JP\"}},\"purpose\":\"scope1\",\"claim_period\":{{\"from\":\"2025-04-01\",\"to\":\"2026-03-31\"}},\"jurisdiction\":\"JP-27\"}}'",
@@ -84,6 +90,35 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     furrow_http::serve(listener, registry, shutdown_signal()).await?;
     drop(temp);
     Ok(())
+}
+
+/// Users for the demo's people, all with one random password printed at start: an admin, the two
+/// operators, the buyer and one grower (the first registered participant's account).
+async fn demo_users(registry: &Registry, kansai_rail: AccountId) -> Result<(String, Vec<(String, String)>)> {
+    let password = furrow_app::totp::base32(&furrow_app::accounts::new_totp_secret()[..10]).to_lowercase();
+    let grower = registry.lifecycle().participants.values().next().map(|p| p.account);
+    let mut people = vec![
+        ("admin@furrow.demo", "Furrow Agricultural Offset Program (demo)", Role::Admin, vec![], "admin"),
+        ("aiko@furrow.demo", "Furrow Agricultural Offset Program (demo)", Role::Operator, vec![], "operator"),
+        ("kenji@furrow.demo", "Furrow Agricultural Offset Program (demo)", Role::Operator, vec![], "second operator"),
+        ("treasury@kansai-rail.demo", "Kansai Rail Co., Ltd. (demo)", Role::Buyer, vec![kansai_rail], "buyer"),
+    ];
+    if let Some(account) = grower {
+        people.push(("grower@farm.demo", "Demo farm", Role::Participant, vec![account], "participant (a grower)"));
+    }
+    let mut users = Vec::new();
+    for (email, organisation, role, accounts, what) in people {
+        let new = furrow_app::accounts::NewUser {
+            email: email.into(),
+            organisation: organisation.into(),
+            role,
+            accounts,
+            password: furrow_app::password::Password::new(password.clone()),
+        };
+        registry.create_user("furrow demo", &new).await?;
+        users.push((email.to_owned(), what.to_owned()));
+    }
+    Ok((password, users))
 }
 
 pub struct Seeded {
@@ -116,7 +151,7 @@ const OPERATOR_B: &str = "Kenji Mori (operator, demo)";
 const VERIFIER: &str = "Japan Quality Assurance (verifier, demo)";
 
 fn staff(subject: &str, role: Role) -> Principal {
-    Principal { subject: subject.into(), role, accounts: vec![] }
+    Principal { subject: subject.into(), role, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 /// Runs a lifecycle command as `who`, the acting user being its subject.

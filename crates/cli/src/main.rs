@@ -56,6 +56,9 @@ enum Cmd {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Manage users who sign in on the web pages.
+    #[command(subcommand)]
+    User(UserCmd),
     /// Audit a registry: every leaf hash, the Merkle tree, the signed checkpoint, consistency with
     /// checkpoints seen before, and a full replay of the log checked against the published state.
     #[command(
@@ -155,6 +158,38 @@ enum TokenCmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user who signs in at /signin. The password is read from FURROW_PASSWORD, from
+    /// --password-file, or from the first line of standard input; never from the command line,
+    /// where other users of the machine could see it. The organisation is created if new.
+    #[command(
+        after_help = "Examples:\n  furrow user create --org \"Tohoku Rice Offsets\" --role operator --email aiko@example.jp < pw.txt\n  FURROW_PASSWORD=… furrow user create --org \"Kansai Rail\" --role buyer --account A000007 --email treasury@example.jp"
+    )]
+    Create(UserArgs),
+}
+
+#[derive(Args)]
+struct UserArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// The organisation the user belongs to.
+    #[arg(long)]
+    org: String,
+    /// admin, operator, verifier, participant or buyer.
+    #[arg(long)]
+    role: String,
+    /// The user's sign-in name.
+    #[arg(long)]
+    email: String,
+    /// An account the user acts for (buyers and participants); repeat for several.
+    #[arg(long = "account")]
+    accounts: Vec<String>,
+    /// A file whose first line is the password.
+    #[arg(long)]
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
 enum KeyCmd {
     /// Replace the log's signing key. The new key is announced in the log, under a checkpoint
     /// signed with the old key, so verifiers that trust the old key come to trust the new one.
@@ -229,6 +264,7 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Serve(args) => serve(args).await,
         Cmd::Demo(args) => demo::run(args.data_dir, args.listen).await,
         Cmd::Token(TokenCmd::Create(args)) => create_token(args).await,
+        Cmd::User(UserCmd::Create(args)) => create_user(args).await,
         Cmd::Status(args) => status(args).await,
         Cmd::Verify(args) => verify::run(args).await,
         Cmd::Mirror(args) => mirror::run(args).await,
@@ -407,6 +443,45 @@ async fn create_token(args: TokenArgs) -> Result<()> {
     println!("{token}");
     eprintln!(
         "Created a {role} token for {subject:?}. It is shown only once; send it as `Authorization: Bearer <token>`."
+    );
+    Ok(())
+}
+
+/// The new user's password: the environment, a file, or standard input (first line).
+fn read_password(file: Option<&PathBuf>) -> Result<furrow_app::password::Password> {
+    use anyhow::Context;
+    let text = if let Ok(p) = std::env::var("FURROW_PASSWORD") {
+        p
+    } else if let Some(path) = file {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+        line
+    };
+    let first = text.lines().next().unwrap_or("").to_owned();
+    Ok(furrow_app::password::Password::new(first))
+}
+
+async fn create_user(args: UserArgs) -> Result<()> {
+    let role: Role = args.role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    let accounts = args
+        .accounts
+        .iter()
+        .map(|a| a.parse::<AccountId>().map_err(|e| anyhow::anyhow!("--account: {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    let password = read_password(args.password_file.as_ref())?;
+    args.data.require_registry().await?;
+    // Users are not ledger state: no sequencer, so this works while a server runs.
+    let store = args.data.open_store(None).await?;
+    let new = furrow_app::accounts::NewUser { email: args.email, organisation: args.org, role, accounts, password };
+    let user = furrow_app::accounts::create_user(store.as_ref(), furrow_app::now(), "furrow user create", &new).await;
+    store.close().await;
+    let user = user?;
+    println!("{}", furrow_app::accounts::subject_of(&user));
+    eprintln!(
+        "Created {} ({role}). They sign in at /signin; operators and admins should set up two-step sign-in at /me.",
+        user.email
     );
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The explorer in a real browser: headless Chromium, driven over WebDriver by chromedriver
 //! (Debian's `chromium` and `chromium-driver`, which `.ci/run` installs), against a live
-//! `furrow demo`. It finds a serial and sees its history, switches to Japanese, and saves
+//! `furrow demo`. It finds a serial and sees its history, switches to Japanese, signs in as the
+//! demo's operator through the real form and out again, and saves
 //! screenshots of the main pages at desktop (1280 px) and phone (390 px) widths under
 //! `target/screenshots/`. Without Chromium it skips with a reason, except under `CI=true`.
 //!
@@ -135,11 +136,15 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let _demo = Killed(demo);
     let mut url = None;
     let mut serial = None;
-    for line in BufReader::new(stdout).lines().take(40) {
+    let mut password = None;
+    for line in BufReader::new(stdout).lines().take(100) {
         let line = line.expect("line");
         if url.is_none() {
             url =
                 line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_owned());
+        }
+        if let Some(rest) = line.split("(password ").nth(1) {
+            password = rest.split(',').next().map(str::to_owned);
         }
         if line.trim_start().starts_with("Serial:") {
             serial = line.split("q=").nth(1).map(|s| s.trim().to_owned());
@@ -150,6 +155,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     }
     let url = url.expect("the demo prints its URL");
     let serial = serial.expect("the demo prints a sample serial");
+    let password = password.expect("the demo prints its users' password");
 
     let port = free_port();
     let _driver = Killed(
@@ -213,9 +219,23 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     browser.click("header a.lang").await;
     assert!(browser.text("h1").await.contains("Retirements"), "and back to English");
 
-    // Screenshots of the main pages at desktop and phone widths.
+    // Sign in as the demo's operator through the real form, see who we are, sign out.
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
+    browser.goto(&format!("{url}/signin?lang=en")).await;
+    browser.type_into("input[name=email]", "aiko@furrow.demo").await;
+    browser.type_into("input[name=password]", &password).await;
+    browser.click("form[action='/signin'] button").await;
+    assert!(browser.current_url().await.ends_with("/me"), "signed in, on /me");
+    assert!(browser.text("h1").await.contains("My account"));
+    let facts = browser.text("dl.facts").await;
+    assert!(facts.contains("aiko@furrow.demo") && facts.contains("Operator"), "who we are: {facts}");
+    browser.screenshot(1280, &shots.join("me-desktop.png")).await;
+    browser.click("form[action='/signout'] button").await;
+    browser.goto(&format!("{url}/me")).await;
+    assert!(browser.current_url().await.contains("/signin"), "signed out: /me sends us to sign in");
+
+    // Screenshots of the main pages at desktop and phone widths.
     let pages = [
         ("home", "/".to_owned()),
         ("projects", "/projects".to_owned()),
@@ -226,6 +246,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         ("methodology", "/methodologies/M0001".to_owned()),
         ("program", "/program".to_owned()),
         ("transparency", "/transparency".to_owned()),
+        ("signin", "/signin".to_owned()),
         ("home-ja", "/?lang=ja".to_owned()),
         ("retirements-ja", "/retirements?lang=ja".to_owned()),
     ];

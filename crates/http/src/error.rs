@@ -24,11 +24,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// Seconds for a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, code, detail: detail.into() }
+        Self { status, code, detail: detail.into(), retry_after: None }
     }
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not-found", detail)
@@ -61,6 +63,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -79,6 +84,13 @@ impl From<AppError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", detail)
             }
             AppError::Invalid(_) => Self::invalid(detail),
+            AppError::FourEyes(_) => Self::new(StatusCode::FORBIDDEN, "four-eyes", detail),
+            AppError::AlreadyExists(_) => Self::new(StatusCode::CONFLICT, "already-exists", detail),
+            AppError::TooManyRequests(seconds) => {
+                let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail);
+                e.retry_after = Some(seconds);
+                e
+            }
             AppError::NotFound(_) => Self::not_found(detail),
             AppError::Unavailable(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
             AppError::Internal(_) => {

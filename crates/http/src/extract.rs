@@ -100,13 +100,84 @@ impl FromRequestParts<AppState> for ReadAuth {
     }
 }
 
-/// The principal of the request's bearer token, for `access`.
+/// The client's IP address (the TCP peer), set by `serve` on every request.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub std::net::IpAddr);
+
+/// The client's address, if `serve` recorded one (tests that call the router directly have none).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(parts.extensions.get::<PeerAddr>().map(|p| p.0)))
+    }
+}
+
+/// The session cookie's name: with the `__Host-` prefix (the browser then insists on Secure, no
+/// Domain and Path=/) when the request came over TLS, which we learn from a TLS-terminating
+/// proxy's `X-Forwarded-Proto`; plain otherwise (a browser refuses `__Host-` over http).
+pub const SESSION_COOKIE_TLS: &str = "__Host-furrow_session";
+pub const SESSION_COOKIE: &str = "furrow_session";
+
+/// Whether the request came over TLS (through a proxy that says so).
+pub fn over_tls(headers: &axum::http::HeaderMap) -> bool {
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// The session id the browser sent, if any (the `__Host-` cookie wins).
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    let pairs: Vec<(String, String)> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    [SESSION_COOKIE_TLS, SESSION_COOKIE]
+        .iter()
+        .find_map(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
+/// The header a script-free API client signed in with a cookie must echo the session's CSRF
+/// token in, to write. A cross-site page can neither read the token nor set the header.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The principal of the request's bearer token or, without one, of its session cookie, for
+/// `access`. A session is the same principal a token would be: authorization does not know
+/// the difference, except that a password-only session cannot approve (`Proof`).
 pub async fn bearer(parts: &Parts, state: &AppState, access: Access) -> Result<Principal, ApiError> {
     let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let token = header
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::from(furrow_app::AppError::Unauthenticated))?;
-    Ok(state.registry.authenticate_for(token.trim(), access).await?)
+    if let Some(header) = header {
+        let token =
+            header.strip_prefix("Bearer ").ok_or_else(|| ApiError::from(furrow_app::AppError::Unauthenticated))?;
+        return Ok(state.registry.authenticate_for(token.trim(), access).await?);
+    }
+    let Some(id) = session_cookie(&parts.headers) else {
+        return Err(furrow_app::AppError::Unauthenticated.into());
+    };
+    let session = state.registry.session(&id).await?;
+    if access == Access::Write {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !same_secret(sent, &session.csrf) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                format!("a write with a session cookie must send the session's CSRF token in {CSRF_HEADER}"),
+            ));
+        }
+    }
+    Ok(session.principal)
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
 }
 
 /// The optional `Idempotency-Key` header.

@@ -1,6 +1,7 @@
 //! Furrow's HTTP JSON API under `/api/v1`, described by the OpenAPI document it serves at
 //! `/api/v1/openapi.json`. Only this crate knows HTTP: status codes, headers, the wire format.
 
+mod accounts;
 mod charts;
 mod controls;
 mod dto;
@@ -56,6 +57,7 @@ const MAX_BODY: usize = 64 * 1024;
         (name = "controls", description = "Registry controls: transfer limit, trusted counterparties, freezes with \
             published reasons"),
         (name = "security", description = "API tokens and the security audit trail (admins)"),
+        (name = "users", description = "Users and four-eyes role grants (admins); people sign in on the /signin page"),
         (name = "sales", description = "Pricing inputs, quotes, sales with escrow and settlement (retirement), \
             payouts, statements, disclosure and certificates. Refunds are always refused.")
     )
@@ -148,6 +150,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(security::list_tokens))
         .routes(routes!(security::revoke_token))
         .routes(routes!(security::security_events))
+        .routes(routes!(accounts::list_users))
+        .routes(routes!(accounts::request_role))
+        .routes(routes!(accounts::list_role_requests))
+        .routes(routes!(accounts::approve_role))
         .routes(routes!(sales::list_pricing, sales::record_pricing))
         .routes(routes!(sales::preview_quote))
         .routes(routes!(sales::create_quote))
@@ -280,7 +286,7 @@ pub async fn serve(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(e) => {
                     // Out of file descriptors, most likely: back off instead of spinning.
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -290,7 +296,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        let (stream, peer) = stream;
+        // The client's address, for the sign-in rate limit (the TCP peer: a proxy in front
+        // would need its own limit, since X-Forwarded-For is whatever the client says).
+        let with_peer = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(extract::PeerAddr(peer.ip()));
+                request
+            },
+        );
+        let service = TowerToHyperService::new(with_peer);
         let connection = connections.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -63,7 +63,7 @@ struct Fresh {
 }
 
 fn operator() -> Principal {
-    Principal { subject: "bench".into(), role: Role::Operator, accounts: vec![] }
+    Principal { subject: "bench".into(), role: Role::Operator, accounts: vec![], proof: furrow_app::Proof::Token }
 }
 
 impl Workloads<'_> {

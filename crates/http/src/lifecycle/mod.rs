@@ -36,7 +36,10 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if !parts.headers.contains_key(header::AUTHORIZATION) {
-            return Ok(Self(None));
+            // A signed-in browser sees what its user may; a dead session reads as the public,
+            // since these reads are public anyway.
+            let Some(id) = crate::extract::session_cookie(&parts.headers) else { return Ok(Self(None)) };
+            return Ok(Self(state.registry.session(&id).await.ok().map(|s| s.principal)));
         }
         crate::extract::bearer(parts, state, furrow_app::Access::Read).await.map(|p| Self(Some(p)))
     }

@@ -6,6 +6,7 @@
 //! Signed-in pages (participants, buyers, staff) will sit beside these under the same layout:
 //! `Chrome` carries the navigation, and a session would add its own items to it.
 
+mod account;
 mod exports;
 mod faq;
 mod feed;
@@ -53,6 +54,11 @@ pub fn routes() -> Router<AppState> {
         .route("/join", get(pages::join))
         .route("/transparency", get(pages::transparency))
         .route("/downloads", get(pages::downloads))
+        .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signout", axum::routing::post(account::signout))
+        .route("/me", get(account::me))
+        .route("/me/totp", axum::routing::post(account::totp_start))
+        .route("/me/totp/confirm", axum::routing::post(account::totp_confirm))
         // The old address of the how-to-verify page keeps working.
         .route("/verify", get(|| async { axum::response::Redirect::permanent("/transparency") }))
         .route("/static/{file}", get(stylesheet))
@@ -130,6 +136,8 @@ pub struct Chrome {
     /// This page in the other language.
     pub switch: String,
     pub nav: Vec<NavItem>,
+    /// The sign-in link, or "My account" when the reader has a session cookie.
+    pub account: NavItem,
 }
 
 /// Who is reading: the language and the page asked for. Extracted from every page request.
@@ -137,6 +145,8 @@ pub struct Reader {
     pub lang: Lang,
     pub path: String,
     pub query: Option<String>,
+    /// Whether the request carries a session cookie (not checked: only the link's wording).
+    pub has_session: bool,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Reader {
@@ -144,7 +154,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Reader {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().map(str::to_owned);
         let lang = Lang::negotiate(query.as_deref().and_then(lang_param), &parts.headers);
-        Ok(Self { lang, path: parts.uri.path().to_owned(), query })
+        let has_session = crate::extract::session_cookie(&parts.headers).is_some();
+        Ok(Self { lang, path: parts.uri.path().to_owned(), query, has_session })
     }
 }
 
@@ -167,7 +178,12 @@ impl Reader {
         let switch = format!("{}?{}", self.path, others.join("&"));
         let section = |href: &str| if href == "/" { self.path == "/" } else { self.path.starts_with(href) };
         let nav = NAV.iter().map(|(key, href)| NavItem { key, href, current: section(href) }).collect();
-        Chrome { program, css: CSS_PATH.as_str(), switch, nav }
+        let account = if self.has_session {
+            NavItem { key: "nav.me", href: "/me", current: self.path.starts_with("/me") }
+        } else {
+            NavItem { key: "nav.signin", href: "/signin", current: self.path == "/signin" }
+        };
+        Chrome { program, css: CSS_PATH.as_str(), switch, nav, account }
     }
 
     /// An error as a page, in the reader's language.

@@ -153,12 +153,16 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /retirements/{id}/disclosure", Rule::Public),
     ("GET /retirements/{id}/proof", Rule::Public),
     ("GET /reversals", Rule::Public),
+    ("GET /role-requests", Rule::Roles(&[Admin])),
+    ("POST /role-requests/{id}/approve", Rule::Roles(&[Admin])),
     ("POST /reversals", OPERATOR),
     ("GET /serials/{serial}", Rule::Public),
     ("GET /security/events", Rule::Roles(&[Admin])),
     ("GET /tokens", Rule::Roles(&[Admin])),
     ("POST /tokens/{id}/revoke", Rule::Roles(&[Admin])),
     ("POST /transfers", HOLDER_MOVES),
+    ("GET /users", Rule::Roles(&[Admin])),
+    ("POST /users/{id}/role-requests", Rule::Roles(&[Admin])),
     ("GET /withdrawal-grounds", Rule::Public),
     ("POST /withdrawal-grounds", Rule::Roles(&[Admin, Operator])),
 ];
@@ -348,7 +352,9 @@ impl World {
             .replace("/reports/{id}", &format!("/reports/{}", self.report))
             .replace("/retirements/{id}", &format!("/retirements/{}", self.retirement))
             .replace("{serial}", "1")
-            .replace("/tokens/{id}", "/tokens/999");
+            .replace("/tokens/{id}", "/tokens/999")
+            .replace("/users/{id}", "/users/999")
+            .replace("/role-requests/{id}", "/role-requests/999");
         assert!(!path.contains('{'), "no value for a parameter of {key}: add one to World::request");
         if method == "GET" {
             return (path, None);
@@ -386,6 +392,7 @@ impl World {
             }
             "/reversals" => json!({"project": "P0001", "quantity": 1, "note": "matrix"}),
             "/transfers" => json!({"from": account, "to": counterparty, "quantity": 1}),
+            "/users/{id}/role-requests" => json!({"role": "verifier"}),
             "/withdrawal-grounds" => json!({"grounds": ["illness", "natural disaster"]}),
             _ => json!({}),
         };

@@ -1,6 +1,7 @@
 //! API tests: the real server on a random port with a fresh SQLite database per test, driven
 //! over HTTP. One binary, so linking happens once.
 
+mod accounts;
 mod authz_matrix;
 mod ecology;
 mod helpers;

@@ -15,7 +15,12 @@ use crate::helpers::{TestApp, assert_problem, spawn_app};
 async fn seeded(app: &TestApp) -> String {
     let registry = app.registry.clone();
     let mut run = |by: &str, command: LifecycleCommand| -> Vec<Event> {
-        let principal = Principal { subject: by.into(), role: furrow_domain::sim::role_of(by), accounts: vec![] };
+        let principal = Principal {
+            subject: by.into(),
+            role: furrow_domain::sim::role_of(by),
+            accounts: vec![],
+            proof: furrow_app::Proof::Token,
+        };
         let command = Command::Lifecycle { by: by.into(), command };
         let handle = tokio::runtime::Handle::current();
         let committed = tokio::task::block_in_place(|| handle.block_on(registry.execute(&principal, command, None)))

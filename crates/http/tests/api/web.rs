@@ -32,7 +32,7 @@ async fn retire(app: &TestApp, beneficiary: &str, quantity: u64) -> Value {
     app.post_ok("/retirements", &app.buyer, body).await
 }
 
-const PAGES: [&str; 11] = [
+const PAGES: [&str; 12] = [
     "/",
     "/projects",
     "/batches",
@@ -44,6 +44,7 @@ const PAGES: [&str; 11] = [
     "/join",
     "/transparency",
     "/downloads",
+    "/signin",
 ];
 
 #[tokio::test]
