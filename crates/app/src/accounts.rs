@@ -49,13 +49,25 @@ impl std::fmt::Debug for SignedIn {
 }
 
 /// A live session: who is signed in, and as what principal they act.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub user: UserRecord,
     pub organisation: Organisation,
     pub principal: Principal,
     pub csrf: String,
     pub created_at: Timestamp,
+}
+
+/// Redacted: the CSRF token is a secret of the session.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user)
+            .field("organisation", &self.organisation)
+            .field("principal", &self.principal)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The log's actor for a signed-in user: a stable pseudonym, never the e-mail address, because
