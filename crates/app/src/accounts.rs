@@ -231,16 +231,12 @@ impl Registry {
         let subject = subject_of(&user);
         if let Some(secret) = &user.totp_secret {
             let seconds = u64::try_from(now.0 / 1_000_000).unwrap_or(0);
-            if !code.is_some_and(|c| totp::verify(secret, c, seconds)) {
+            // A code is good once (RFC 6238 §5.2): one seen on the wire cannot be replayed.
+            let step = code.and_then(|c| totp::matching_step(secret, c, seconds));
+            if !step.is_some_and(|step| self.limits.totp_step(user.id, step)) {
                 self.limits.sign_in_failed(&keys, now);
-                audit(
-                    store,
-                    now,
-                    "totp_failed",
-                    &subject,
-                    format!("sign-in with a missing or wrong code, from {from}"),
-                )
-                .await;
+                let why = if step.is_some() { "a code already used" } else { "a missing or wrong code" };
+                audit(store, now, "totp_failed", &subject, format!("sign-in with {why}, from {from}")).await;
                 return Err(AppError::Unauthenticated);
             }
         }
@@ -313,8 +309,9 @@ impl Registry {
         }
         let now = self.clock.now();
         let seconds = u64::try_from(now.0 / 1_000_000).unwrap_or(0);
-        if !totp::verify(secret, code, seconds) {
-            self.audit("totp_failed", &session.principal.subject, "enrolment with a wrong code".into()).await;
+        let step = totp::matching_step(secret, code, seconds);
+        if !step.is_some_and(|step| self.limits.totp_step(session.user.id, step)) {
+            self.audit("totp_failed", &session.principal.subject, "enrolment with a wrong or used code".into()).await;
             return Err(AppError::Invalid(
                 "that code is not the current one; check the app's clock and try again".into(),
             ));

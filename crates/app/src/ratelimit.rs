@@ -35,6 +35,8 @@ struct Inner {
     failures: HashMap<String, VecDeque<i64>>,
     /// Per token hash: the minute window's start (µs) and the requests counted in it.
     tokens: HashMap<[u8; 32], (i64, u32)>,
+    /// Per user: the last TOTP time step accepted, so that a code is good once.
+    totp_steps: HashMap<u64, u64>,
 }
 
 #[derive(Default)]
@@ -103,6 +105,18 @@ impl RateLimits {
         self.lock().failures.remove(key);
     }
 
+    /// Records that `user` used the TOTP code of `step`; false if that step (or a later one) was
+    /// used already, i.e. the code is being replayed.
+    pub fn totp_step(&self, user: u64, step: u64) -> bool {
+        let mut inner = self.lock();
+        let last = inner.totp_steps.entry(user).or_insert(0);
+        if *last != 0 && step <= *last {
+            return false;
+        }
+        *last = step;
+        true
+    }
+
     /// Counts one request of a token; the seconds to wait if it is over its limit.
     pub fn token_used(&self, hash: &[u8; 32], now: Timestamp) -> Option<u64> {
         let mut inner = self.lock();
@@ -158,5 +172,15 @@ mod tests {
         assert_eq!(limits.token_used(&token, at(130)), Some(30));
         assert_eq!(limits.token_used(&[8; 32], at(130)), None);
         assert_eq!(limits.token_used(&token, at(160)), None);
+    }
+
+    #[test]
+    fn a_totp_step_is_good_once() {
+        let limits = RateLimits::default();
+        assert!(limits.totp_step(1, 100));
+        assert!(!limits.totp_step(1, 100), "replayed");
+        assert!(!limits.totp_step(1, 99), "older");
+        assert!(limits.totp_step(2, 100), "another user");
+        assert!(limits.totp_step(1, 101));
     }
 }

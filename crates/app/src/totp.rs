@@ -30,17 +30,25 @@ pub fn totp(secret: &[u8], unix_seconds: u64, digits: u32) -> u32 {
 /// Checks a six-digit code, accepting one step either side for clock drift (RFC 6238 §5.2).
 /// Compares every candidate in full, in constant time.
 pub fn verify(secret: &[u8], code: &str, unix_seconds: u64) -> bool {
+    matching_step(secret, code, unix_seconds).is_some()
+}
+
+/// The time step a code belongs to (within one step of drift), so that a caller can refuse the
+/// same step twice (RFC 6238 §5.2: a code is good once).
+pub fn matching_step(secret: &[u8], code: &str, unix_seconds: u64) -> Option<u64> {
     let code = code.trim();
     if code.len() != DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    let Ok(given) = code.parse::<u32>() else { return false };
+    let given = code.parse::<u32>().ok()?;
     let step = unix_seconds / STEP_SECONDS;
-    let mut ok = 0u32;
+    let mut found = None;
     for counter in [step.saturating_sub(1), step, step + 1] {
-        ok |= u32::from(hotp(secret, counter, DIGITS) == given);
+        if std::hint::black_box(hotp(secret, counter, DIGITS) == given) {
+            found = Some(counter);
+        }
     }
-    std::hint::black_box(ok) == 1
+    found
 }
 
 /// RFC 4648 base32 without padding, as authenticator apps read secrets.

@@ -318,26 +318,28 @@ impl Store for SqliteStore {
         security::events(&self.writer, page).await
     }
 
+    // Users and sessions are read through the read-only pool, so that every signed-in page view
+    // does not queue behind the group commits on the writer connection.
     async fn insert_organisation(&self, name: &str, at: Timestamp) -> Result<u64, StoreError> {
         accounts::insert_organisation(&self.writer, name, at).await
     }
     async fn organisation(&self, id: u64) -> Result<Option<furrow_store::Organisation>, StoreError> {
-        accounts::organisation_by(&self.writer, Some(id), None).await
+        accounts::organisation_by(&self.readers, Some(id), None).await
     }
     async fn organisation_named(&self, name: &str) -> Result<Option<furrow_store::Organisation>, StoreError> {
-        accounts::organisation_by(&self.writer, None, Some(name)).await
+        accounts::organisation_by(&self.readers, None, Some(name)).await
     }
     async fn insert_user(&self, user: &furrow_store::UserRecord) -> Result<u64, StoreError> {
         accounts::insert_user(&self.writer, user).await
     }
     async fn user(&self, id: u64) -> Result<Option<furrow_store::UserRecord>, StoreError> {
-        accounts::user_by(&self.writer, Some(id), None).await
+        accounts::user_by(&self.readers, Some(id), None).await
     }
     async fn user_by_email(&self, email: &str) -> Result<Option<furrow_store::UserRecord>, StoreError> {
-        accounts::user_by(&self.writer, None, Some(email)).await
+        accounts::user_by(&self.readers, None, Some(email)).await
     }
     async fn users(&self) -> Result<Vec<furrow_store::UserRecord>, StoreError> {
-        accounts::users(&self.writer).await
+        accounts::users(&self.readers).await
     }
     async fn set_user_totp(&self, id: u64, secret: Option<&[u8]>) -> Result<(), StoreError> {
         accounts::set_totp(&self.writer, id, secret).await
@@ -346,7 +348,7 @@ impl Store for SqliteStore {
         accounts::insert_session(&self.writer, session).await
     }
     async fn session(&self, hash: &[u8; 32]) -> Result<Option<furrow_store::SessionRecord>, StoreError> {
-        accounts::session_by(&self.writer, hash).await
+        accounts::session_by(&self.readers, hash).await
     }
     async fn touch_session(&self, hash: &[u8; 32], at: Timestamp) -> Result<(), StoreError> {
         accounts::touch_session(&self.writer, hash, at).await
@@ -358,10 +360,10 @@ impl Store for SqliteStore {
         accounts::insert_request(&self.writer, request).await
     }
     async fn role_request(&self, id: u64) -> Result<Option<furrow_store::RoleRequest>, StoreError> {
-        Ok(accounts::requests(&self.writer, Some(id)).await?.pop())
+        Ok(accounts::requests(&self.readers, Some(id)).await?.pop())
     }
     async fn role_requests(&self) -> Result<Vec<furrow_store::RoleRequest>, StoreError> {
-        accounts::requests(&self.writer, None).await
+        accounts::requests(&self.readers, None).await
     }
     async fn apply_role_request(&self, id: u64, by: &str, at: Timestamp) -> Result<bool, StoreError> {
         accounts::apply_request(&self.writer, id, by, at).await

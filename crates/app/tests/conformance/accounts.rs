@@ -138,8 +138,13 @@ async fn users_sessions_and_role_grants(backend: Backend) {
     registry.enrol_totp(&session, &secret, &code(now)).await.expect("enrol");
     let without = registry.sign_in("aiko@example.jp", &password, None, None, None).await;
     assert!(matches!(without, Err(AppError::Unauthenticated)), "a code is now required");
-    let with = registry.sign_in("aiko@example.jp", &password, Some(&code(now)), None, None).await.expect("with code");
+    // The next step's code (within the drift window); the enrolment's code is spent.
+    let spent = registry.sign_in("aiko@example.jp", &password, Some(&code(now)), None, None).await;
+    assert!(matches!(spent, Err(AppError::Unauthenticated)), "a code is good once");
+    let with = registry.sign_in("aiko@example.jp", &password, Some(&code(now + 30)), None, None).await.expect("code");
     assert_eq!(registry.session(&with.session_id).await.expect("live").principal.proof, Proof::PasswordAndTotp);
+    let replay = registry.sign_in("aiko@example.jp", &password, Some(&code(now + 30)), None, None).await;
+    assert!(matches!(replay, Err(AppError::Unauthenticated)), "a replayed code is refused");
 
     // Four-eyes role grants: operator waits for a second admin; verifier is granted at once.
     let (alice, bob) = (admin("admin alice"), admin("admin bob"));

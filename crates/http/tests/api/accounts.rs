@@ -266,9 +266,10 @@ async fn totp_makes_codes_required_and_role_grants_take_two_admins() {
     assert!(html.contains("otpauth://totp/"), "{html}");
     let secret_text = hidden(&html, "secret");
     let secret = totp::from_base32(&secret_text).expect("base32");
-    let code = || {
+    // The code `steps` time steps from now (the server accepts one step of drift, each step once).
+    let code = |steps: u64| {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
-        format!("{:06}", totp::totp(&secret, now, 6))
+        format!("{:06}", totp::totp(&secret, now + steps * totp::STEP_SECONDS, 6))
     };
     let wrong = post_form(
         &app,
@@ -282,7 +283,7 @@ async fn totp_makes_codes_required_and_role_grants_take_two_admins() {
         &app,
         "/me/totp/confirm",
         Some(&cookie),
-        form(&[("csrf", &csrf), ("secret", &secret_text), ("code", &code())]),
+        form(&[("csrf", &csrf), ("secret", &secret_text), ("code", &code(0))]),
     )
     .await;
     assert_eq!(done.status().as_u16(), 200);
@@ -291,7 +292,7 @@ async fn totp_makes_codes_required_and_role_grants_take_two_admins() {
     let without =
         post_form(&app, "/signin", None, form(&[("email", "alice@example.jp"), ("password", PASSWORD)])).await;
     assert_eq!(without.status().as_u16(), 401);
-    let strong = sign_in(&app, "alice@example.jp", &code()).await;
+    let strong = sign_in(&app, "alice@example.jp", &code(1)).await;
     let (_, html) = page(&app, "/me", Some(&strong)).await;
     let strong_csrf = hidden(&html, "csrf");
     let before = app.get_as("/users", Some(&admin_token)).await;
