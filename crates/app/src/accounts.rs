@@ -220,9 +220,11 @@ impl Registry {
         let user = store.user_by_email(&email).await?;
         let stored = user.as_ref().map_or(password::decoy().to_owned(), |u| u.password_hash.clone());
         let given = password.clone();
+        let turn = self.limits.hashing_turn().await;
         let matches = tokio::task::spawn_blocking(move || password::verify(&given, &stored))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
+        drop(turn);
         let Some(user) = user.filter(|_| matches) else {
             self.limits.sign_in_failed(&keys, now);
             audit(store, now, "sign_in_failed", &email, format!("wrong e-mail address or password, from {from}")).await;

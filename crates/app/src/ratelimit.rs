@@ -39,9 +39,19 @@ struct Inner {
     totp_steps: HashMap<u64, u64>,
 }
 
-#[derive(Default)]
+/// Password hashes computed at once, at most: each takes 19 MiB and tens of milliseconds, so a
+/// flood of sign-ins queues here instead of exhausting memory.
+const CONCURRENT_HASHES: usize = 4;
+
 pub struct RateLimits {
     inner: Mutex<Inner>,
+    hashing: tokio::sync::Semaphore,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self { inner: Mutex::default(), hashing: tokio::sync::Semaphore::new(CONCURRENT_HASHES) }
+    }
 }
 
 const MINUTE_US: i64 = 60_000_000;
@@ -55,6 +65,11 @@ impl RateLimits {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves counters, not invariants: keep going.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits for a turn to compute a password hash (see [`CONCURRENT_HASHES`]).
+    pub async fn hashing_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.hashing.acquire().await.ok()
     }
 
     pub fn set(&self, settings: RateLimitSettings) {
