@@ -21,26 +21,6 @@ pub struct OpenAccountRequest {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IssueRequest {
-    /// Project code, e.g. `P0012`.
-    pub project: String,
-    /// Vintage year.
-    pub vintage: u16,
-    /// Credits for the holder.
-    pub quantity: u64,
-    /// Credits for the program's buffer pool (default 0).
-    #[serde(default)]
-    pub buffer: u64,
-    /// Account that receives the credits, e.g. `A000001` (the issuance account).
-    pub to: String,
-    /// ISO 3166-1 alpha-2; defaults to the program's country.
-    pub country: Option<String>,
-    #[serde(default)]
-    pub labels: Vec<String>,
-}
-
 /// Which credits to use: either `quantity` (oldest serials first, optionally from one `batch`)
 /// or `ranges` (each `"START-END"`, a single `"N"`, or a printable serial).
 #[derive(Debug, Deserialize, ToSchema)]
