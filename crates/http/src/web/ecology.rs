@@ -48,6 +48,8 @@ pub struct EcoView {
     pub indicators: Vec<IndicatorRow>,
     pub trade_offs: Vec<TradeOffRow>,
     pub out_of_range: Vec<String>,
+    /// Indicators the catalogue does not know: recorded with the report, not scored.
+    pub unscored: Vec<String>,
 }
 
 fn score(d: furrow_domain::Decimal) -> String {
@@ -130,6 +132,7 @@ pub fn eco_view(l: Lang, s: &EcoScore) -> EcoView {
                 None => format!("{} = {}", indicator_name(l, &o.name), o.value),
             })
             .collect(),
+        unscored: s.unscored.clone(),
     }
 }
 

@@ -280,6 +280,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Winter flooding keeps the soil anaerobic, which raises the next season's methane emissions (habitat for waterbirds against methane).",
         "冬期湛水は土壌を嫌気状態に保つため、翌作期のメタン排出が増えます（水鳥の生息地とメタンのトレードオフ）。",
     ),
+    ("ecology.unscored", "Recorded, not in the catalogue, not scored", "記録済み・カタログ外のため採点対象外"),
     ("ecology.unverified_range", "range unverified", "範囲は未検証"),
     ("ecology.values", "Values", "値の数"),
     ("ecology.water", "Water", "水"),

@@ -304,7 +304,10 @@ async fn the_report_page_explains_every_step_and_the_project_page_shows_the_ecol
     let i = requested["id"].as_str().expect("request").to_owned();
     let approved = app.post_ok(&format!("/issuance-requests/{i}/approve"), &a.op_b, json!({})).await;
     let batch = approved["batch"].as_str().expect("batch").to_owned();
-    verified(&app, &a, report(&parcels, 2026, |i| 60 + 5 * i as u32)).await;
+    // The second season also records an indicator outside the catalogue: kept, charted, not scored.
+    let mut second = report(&parcels, 2026, |i| 60 + 5 * i as u32);
+    second["indicators"].as_array_mut().expect("array").push(json!({"name": "heron_sightings", "value": "3"}));
+    let n2 = verified(&app, &a, second).await;
 
     let api = app.get_ok(&format!("/reports/{n}")).await;
     let e = app.get_ok(&format!("/reports/{n}/explanation")).await;
@@ -358,6 +361,8 @@ async fn the_report_page_explains_every_step_and_the_project_page_shows_the_ecol
     {
         assert!(ja.contains(text), "the Japanese report page shows {text}");
     }
+    let (_, second) = web(&app, &format!("/reports/{n2}"), "en").await;
+    assert!(second.contains("<code>heron_sightings</code>"), "the second season's page lists the unscored indicator");
     assert_eq!(web(&app, "/reports/N000099", "en").await.0, 404);
     assert_eq!(web(&app, "/reports/nonsense", "en").await.0, 422);
 
@@ -377,15 +382,17 @@ async fn the_report_page_explains_every_step_and_the_project_page_shows_the_ecol
     let charts: Vec<&str> = ecology.split("<img src=\"").skip(1).filter_map(|x| x.split('"').next()).collect();
     assert_eq!(
         charts,
-        ["frog_count", "nitrate", "refuge_ditch", "winter_flooding"]
+        ["frog_count", "nitrate", "refuge_ditch", "winter_flooding", "heron_sightings"]
             .map(|k| format!("/api/v1/projects/P0001/indicators/{k}/chart.svg"))
     );
+    assert!(ecology.contains("Recorded, not in the catalogue, not scored: <code>heron_sightings</code>"));
     assert!(ecology.contains("range unverified"), "frog counts have no sourced range");
     let root = app.url.trim_end_matches("/api/v1");
     for src in &charts {
         let svg = app.client.get(format!("{root}{src}")).send().await.expect("chart");
         assert_eq!((svg.status().as_u16(), svg.headers()["content-type"].to_str().ok()), (200, Some("image/svg+xml")));
-        assert!(svg.text().await.expect("svg").contains("expected range (unverified)"), "{src}");
+        let svg = svg.text().await.expect("svg");
+        assert_eq!(svg.contains("expected range (unverified)"), !src.contains("heron"), "{src}");
     }
     let (_, ja) = web(&app, "/projects/P0001", "ja").await;
     for text in
