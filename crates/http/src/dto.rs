@@ -438,4 +438,9 @@ pub struct CertificateDto {
     pub entry: String,
     /// C2SP `tlog-proof@v1` bundle: index, inclusion proof, signed checkpoint.
     pub proof: String,
+    /// The ecological score of the monitoring period the credits were issued from (absent for a
+    /// batch issued outside the program lifecycle). Derived from the batch's verified report,
+    /// which is in the log; the proof above covers the retirement entry, not this score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecology: Option<crate::lifecycle::ecology::EcoScoreDto>,
 }

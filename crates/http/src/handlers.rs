@@ -626,12 +626,17 @@ pub async fn retirement_certificate(
     let rows = store.log_entries(Page { after: log_index.checked_sub(1), limit: 1 }).await?;
     let row = rows.into_iter().find(|r| r.index == log_index).ok_or_else(unexpected)?;
     let printer = state.printer(retirement.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
+    let batch = printer.batches.values().find(|b| retirement.ranges.first().is_some_and(|r| b.serials.covers(*r)));
+    let ecology = batch
+        .and_then(|b| state.registry.lifecycle().batch_ecological_score(b.id))
+        .map(|s| crate::lifecycle::ecology::EcoScoreDto::of(&s));
     Ok(Json(CertificateDto {
         format: "furrow-retirement-certificate/v1",
         retirement: printer.retirement(&retirement),
         log_index,
         entry: base64::engine::general_purpose::STANDARD.encode(&row.bytes),
         proof,
+        ecology,
     }))
 }
 
