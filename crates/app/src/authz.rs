@@ -57,7 +57,12 @@ pub fn needs_second_factor(command: &Command) -> bool {
 impl Principal {
     /// The program itself, for `furrow init` and the demo's seeding.
     pub fn system() -> Self {
-        Self { subject: "system".into(), role: Role::Admin, accounts: Vec::new(), proof: Proof::Token }
+        Self {
+            subject: furrow_domain::invariants::SYSTEM_ACTOR.into(),
+            role: Role::Admin,
+            accounts: Vec::new(),
+            proof: Proof::Token,
+        }
     }
 }
 
@@ -79,7 +84,16 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
     match command {
         Command::InitialiseProgram { .. } => staff_only(&[Admin], "initialise the program"),
         Command::OpenAccount { .. } => staff_only(&[Admin, Operator], "open accounts"),
-        Command::Issue(_) => staff_only(&[Operator], "issue credits"),
+        // Every issuance is four-eyes: an operator requests it for a verified report and another
+        // approves it (`LifecycleCommand::RequestIssuance`, `ApproveIssuance`; SPEC §2, invariant
+        // 5). Direct issuance is the program's own, for credits that predate the registry
+        // (migration) and for test fixtures; no token can ask for it.
+        Command::Issue(_) if *principal == Principal::system() => Ok(()),
+        Command::Issue(_) => Err(AppError::Forbidden(
+            "credits are issued only from a verified monitoring report: an operator requests issuance, \
+             another operator approves it (POST /api/v1/issuance-requests)"
+                .into(),
+        )),
         // Cancellation is four-eyes (`RequestCancellation`, then `ApproveCancellation` by another
         // operator); only the program itself cancels in one step (e.g. the demo's seeding).
         Command::Cancel { .. } if *principal == Principal::system() => Ok(()),
@@ -263,6 +277,15 @@ mod tests {
             selection: Selection::Quantity { quantity: Quantity(1), batch: None },
         };
         let open = Command::OpenAccount { kind: furrow_domain::AccountKind::Buyer, name: "x".into() };
+        let issue = Command::Issue(furrow_domain::IssueCommand {
+            project: furrow_domain::ProjectCode(1),
+            country: None,
+            vintage: furrow_domain::Vintage::new(2025).expect("year"),
+            quantity: Quantity(10),
+            buffer: Quantity(0),
+            to: AccountId(1),
+            labels: Vec::new(),
+        });
         let cases: &[(Role, &[u64], &Command, bool)] = &[
             (Role::Admin, &[], &genesis(), true),
             (Role::Operator, &[], &genesis(), false),
@@ -276,11 +299,15 @@ mod tests {
             (Role::Participant, &[], &transfer, false),
             (Role::Verifier, &[7], &transfer, false),
             (Role::Admin, &[], &transfer, false),
+            (Role::Operator, &[], &issue, false),
+            (Role::Admin, &[], &issue, false),
         ];
         for (role, accounts, command, allowed) in cases {
             let result = authorize(&principal(*role, accounts), command, &Lifecycle::default());
             assert_eq!(result.is_ok(), *allowed, "{role} {accounts:?} {}", command.name());
         }
+        // Only the program itself issues directly (migration, fixtures); an admin token is not it.
+        assert!(authorize(&Principal::system(), &issue, &Lifecycle::default()).is_ok());
     }
 
     fn lifecycle(by: &str, command: LifecycleCommand) -> Command {

@@ -47,7 +47,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     );
     println!("  Explorer:     {url}/   (English and Japanese; no JavaScript needed)");
     println!("  Serial:       {url}/serials?q={}", seeded.sample_serial);
-    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, batches)");
+    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, ecology and charts)");
     println!("  Retirements:  {url}/retirements   (search by beneficiary)");
     println!("  Methodology:  {url}/methodologies");
     println!("  Join:         {url}/join   (projects open for participation)");
@@ -60,7 +60,9 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  API projects: {url}/api/v1/projects   (also /methodologies, /reports, /enrolments, /reversals)");
     println!("  Ecology:      {url}/api/v1/projects/P0001/ecology   (scores, trade-offs; also /api/v1/indicators)");
     println!("  Chart:        {url}/api/v1/projects/P0001/indicators/frog_count/chart.svg");
-    println!("  Explanation:  {url}/api/v1/reports/N000001/explanation   (every step, recomputed)");
+    println!(
+        "  Explanation:  {url}/reports/N000001   (every step, recomputed; JSON: /api/v1/reports/N000001/explanation)"
+    );
     println!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
     println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
     println!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");

@@ -108,11 +108,12 @@ pub fn role_of(subject: &str) -> Role {
 pub fn actor(command: &Command) -> (String, Role) {
     match command {
         Command::Lifecycle { by, .. } | Command::Sales { by, .. } => (by.clone(), role_of(by)),
-        // A one-step cancellation is the program's own (four-eyes cancellation is a lifecycle
-        // request and approval, issue #8).
-        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } | Command::Cancel { .. } => {
-            ("system".into(), Role::Admin)
-        }
+        // A one-step cancellation or issuance is the program's own (four-eyes cancellation and
+        // issuance are lifecycle requests and approvals).
+        Command::InitialiseProgram { .. }
+        | Command::PublishLogKey { .. }
+        | Command::Cancel { .. }
+        | Command::Issue(_) => ("system".into(), Role::Admin),
         _ => ("operator".into(), Role::Operator),
     }
 }

@@ -83,7 +83,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::status))
         .routes(routes!(handlers::list_accounts, handlers::open_account))
         .routes(routes!(handlers::get_account))
-        .routes(routes!(handlers::list_batches, handlers::issue))
+        .routes(routes!(handlers::list_batches))
         .routes(routes!(handlers::get_batch))
         .routes(routes!(handlers::list_blocks))
         .routes(routes!(handlers::lookup_serial))

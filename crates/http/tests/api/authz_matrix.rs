@@ -82,7 +82,6 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /batches", Rule::Public),
     // Known gap, reviewed: one operator can still issue directly, outside four-eyes issuance
     // (ARCHITECTURE.md, "What remains of issue #8").
-    ("POST /batches", OPERATOR),
     ("GET /batches/{id}", Rule::Public),
     ("GET /batches/{id}/labels", Rule::Public),
     ("GET /batches/{id}/ecology", Rule::Public),
@@ -364,7 +363,6 @@ impl World {
             "/accounts" => json!({"kind": "buyer", "name": "Matrix K.K."}),
             "/accounts/{id}/counterparties" => json!({"counterparty": counterparty}),
             "/applications/{id}/accept" => json!({"contract_period": period}),
-            "/batches" => json!({"project": "P0012", "vintage": 2025, "quantity": 10, "buffer": 1, "to": account}),
             "/batches/{id}/labels" => json!({"kind": "CORSIA", "issuer": "ICAO", "valid": period}),
             "/cancellations" => json!({"from": account, "quantity": 1, "reason": "correction"}),
             "/controls" => json!({"transfer_limit": null, "trusted_only": false, "trusted_delay_seconds": 60}),
