@@ -39,7 +39,7 @@ async fn no_public_response_of_the_demo_carries_personal_data() {
         .expect("demo starts");
     let stdout = demo.stdout.take().expect("stdout");
     let mut url = None;
-    for line in BufReader::new(stdout).lines().take(40) {
+    for line in BufReader::new(stdout).lines().take(100) {
         let line = line.expect("line");
         if url.is_none() {
             url = line.split_whitespace().find(|w| w.starts_with("http://")).map(str::to_owned);

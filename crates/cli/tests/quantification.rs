@@ -25,7 +25,7 @@ fn changing_one_stored_input_makes_verify_name_the_report() {
         .spawn()
         .expect("demo starts");
     let stdout = demo.stdout.take().expect("stdout");
-    let seeded = BufReader::new(stdout).lines().take(40).map_while(Result::ok).any(|l| l.contains("Press Ctrl-C"));
+    let seeded = BufReader::new(stdout).lines().take(100).map_while(Result::ok).any(|l| l.contains("Press Ctrl-C"));
     let _ = demo.kill();
     let _ = demo.wait();
     assert!(seeded, "the demo seeds and serves");
