@@ -442,6 +442,8 @@ async fn seed_lifecycle(registry: &Registry) -> Result<Vec<BatchId>> {
         };
         lifecycle(registry, &op, LifecycleCommand::DraftProject { spec }).await?;
         let project = ProjectCode(code as u64 + 1);
+        let verifier = VERIFIER.to_owned();
+        lifecycle(registry, &op, LifecycleCommand::AssignVerifier { project, verifier }).await?;
         for (who, action) in [
             (&op, ProjectAction::Submit),
             (&staff(VERIFIER, Role::Verifier), ProjectAction::Validate),
