@@ -175,6 +175,14 @@ fn authorize_lifecycle(
     match command {
         C::ConfigureWithdrawalGrounds { .. } => only(&[Admin, Operator]),
         C::TransitionProject { action: ProjectAction::Validate, .. } => only(&[Verifier]),
+        // The domain holds a verifier to its assignment when it validates or verifies; a
+        // rejection may come from an operator too, so the verifier's case is checked here.
+        C::TransitionProject { action: ProjectAction::Reject, project, .. } if role == Verifier => {
+            match lifecycle.projects.get(project).and_then(|p| p.verifier.as_deref()) {
+                Some(assigned) if assigned == principal.subject => Ok(()),
+                _ => Err(AppError::Forbidden(format!("project {project} is not assigned to this verifier"))),
+            }
+        }
         C::TransitionProject { action: ProjectAction::Reject, .. } => only(&[Verifier, Operator]),
         C::VerifyReport { .. } | C::ReturnReport { .. } => only(&[Verifier]),
         C::ApplyToJoin { applicant, .. } if role == Participant => match applicant {
@@ -206,6 +214,7 @@ fn authorize_lifecycle(
         | C::DeprecateMethodology { .. }
         | C::DraftProject { .. }
         | C::TransitionProject { .. }
+        | C::AssignVerifier { .. }
         | C::SetParticipation { .. }
         | C::ApplyToJoin { .. }
         | C::DeclineApplication { .. }
@@ -381,7 +390,8 @@ mod tests {
             (Role::Operator, &[], transition(ProjectAction::Validate), false),
             (Role::Operator, &[], transition(ProjectAction::Register), true),
             (Role::Verifier, &[], transition(ProjectAction::Register), false),
-            (Role::Verifier, &[], transition(ProjectAction::Reject), true),
+            // A verifier rejects only a project assigned to it (below); this one has none.
+            (Role::Verifier, &[], transition(ProjectAction::Reject), false),
             (Role::Operator, &[], transition(ProjectAction::Reject), true),
             (Role::Admin, &[], grounds.clone(), true),
             (Role::Operator, &[], grounds.clone(), true),
@@ -399,6 +409,30 @@ mod tests {
         }
         let other_actor = lifecycle("someone-else", withdraw(1));
         assert!(authorize(&principal(Role::Operator, &[]), &other_actor, &lc).is_err(), "the actor is the subject");
+
+        let mut assigned = lc.clone();
+        let date = |s: &str| s.parse::<furrow_domain::Date>().expect("date");
+        let code = furrow_domain::ProjectCode(1);
+        let spec = ProjectSpec {
+            name: "P".into(),
+            methodology: furrow_domain::MethodologyId(1),
+            country: "JP".parse().expect("country"),
+            region: "JP-15".into(),
+            crediting: Period { from: date("2024-01-01"), to: date("2030-12-31") },
+        };
+        let project = |verifier: &str| Project {
+            code,
+            spec: spec.clone(),
+            status: ProjectStatus::Submitted,
+            history: vec![],
+            participation: None,
+            verifier: Some(verifier.into()),
+        };
+        let reject = || lifecycle("t", transition(ProjectAction::Reject));
+        assigned.projects.insert(code, project("t"));
+        assert!(authorize(&principal(Role::Verifier, &[]), &reject(), &assigned).is_ok(), "its own project");
+        assigned.projects.insert(code, project("another verifier"));
+        assert!(authorize(&principal(Role::Verifier, &[]), &reject(), &assigned).is_err(), "someone else's");
     }
 
     /// A session signed in with a password only may do what its role may, except approve

@@ -27,7 +27,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     }
     std::fs::create_dir_all(&dir)?;
     let signer = crate::keys::create(&dir, &crate::default_origin("AGR"))?;
-    let data = crate::DataDir { data_dir: dir.clone(), database_url: None };
+    let data = crate::DataDir { data_dir: dir.clone(), database_url: None, database_url_file: None };
     let Opened { registry, _lock, .. } = open(&data, None).await?;
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)", &signer.vkey()).await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
@@ -477,6 +477,8 @@ async fn seed_lifecycle(registry: &Registry) -> Result<Vec<BatchId>> {
         };
         lifecycle(registry, &op, LifecycleCommand::DraftProject { spec }).await?;
         let project = ProjectCode(code as u64 + 1);
+        let verifier = VERIFIER.to_owned();
+        lifecycle(registry, &op, LifecycleCommand::AssignVerifier { project, verifier }).await?;
         for (who, action) in [
             (&op, ProjectAction::Submit),
             (&staff(VERIFIER, Role::Verifier), ProjectAction::Validate),

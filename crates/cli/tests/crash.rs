@@ -143,6 +143,7 @@ async fn issue_through_the_lifecycle(client: &reqwest::Client, url: &str, [op, o
     let project = json!({"name": "Crash-test drainage", "methodology": "M0001", "country": "JP", "region": "JP-15",
         "crediting_period": {"from": "2024-01-01", "to": "2030-12-31"}});
     post("/projects".into(), op, project).await;
+    post("/projects/P0001/verifier".into(), op, json!({"verifier": "verifier"})).await;
     for (action, by) in [("submit", op), ("validate", verifier), ("register", op_b)] {
         post("/projects/P0001/transitions".into(), by, json!({"action": action})).await;
     }

@@ -252,6 +252,11 @@ pub mod lifecycle {
             prefer(&lc.applications, |a| a.status == ApplicationStatus::Pending, n[3], ApplicationId(1));
         let enrolment_in =
             |status: EnrolmentStatus| prefer(&lc.enrolments, |e| e.status == status, n[3], EnrolmentId(1));
+        let in_progress = lc
+            .projects
+            .values()
+            .filter(|p| matches!(p.status, ProjectStatus::Draft | ProjectStatus::Submitted | ProjectStatus::Validated))
+            .count();
         let command = match n[1] % 16 {
             0 => LifecycleCommand::DraftMethodology { spec: rice_methodology(&format!("v1.{}", n[3] % 3)) },
             1 => match n[4] % 4 {
@@ -262,7 +267,9 @@ pub mod lifecycle {
                     id: prefer(&lc.methodologies, |m| m.status == MethodologyStatus::Draft, n[3], MethodologyId(1)),
                 },
             },
-            2 => LifecycleCommand::DraftProject {
+            // A new project only while few are on their way to registration, so that some get
+            // there; and always when none is, so that registered ones are not completed at once.
+            x @ (2 | 3) if in_progress == 0 || (x == 2 && in_progress < 2) => LifecycleCommand::DraftProject {
                 spec: ProjectSpec {
                     name: format!("Niigata rice {}", n[3] % 100),
                     methodology: prefer(&lc.methodologies, approved, n[3], MethodologyId(1)),
@@ -271,8 +278,18 @@ pub mod lifecycle {
                     crediting: period(2024, 2030),
                 },
             },
-            3 => {
+            2 | 3 => {
                 let project = prefer(&lc.projects, |p| p.status != ProjectStatus::Registered, n[3], ProjectCode(1));
+                // A submitted project mostly gets the simulation's verifier before validation; now
+                // and then someone else, who then cannot act.
+                let p = lc.projects.get(&project);
+                let unassigned = p.is_some_and(|p| p.status == ProjectStatus::Submitted)
+                    && p.and_then(|p| p.verifier.as_deref()) != Some(VERIFIER);
+                if unassigned && !n[5].is_multiple_of(3) {
+                    let verifier = if n[4].is_multiple_of(13) { "another verifier" } else { VERIFIER };
+                    let command = LifecycleCommand::AssignVerifier { project, verifier: verifier.into() };
+                    return lifecycle(by(&operator), command);
+                }
                 let action = match (n[4] % 8, lc.projects.get(&project)) {
                     (0, _) | (_, None) => ProjectAction::ALL[(n[4] as usize / 8) % ProjectAction::ALL.len()],
                     (_, Some(p)) => next_action(p.status),
@@ -563,6 +580,7 @@ pub mod sales {
             panic!("no project drafted")
         };
         let project = *project;
+        run(op_a, LifecycleCommand::AssignVerifier { project, verifier: VERIFIER.into() });
         for action in [ProjectAction::Submit, ProjectAction::Validate, ProjectAction::Register] {
             let by = if action == ProjectAction::Validate { VERIFIER } else { op_a };
             run(by, LifecycleCommand::TransitionProject { project, action, reason: String::new() });

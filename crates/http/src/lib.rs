@@ -110,6 +110,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::list_projects, lifecycle::draft_project))
         .routes(routes!(lifecycle::get_project))
         .routes(routes!(lifecycle::transition_project))
+        .routes(routes!(lifecycle::assign_verifier))
         .routes(routes!(lifecycle::set_participation))
         .routes(routes!(lifecycle::apply_to_join))
         .routes(routes!(lifecycle::list_applications))

@@ -139,6 +139,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("POST /projects/{code}/participation", OPERATOR),
     // Tried with `submit`; the verifier-only `validate` is in `authz.rs`'s unit matrix.
     ("POST /projects/{code}/transitions", OPERATOR),
+    ("POST /projects/{code}/verifier", OPERATOR),
     ("GET /reports", Rule::Public),
     ("POST /reports", OPERATOR),
     ("GET /reports/{id}", Rule::Public),
@@ -382,6 +383,7 @@ impl World {
                 "farm": {"name": "Matrix Farm", "contact": "-"}, "parcels": [parcel("Matrix", "0.1", square(141.0, 38.0, 0.001))]}),
             "/projects/{code}/participation" => json!({"open": false}),
             "/projects/{code}/transitions" => json!({"action": "submit"}),
+            "/projects/{code}/verifier" => json!({"verifier": "verifier"}),
             "/reports" => report(&[&farmer.parcel], json!(10)),
             "/retirements" => {
                 let mut body = self.app.retire_body(json!({"quantity": 1}));

@@ -45,6 +45,7 @@ async fn twelve_parcels(app: &TestApp, a: &Actors) -> Vec<String> {
     let project = json!({"name": "Ibaraki drainage", "methodology": "M0001", "country": "JP", "region": "JP-08",
         "crediting_period": {"from": "2024-01-01", "to": "2030-12-31"}});
     app.post_ok("/projects", &a.op_a, project).await;
+    app.post_ok("/projects/P0001/verifier", &a.op_a, json!({"verifier": "verifier"})).await;
     for (action, who) in [("submit", &a.op_a), ("validate", &a.verifier), ("register", &a.op_b)] {
         app.post_ok("/projects/P0001/transitions", who, json!({"action": action})).await;
     }
