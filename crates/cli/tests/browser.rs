@@ -264,12 +264,22 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     browser.type_into("input[name=email]", "aiko@furrow.demo").await;
     browser.type_into("input[name=password]", &password).await;
     browser.click("form[action='/signin'] button").await;
-    assert!(browser.current_url().await.ends_with("/me"), "signed in, on /me");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !browser.current_url().await.ends_with("/me") {
+        assert!(Instant::now() < deadline, "signed in, on /me");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(browser.text("h1").await.contains("My account"));
     let facts = browser.text("dl.facts").await;
     assert!(facts.contains("aiko@furrow.demo") && facts.contains("Operator"), "who we are: {facts}");
     browser.screenshot(1280, &shots.join("me-desktop.png")).await;
     browser.click("form[action='/signout'] button").await;
+    // The click returns before the form's navigation need finish: wait for the redirect home.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.current_url().await.ends_with("/me") {
+        assert!(Instant::now() < deadline, "sign-out did not navigate");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     browser.goto(&format!("{url}/me")).await;
     assert!(browser.current_url().await.contains("/signin"), "signed out: /me sends us to sign in");
 
