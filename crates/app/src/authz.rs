@@ -179,6 +179,7 @@ fn authorize_lifecycle(
         | C::RequestIssuance { .. }
         | C::ApproveIssuance { .. }
         | C::RecordReversal { .. }
+        | C::ApproveReversal { .. }
         | C::RequestWithdrawal { .. }
         | C::DecideWithdrawal { .. }
         | C::AddLabel { .. } => only(&[Operator]),

@@ -347,6 +347,10 @@ pub mod lifecycle {
             12 => LifecycleCommand::ApproveIssuance {
                 request: prefer(&lc.requests, |r| r.status == RequestStatus::Pending, n[3], RequestId(1)),
             },
+            // Requests, and (by either operator, so sometimes the requester) approvals.
+            13 if n[4].is_multiple_of(2) => LifecycleCommand::ApproveReversal {
+                reversal: prefer(&lc.reversals, |r| r.approval.is_none(), n[3], ReversalId(1)),
+            },
             13 => {
                 LifecycleCommand::RecordReversal { project, quantity: Quantity(1 + n[4] % 20), note: "drought".into() }
             }

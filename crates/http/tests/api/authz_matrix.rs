@@ -154,6 +154,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /retirements/{id}/proof", Rule::Public),
     ("GET /reversals", Rule::Public),
     ("POST /reversals", OPERATOR),
+    ("POST /reversals/{id}/approve", OPERATOR),
     ("GET /serials/{serial}", Rule::Public),
     ("GET /security/events", Rule::Roles(&[Admin])),
     ("GET /tokens", Rule::Roles(&[Admin])),
@@ -236,8 +237,10 @@ async fn world() -> World {
     let cancellation = {
         let issued = ok(&app, &format!("/issuance-requests/{request}/approve"), &a.op_b, json!({})).await;
         assert!(issued["batch"].is_string(), "{issued}");
-        let reversed =
+        let requested =
             ok(&app, "/reversals", &a.op_a, json!({"project": "P0001", "quantity": 1, "note": "flood"})).await;
+        let approve = format!("/reversals/{}/approve", requested["id"].as_str().expect("reversal"));
+        let reversed = ok(&app, &approve, &a.op_b, json!({})).await;
         reversed["cancellation"].as_str().expect("cancellation").to_owned()
     };
     // A second, pending request for the approve cell.
@@ -347,6 +350,7 @@ impl World {
             .replace("/reports/{id}/{action}", &format!("/reports/{}/verify", self.report))
             .replace("/reports/{id}", &format!("/reports/{}", self.report))
             .replace("/retirements/{id}", &format!("/retirements/{}", self.retirement))
+            .replace("/reversals/{id}", "/reversals/X000001")
             .replace("{serial}", "1")
             .replace("/tokens/{id}", "/tokens/999");
         assert!(!path.contains('{'), "no value for a parameter of {key}: add one to World::request");
