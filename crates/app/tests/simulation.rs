@@ -45,7 +45,7 @@ async fn a_store_that_acknowledges_unwritten_commits_is_caught() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seeds_that_sell_settle_release_and_expire_sales() {
     let (mut settled, mut released) = (0, 0);
-    for seed in (0..24).filter(|s| furrow_app::simulation::sells(*s)) {
+    for seed in (0..48).filter(|s| furrow_app::simulation::sells(*s)) {
         let report = run(seed, SimOptions::default()).await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         settled += report.sales_settled;
         released += report.sales_released;
@@ -61,7 +61,7 @@ async fn a_wrong_payout_split_is_caught() {
     furrow_domain::sales::injected::set_wrong_payout_split(true);
     let options = SimOptions { steps: 60, ..SimOptions::default() };
     let mut caught = Vec::new();
-    for seed in (0..16).filter(|s| furrow_app::simulation::sells(*s)) {
+    for seed in (0..40).filter(|s| furrow_app::simulation::sells(*s)) {
         if let Err(e) = run(seed, options).await {
             caught.push(format!("seed {seed}: {e}"));
         }

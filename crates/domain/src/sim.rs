@@ -684,9 +684,9 @@ pub mod sales {
         w.ledger.accounts().last().expect("buyer").id
     }
 
-    /// The farms of `setup`: two farmers, three parcels of uneven areas, so that splits have
+    /// The farms of `setup`: two farmers, one parcel each, of uneven areas, so that splits have
     /// remainders to distribute.
-    pub const SETUP_FARMS: [&[(i64, u32)]; 2] = [&[(13, 1)], &[(7, 1), (21, 1)]];
+    pub const SETUP_FARMS: [&[(i64, u32)]; 2] = [&[(13, 1)], &[(29, 1)]];
 
     /// Commands that take a fresh program (genesis only) to a batch issued through the lifecycle
     /// (B000001, 2 farmers), priced inputs for it, and two buyer accounts, so that a simulation
@@ -703,8 +703,11 @@ pub mod sales {
             w.run(&command).unwrap_or_else(|e| panic!("sales setup: {}: {e}", command.name()))
         };
         issued_batch_via(&mut run, true, 0, &farms);
-        let keep = [PricingKind::BasePrice, PricingKind::MarketReference, PricingKind::FxRate, PricingKind::Commission];
-        for fact in example_pricing(ProjectCode(1)).into_iter().filter(|f| keep.contains(&f.key.kind)) {
+        // The fewest inputs that price every currency but the euro (whose quotes are refused until
+        // a random step records its rate): each set-up command costs every selling seed time.
+        let keep = [PricingKind::BasePrice, PricingKind::FxRate, PricingKind::Commission];
+        let usd = |f: &PricingFact| f.key.kind != PricingKind::FxRate || f.key.subject == "JPY/USD";
+        for fact in example_pricing(ProjectCode(1)).into_iter().filter(|f| keep.contains(&f.key.kind) && usd(f)) {
             commands.push(Command::Sales { by: OPERATORS[0].into(), command: SalesCommand::RecordPricing { fact } });
         }
         for name in ["Kanto Rail Co.", "Hokuriku Foods K.K."] {
@@ -783,8 +786,12 @@ pub mod sales {
                 } else {
                     QuoteTarget::Batch(batch)
                 };
-                // Mostly a few credits; now and then more than there are.
-                let quantity = if n[4].is_multiple_of(6) { 1 + n[4] % 400 } else { 1 + n[4] % 5 };
+                // Mostly a few credits; now and then more than there are (refused, nothing taken).
+                let quantity = if n[4].is_multiple_of(6) {
+                    ledger.available_for_sale(batch).0 + 1 + n[4] % 50
+                } else {
+                    1 + n[4] % 5
+                };
                 // From a minute to a few hours, so that the simulated clock expires some; now and
                 // then outside the allowed range.
                 let valid_for_secs = if n[5].is_multiple_of(17) { 30 } else { 60 + (n[5] % 4) as u32 * 3600 };
@@ -813,6 +820,9 @@ pub mod sales {
                 if n[3].is_multiple_of(2) {
                     (as_buyer(buyer_of_sale(sale)), SalesCommand::CancelSale { sale, reason: "buyer changed plans".into() })
                 } else {
+                    // The escrowed sale that expires first, the likeliest to have expired.
+                    let first = sales.sales.values().filter(|s| escrowed(s)).min_by_key(|s| s.expires_at);
+                    let sale = first.filter(|_| !n[2].is_multiple_of(5)).map_or(sale, |s| s.id);
                     (staff, SalesCommand::ExpireSale { sale })
                 }
             }
