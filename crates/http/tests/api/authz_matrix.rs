@@ -272,8 +272,8 @@ async fn world() -> World {
     for fact in example_pricing(ProjectCode(1)) {
         ok(&app, "/pricing-inputs", &a.op_a, crate::sales::fact_json(&fact)).await;
     }
-    let mut sale = |buyer: &str| {
-        let body = json!({"buyer": buyer, "batch": sale_batch, "quantity": 2, "currency": "JPY"});
+    let sale = |buyer: &str| {
+        let body = json!({"buyer": buyer, "batch": sale_batch, "quantity": 1, "currency": "JPY"});
         let (app, op) = (&app, a.op_a.clone());
         async move {
             let quote = id(&ok(app, "/quotes", &op, body).await);

@@ -364,7 +364,7 @@ async fn a_refund_attempt_is_refused_with_the_seeds_reason_and_changes_nothing()
     let sale = app.get_as("/sales/S000001", Some(&op)).await;
     assert_eq!(sale["status"], "settled", "{sale}");
     let (status, body) = app.post("/sales/S000009/refund", &op, json!({"reason": "none"})).await;
-    assert_problem(status, &body, 404, "not-found");
+    assert_problem(status, &body, 422, "unknown-object");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
