@@ -751,8 +751,7 @@ pub mod sales {
     pub fn sales_command(ledger: &Ledger, n: [u64; 6]) -> Command {
         let operator = OPERATORS[(n[1] % 2) as usize].to_owned();
         let sales = &ledger.lifecycle().sales;
-        let buyers: Vec<AccountId> =
-            ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
+        let buyers: Vec<AccountId> = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
         let any_buyer = |x: u64| buyers.get((x as usize) % buyers.len().max(1)).copied().unwrap_or(AccountId(1));
         // The rightful buyer mostly; the operator or another buyer otherwise.
         let as_buyer = |rightful: AccountId| match n[5] % 8 {
@@ -818,7 +817,10 @@ pub mod sales {
             6 => {
                 let sale = newest_sale(&escrowed);
                 if n[3].is_multiple_of(2) {
-                    (as_buyer(buyer_of_sale(sale)), SalesCommand::CancelSale { sale, reason: "buyer changed plans".into() })
+                    (
+                        as_buyer(buyer_of_sale(sale)),
+                        SalesCommand::CancelSale { sale, reason: "buyer changed plans".into() },
+                    )
                 } else {
                     // The escrowed sale that expires first, the likeliest to have expired.
                     let first = sales.sales.values().filter(|s| escrowed(s)).min_by_key(|s| s.expires_at);
@@ -827,7 +829,8 @@ pub mod sales {
                 }
             }
             7 => {
-                let sale = newest_sale(&|s: &Sale| s.settlement.as_ref().is_some_and(|x| x.payouts.len() > s.paid.len()));
+                let sale =
+                    newest_sale(&|s: &Sale| s.settlement.as_ref().is_some_and(|x| x.payouts.len() > s.paid.len()));
                 let participant = sales
                     .sales
                     .get(&sale)

@@ -351,8 +351,7 @@ fn the_simulators_sales_setup_gives_a_priced_batch_and_two_buyers() {
         at += 1;
         ledger.execute(command, Timestamp(at)).unwrap_or_else(|e| panic!("{}: {e}", command.name()));
     }
-    let buyers: Vec<AccountId> =
-        ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
+    let buyers: Vec<AccountId> = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
     assert_eq!(buyers.len(), 2);
     assert!(ledger.available_for_sale(BatchId(1)).0 > 0);
     let quote = SalesCommand::CreateQuote {

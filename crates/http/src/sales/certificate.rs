@@ -297,9 +297,11 @@ impl<'a> Cjk<'a> {
         let name = format!("FURROW+{}", self.postscript_name());
         let name = Name(name.as_bytes());
         let system = SystemInfo { registry: Str(b"Adobe"), ordering: Str(b"Identity"), supplement: 0 };
-        pdf.type0_font(type0).base_font(name).encoding_predefined(Name(b"Identity-H")).descendant_font(cid).to_unicode(
-            to_unicode,
-        );
+        pdf.type0_font(type0)
+            .base_font(name)
+            .encoding_predefined(Name(b"Identity-H"))
+            .descendant_font(cid)
+            .to_unicode(to_unicode);
         let mut font = pdf.cid_font(cid);
         font.subtype(CidFontType::Type2).base_font(name).system_info(system).font_descriptor(descriptor);
         font.cid_to_gid_map_predefined(Name(b"Identity")).default_width(1000.0);
@@ -527,4 +529,57 @@ pub fn render_pdf_with(c: &CertificateData, cjk_font: Option<&[u8]>) -> Vec<u8> 
         tracing::warn!(error = %e, "could not subset the CJK font for a certificate");
     }
     pdf.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(beneficiary: &str) -> CertificateData {
+        let url = "http://localhost/api/v1/certificates/AGR-CERT-R000001".to_owned();
+        CertificateData {
+            id: "AGR-CERT-R000001".into(),
+            retirement: "R000001".into(),
+            qr: QrCode::new(url.as_bytes()).expect("qr"),
+            url,
+            retired_at: "2026-10-01T00:00:00Z".into(),
+            quantity: 3,
+            serials: vec!["AGR-JP-P0001-2026-B000001-000000001-000000003".into()],
+            beneficiary: beneficiary.into(),
+            purpose: "scope3".into(),
+            claim_period: "2025-04-01 to 2026-03-31".into(),
+            jurisdiction: "JP-27".into(),
+            note: String::new(),
+            project: "P0001 魚沼の中干し延長".into(),
+            methodology: "AG-005 v1.0".into(),
+            vintage: "2026".into(),
+            batch: "B000001".into(),
+            ecological: "Not scored yet".into(),
+            price: vec!["Price per credit: 3925 JPY".into()],
+            log_index: None,
+            proof: "pending".into(),
+        }
+    }
+
+    #[test]
+    fn without_a_cjk_font_the_pdf_prints_question_marks_and_says_so() {
+        let pdf = render_pdf_with(&data("関西鉄道株式会社"), None);
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("(????????)"), "the name falls back to question marks");
+        assert!(text.contains("no CJK font on this server"), "and the page says why");
+        assert!(!text.contains("/Type0"), "no font embedded");
+    }
+
+    #[test]
+    fn with_a_cjk_font_japanese_is_embedded_as_a_subset() {
+        let Some(font) = cjk_font() else {
+            assert!(std::env::var_os("CI").is_none(), "CI installs fonts-ipafont-gothic");
+            return;
+        };
+        let pdf = render_pdf_with(&data("関西鉄道株式会社"), Some(font));
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/FontFile2") && text.contains("/Identity-H"));
+        assert!(!text.contains("(????"), "nothing replaced");
+        assert!(pdf.len() < font.len() / 20, "a subset: {} bytes of a {} byte font", pdf.len(), font.len());
+    }
 }

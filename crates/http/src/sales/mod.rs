@@ -368,7 +368,10 @@ fn notes(s: &Sale) -> Vec<SaleNoteDto> {
 /// Sales, newest last: all of them for the operator, its own for a buyer.
 #[utoipa::path(get, path = "/sales", tag = "sales", security(("bearer" = [])),
     responses((status = 200, body = SalesDto), (status = 403, body = Problem)))]
-pub async fn list_sales(State(state): State<AppState>, ReadAuth(principal): ReadAuth) -> Result<Json<SalesDto>, ApiError> {
+pub async fn list_sales(
+    State(state): State<AppState>,
+    ReadAuth(principal): ReadAuth,
+) -> Result<Json<SalesDto>, ApiError> {
     if !is_staff(&principal) && principal.role != Role::Buyer {
         return Err(forbidden(format!("a {} token cannot list sales", principal.role)));
     }

@@ -422,7 +422,9 @@ impl World {
             "/reversals" => json!({"project": "P0001", "quantity": 1, "note": "matrix"}),
             "/transfers" => json!({"from": account, "to": counterparty, "quantity": 1}),
             "/withdrawal-grounds" => json!({"grounds": ["illness", "natural disaster"]}),
-            "/pricing-inputs" => json!({"kind": "commission", "value": "18", "source": "matrix", "as_of": "2026-10-01"}),
+            "/pricing-inputs" => {
+                json!({"kind": "commission", "value": "18", "source": "matrix", "as_of": "2026-10-01"})
+            }
             "/quotes" => json!({"buyer": account, "batch": self.sale_batch, "quantity": 1, "currency": "JPY"}),
             "/quotes/preview" => json!({"batch": self.sale_batch, "quantity": 1, "currency": "JPY"}),
             "/sales/{id}/cancel" | "/sales/{id}/refund" => json!({"reason": "matrix"}),

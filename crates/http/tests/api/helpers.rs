@@ -29,9 +29,10 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn furrow_app::Clock>) -> TestApp 
     let store = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
     let signer = furrow_app::transparency::generate_signer("test.furrow/log").expect("key");
     let log = furrow_app::transparency::log_options(signer);
-    let registry = Registry::start_with_clock(store, clock, SequencerOptions { check_invariants: true, log: Some(log) })
-        .await
-        .expect("start");
+    let registry =
+        Registry::start_with_clock(store, clock, SequencerOptions { check_invariants: true, log: Some(log) })
+            .await
+            .expect("start");
     registry.execute(&Principal::system(), furrow_domain::sim::genesis(), None).await.expect("genesis");
     let operator = registry.create_token("test operator", Role::Operator, &[]).await.expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

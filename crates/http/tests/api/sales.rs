@@ -452,8 +452,7 @@ async fn a_japanese_beneficiary_prints_in_the_pdf_certificate() {
     let mut body = settle_body(false);
     body["beneficiary"]["name"] = json!("関西鉄道株式会社");
     app.post_ok("/sales/S000001/settle", &op, body).await;
-    let response =
-        app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
+    let response = app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
     assert_eq!(response.status().as_u16(), 200);
     let pdf = response.bytes().await.expect("bytes").to_vec();
     if let Ok(dir) = std::env::var("FURROW_CERTIFICATE_DIR") {
