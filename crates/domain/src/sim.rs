@@ -136,15 +136,18 @@ pub fn actor(command: &Command) -> (String, Role) {
     }
 }
 
-/// Like `arbitrary_command`, but about a third of the commands drive the program lifecycle, and a
-/// sixth are sales (issue #7), five twelfths once prices are recorded: a sale takes a quote, an
-/// acceptance and a settlement, so the steps must come often enough to meet (see `sales::setup`).
+/// Like `arbitrary_command`, but about a third of the commands drive the program lifecycle and
+/// some are sales (issue #7): one in twelve while nothing can be sold (they exercise refusals and
+/// pricing), five in twelve once a batch issued through the lifecycle has prices, because a sale
+/// takes a quote, an acceptance and a settlement, which must come often enough to meet (see
+/// `sales::setup`).
 pub fn arbitrary_program_command(ledger: &Ledger, n: [u64; 6]) -> Command {
-    let selling = !ledger.lifecycle().sales.pricing.is_empty();
+    let lc = ledger.lifecycle();
+    let selling = !lc.sales.pricing.is_empty() && ledger.batches().any(|b| lc.request_for_batch(b.id).is_some());
     match (n[0] % 12, selling) {
         (0 | 3 | 6 | 9, _) => lifecycle::lifecycle_command(ledger, n),
         // Rotated, so that the sales generator's own choice (its n[0]) does not depend on this one.
-        (1 | 7, _) | (2 | 4 | 5, true) => sales::sales_command(ledger, [n[1], n[2], n[3], n[4], n[5], n[0]]),
+        (1, _) | (2 | 4 | 5 | 7, true) => sales::sales_command(ledger, [n[1], n[2], n[3], n[4], n[5], n[0]]),
         _ => arbitrary_command(ledger, n),
     }
 }
