@@ -349,9 +349,11 @@ impl World {
         let account = self.account(caller, whose).to_owned();
         let farmer = self.farmer(caller, whose);
         let counterparty = if account == self.own.account { &self.other.account } else { &self.own.account };
-        // Quotes and sales are a buyer's; nobody else owns one.
-        let (quote, sale) =
-            if (caller, whose) == (Caller::Buyer, Whose::Own) { &self.own_sale } else { &self.other_sale };
+        // Quotes and sales are a buyer's; nobody else owns one. Payouts are the operator's to mark
+        // paid, on the settled sale (the buyer's own), so that the allowed cell really pays one.
+        let pair = if (caller, whose) == (Caller::Buyer, Whose::Own) { &self.own_sale } else { &self.other_sale };
+        let quote = &pair.0;
+        let sale = if key.contains("/payouts/") { &self.own_sale.1 } else { &pair.1 };
         let (method, template) = key.split_once(' ').expect("METHOD path");
         let path = template
             .replace(
