@@ -20,7 +20,7 @@ pub struct Principal {
 impl Principal {
     /// The program itself, for `furrow init` and the demo's seeding.
     pub fn system() -> Self {
-        Self { subject: "system".into(), role: Role::Admin, accounts: Vec::new() }
+        Self { subject: furrow_domain::invariants::SYSTEM_ACTOR.into(), role: Role::Admin, accounts: Vec::new() }
     }
 }
 
@@ -36,7 +36,16 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
     match command {
         Command::InitialiseProgram { .. } => staff_only(&[Admin], "initialise the program"),
         Command::OpenAccount { .. } => staff_only(&[Admin, Operator], "open accounts"),
-        Command::Issue(_) => staff_only(&[Operator], "issue credits"),
+        // Every issuance is four-eyes: an operator requests it for a verified report and another
+        // approves it (`LifecycleCommand::RequestIssuance`, `ApproveIssuance`; SPEC §2, invariant
+        // 5). Direct issuance is the program's own, for credits that predate the registry
+        // (migration) and for test fixtures; no token can ask for it.
+        Command::Issue(_) if *principal == Principal::system() => Ok(()),
+        Command::Issue(_) => Err(AppError::Forbidden(
+            "credits are issued only from a verified monitoring report: an operator requests issuance, \
+             another operator approves it (POST /api/v1/issuance-requests)"
+                .into(),
+        )),
         // Cancellation is four-eyes (`RequestCancellation`, then `ApproveCancellation` by another
         // operator); only the program itself cancels in one step (e.g. the demo's seeding).
         Command::Cancel { .. } if *principal == Principal::system() => Ok(()),
@@ -118,6 +127,14 @@ fn authorize_lifecycle(
     match command {
         C::ConfigureWithdrawalGrounds { .. } => only(&[Admin, Operator]),
         C::TransitionProject { action: ProjectAction::Validate, .. } => only(&[Verifier]),
+        // The domain holds a verifier to its assignment when it validates or verifies; a
+        // rejection may come from an operator too, so the verifier's case is checked here.
+        C::TransitionProject { action: ProjectAction::Reject, project, .. } if role == Verifier => {
+            match lifecycle.projects.get(project).and_then(|p| p.verifier.as_deref()) {
+                Some(assigned) if assigned == principal.subject => Ok(()),
+                _ => Err(AppError::Forbidden(format!("project {project} is not assigned to this verifier"))),
+            }
+        }
         C::TransitionProject { action: ProjectAction::Reject, .. } => only(&[Verifier, Operator]),
         C::VerifyReport { .. } | C::ReturnReport { .. } => only(&[Verifier]),
         C::ApplyToJoin { applicant, .. } if role == Participant => match applicant {
@@ -149,6 +166,7 @@ fn authorize_lifecycle(
         | C::DeprecateMethodology { .. }
         | C::DraftProject { .. }
         | C::TransitionProject { .. }
+        | C::AssignVerifier { .. }
         | C::SetParticipation { .. }
         | C::ApplyToJoin { .. }
         | C::DeclineApplication { .. }
@@ -215,6 +233,15 @@ mod tests {
             selection: Selection::Quantity { quantity: Quantity(1), batch: None },
         };
         let open = Command::OpenAccount { kind: furrow_domain::AccountKind::Buyer, name: "x".into() };
+        let issue = Command::Issue(furrow_domain::IssueCommand {
+            project: furrow_domain::ProjectCode(1),
+            country: None,
+            vintage: furrow_domain::Vintage::new(2025).expect("year"),
+            quantity: Quantity(10),
+            buffer: Quantity(0),
+            to: AccountId(1),
+            labels: Vec::new(),
+        });
         let cases: &[(Role, &[u64], &Command, bool)] = &[
             (Role::Admin, &[], &genesis(), true),
             (Role::Operator, &[], &genesis(), false),
@@ -228,11 +255,15 @@ mod tests {
             (Role::Participant, &[], &transfer, false),
             (Role::Verifier, &[7], &transfer, false),
             (Role::Admin, &[], &transfer, false),
+            (Role::Operator, &[], &issue, false),
+            (Role::Admin, &[], &issue, false),
         ];
         for (role, accounts, command, allowed) in cases {
             let result = authorize(&principal(*role, accounts), command, &Lifecycle::default());
             assert_eq!(result.is_ok(), *allowed, "{role} {accounts:?} {}", command.name());
         }
+        // Only the program itself issues directly (migration, fixtures); an admin token is not it.
+        assert!(authorize(&Principal::system(), &issue, &Lifecycle::default()).is_ok());
     }
 
     fn lifecycle(by: &str, command: LifecycleCommand) -> Command {
@@ -306,7 +337,8 @@ mod tests {
             (Role::Operator, &[], transition(ProjectAction::Validate), false),
             (Role::Operator, &[], transition(ProjectAction::Register), true),
             (Role::Verifier, &[], transition(ProjectAction::Register), false),
-            (Role::Verifier, &[], transition(ProjectAction::Reject), true),
+            // A verifier rejects only a project assigned to it (below); this one has none.
+            (Role::Verifier, &[], transition(ProjectAction::Reject), false),
             (Role::Operator, &[], transition(ProjectAction::Reject), true),
             (Role::Admin, &[], grounds.clone(), true),
             (Role::Operator, &[], grounds.clone(), true),
@@ -324,5 +356,29 @@ mod tests {
         }
         let other_actor = lifecycle("someone-else", withdraw(1));
         assert!(authorize(&principal(Role::Operator, &[]), &other_actor, &lc).is_err(), "the actor is the subject");
+
+        let mut assigned = lc.clone();
+        let date = |s: &str| s.parse::<furrow_domain::Date>().expect("date");
+        let code = furrow_domain::ProjectCode(1);
+        let spec = ProjectSpec {
+            name: "P".into(),
+            methodology: furrow_domain::MethodologyId(1),
+            country: "JP".parse().expect("country"),
+            region: "JP-15".into(),
+            crediting: Period { from: date("2024-01-01"), to: date("2030-12-31") },
+        };
+        let project = |verifier: &str| Project {
+            code,
+            spec: spec.clone(),
+            status: ProjectStatus::Submitted,
+            history: vec![],
+            participation: None,
+            verifier: Some(verifier.into()),
+        };
+        let reject = || lifecycle("t", transition(ProjectAction::Reject));
+        assigned.projects.insert(code, project("t"));
+        assert!(authorize(&principal(Role::Verifier, &[]), &reject(), &assigned).is_ok(), "its own project");
+        assigned.projects.insert(code, project("another verifier"));
+        assert!(authorize(&principal(Role::Verifier, &[]), &reject(), &assigned).is_err(), "someone else's");
     }
 }

@@ -39,7 +39,7 @@ async fn a_failed_commit_fails_the_whole_group_and_the_state_is_reloaded() {
         to: buyer,
         labels: vec![],
     };
-    registry.execute(&operator, Command::Issue(issue), None).await.expect("issue");
+    registry.execute(&Principal::system(), Command::Issue(issue), None).await.expect("issue");
     let before = store.load_ledger().await.expect("load");
     let log_before = store.log_size().await.expect("size");
 

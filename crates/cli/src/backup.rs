@@ -41,7 +41,7 @@ pub async fn backup(args: BackupArgs) -> Result<()> {
         bail!("{} already exists; choose a new file name", args.out.display());
     }
     args.data.require_registry().await?;
-    match &args.data.database_url {
+    match args.data.url() {
         None => {
             let store = SqliteStore::open(&database_path(&args.data.data_dir)).await?;
             let done = store.backup_into(&args.out).await;
@@ -68,7 +68,7 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
     if !args.from.is_file() {
         bail!("no backup file at {}", args.from.display());
     }
-    match &args.data.database_url {
+    match args.data.url() {
         None => restore_sqlite(&args.from, &args.data.data_dir).await?,
         Some(url) => {
             let target = PgStore::connect_without_migrating(url, None).await?;
@@ -93,7 +93,7 @@ pub async fn restore(args: RestoreArgs) -> Result<()> {
 }
 
 fn verify_flags(data: &DataDir) -> String {
-    match &data.database_url {
+    match data.url() {
         Some(url) => format!("--database-url '{}'", redact(url)),
         None => format!("--data-dir {}", data.data_dir.display()),
     }

@@ -22,6 +22,21 @@ pub struct DataDir {
     /// Add `?options=-c%20search_path%3Dregistry` to use a schema other than `public`.
     #[arg(long, env = "FURROW_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+    /// Read the PostgreSQL URL (with its password) from a file, e.g. a mounted secret, so that it
+    /// is neither in the process list nor in the environment. Surrounding whitespace is ignored.
+    #[arg(long, env = "FURROW_DATABASE_URL_FILE", value_name = "PATH", value_parser = read_secret_file,
+        conflicts_with = "database_url")]
+    pub database_url_file: Option<String>,
+}
+
+/// Reads a secret (a database URL) from a file; the error names the file, never its content.
+fn read_secret_file(path: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(format!("{path} is empty"));
+    }
+    Ok(secret.to_owned())
 }
 
 pub(crate) fn database_path(dir: &Path) -> PathBuf {
@@ -38,12 +53,18 @@ impl DataDir {
         Some(Self {
             data_dir: data_dir.cloned().unwrap_or_else(|| PathBuf::from("furrow-data")),
             database_url: database_url.cloned(),
+            database_url_file: None,
         })
+    }
+
+    /// The PostgreSQL URL, from `--database-url` or `--database-url-file`; `None` for SQLite.
+    pub fn url(&self) -> Option<&String> {
+        self.database_url.as_ref().or(self.database_url_file.as_ref())
     }
 
     /// The database, for messages (never with a password).
     pub fn describe(&self) -> String {
-        match &self.database_url {
+        match self.url() {
             Some(url) => redact(url),
             None => database_path(&self.data_dir).display().to_string(),
         }
@@ -51,7 +72,7 @@ impl DataDir {
 
     /// The same database named as a command-line flag, for the next-step hints we print.
     pub fn flag(&self) -> String {
-        match &self.database_url {
+        match self.url() {
             Some(url) => format!("--data-dir {} --database-url '{}'", self.data_dir.display(), redact(url)),
             None => format!("--data-dir {}", self.data_dir.display()),
         }
@@ -60,7 +81,7 @@ impl DataDir {
     /// Opens the store (running pending migrations), with projection reads on `read_url` if
     /// given (PostgreSQL only).
     pub async fn open_store(&self, read_url: Option<&str>) -> Result<Arc<dyn Store>> {
-        match &self.database_url {
+        match self.url() {
             Some(url) => Ok(Arc::new(PgStore::connect(url, read_url).await?)),
             None => {
                 if read_url.is_some() {
@@ -75,7 +96,7 @@ impl DataDir {
 
     /// Opens the store for reading only, without migrating: what an auditor does with a copy.
     pub async fn open_read_only(&self) -> Result<Arc<dyn Store>> {
-        match &self.database_url {
+        match self.url() {
             Some(url) => Ok(Arc::new(PgStore::connect_without_migrating(url, None).await?)),
             None => {
                 let path = database_path(&self.data_dir);
@@ -89,7 +110,7 @@ impl DataDir {
 
     /// Whether a program was initialised in this database.
     pub async fn holds_registry(&self) -> Result<bool> {
-        let Some(url) = &self.database_url else {
+        let Some(url) = self.url() else {
             return Ok(database_path(&self.data_dir).exists());
         };
         // Without migrating: asking must not change the database, and a replica cannot be written.
@@ -113,7 +134,7 @@ impl DataDir {
     /// SQLite's writer lock: an exclusive lock on `furrow.lock` in the data directory. PostgreSQL
     /// needs none here: the store takes an advisory lock in the database itself.
     pub fn lock(&self) -> Result<Option<std::fs::File>> {
-        if self.database_url.is_some() {
+        if self.url().is_some() {
             return Ok(None);
         }
         let dir = &self.data_dir;

@@ -27,7 +27,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     }
     std::fs::create_dir_all(&dir)?;
     let signer = crate::keys::create(&dir, &crate::default_origin("AGR"))?;
-    let data = crate::DataDir { data_dir: dir.clone(), database_url: None };
+    let data = crate::DataDir { data_dir: dir.clone(), database_url: None, database_url_file: None };
     let Opened { registry, _lock, .. } = open(&data, None).await?;
     initialise(&registry, "AGR", "JP", "Furrow Agricultural Offset Program (demo)", &signer.vkey()).await?;
     let seeded = seed(&registry).await.context("seeding the demo program")?;
@@ -46,7 +46,7 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     );
     println!("  Explorer:     {url}/   (English and Japanese; no JavaScript needed)");
     println!("  Serial:       {url}/serials?q={}", seeded.sample_serial);
-    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, batches)");
+    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, ecology and charts)");
     println!("  Retirements:  {url}/retirements   (search by beneficiary)");
     println!("  Methodology:  {url}/methodologies");
     println!("  Join:         {url}/join   (projects open for participation)");
@@ -59,7 +59,9 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     println!("  API projects: {url}/api/v1/projects   (also /methodologies, /reports, /enrolments, /reversals)");
     println!("  Ecology:      {url}/api/v1/projects/P0001/ecology   (scores, trade-offs; also /api/v1/indicators)");
     println!("  Chart:        {url}/api/v1/projects/P0001/indicators/frog_count/chart.svg");
-    println!("  Explanation:  {url}/api/v1/reports/N000001/explanation   (every step, recomputed)");
+    println!(
+        "  Explanation:  {url}/reports/N000001   (every step, recomputed; JSON: /api/v1/reports/N000001/explanation)"
+    );
     println!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
     println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
     println!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");
@@ -440,6 +442,8 @@ async fn seed_lifecycle(registry: &Registry) -> Result<Vec<BatchId>> {
         };
         lifecycle(registry, &op, LifecycleCommand::DraftProject { spec }).await?;
         let project = ProjectCode(code as u64 + 1);
+        let verifier = VERIFIER.to_owned();
+        lifecycle(registry, &op, LifecycleCommand::AssignVerifier { project, verifier }).await?;
         for (who, action) in [
             (&op, ProjectAction::Submit),
             (&staff(VERIFIER, Role::Verifier), ProjectAction::Validate),

@@ -303,6 +303,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     let mut tree = MemoryTree::new();
     // (entry index, vkey) of every log key the log announced, oldest first.
     let mut publications: Vec<(u64, String)> = Vec::new();
+    let mut issuances = invariants::IssuanceAudit::default();
     let mut after = None;
     'entries: loop {
         let page = source.entries(after).await?;
@@ -332,6 +333,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                     if let furrow_domain::Event::LogKeyPublished { vkey } = &decoded.event {
                         publications.push((decoded.index, vkey.clone()));
                     }
+                    issuances.observe(&decoded);
                     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                         ledger.apply(&decoded.event, decoded.timestamp);
                     }));
@@ -358,6 +360,15 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             "invariants: conservation, disjoint cover, terminal placement, issuance within verified net, four-eyes and one active enrolment per parcel hold"
         ),
         Err(violations) => violations.into_iter().for_each(|v| report.finding(format!("replayed state: {v}"))),
+    }
+    // Invariant 5 needs the log's actors: who issued each batch, and who approved it.
+    let issuances = issuances.finish();
+    match issuances.violations.as_slice() {
+        [] => println!(
+            "issuance: {} batches issued on a second operator's approval, {} by the program itself (credits that predate the registry)",
+            issuances.approved, issuances.direct
+        ),
+        violations => violations.iter().for_each(|v| report.finding(format!("log: {v}"))),
     }
     // Every frozen quantification, recomputed from the inputs its log entries recorded (SPEC §6).
     let lifecycle = ledger.lifecycle();

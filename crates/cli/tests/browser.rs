@@ -81,6 +81,26 @@ impl Browser {
         self.call(reqwest::Method::POST, &format!("element/{id}/click"), Some(json!({}))).await;
     }
 
+    /// The chart images' natural widths once every one has finished loading (0: failed, for
+    /// example refused by the page's CSP).
+    async fn chart_widths(&self) -> Vec<i64> {
+        let script = "return Array.from(document.querySelectorAll('figure.chart img'))\
+            .map(i => i.complete ? i.naturalWidth : -1)";
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let widths: Vec<i64> = self
+                .call(reqwest::Method::POST, "execute/sync", Some(json!({"script": script, "args": []})))
+                .await
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default();
+            if !widths.contains(&-1) || Instant::now() > deadline {
+                return widths;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     async fn current_url(&self) -> String {
         self.call(reqwest::Method::GET, "url", None).await.as_str().unwrap_or("").to_owned()
     }
@@ -213,6 +233,24 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     browser.click("header a.lang").await;
     assert!(browser.text("h1").await.contains("Retirements"), "and back to English");
 
+    // Issue #6: the project page shows the ecological scores and draws every indicator's chart
+    // (SVG images, allowed by the CSP's img-src 'self'), and links each monitoring report's page,
+    // which explains the calculation step by step.
+    browser.goto(&format!("{url}/projects/P0001?lang=en")).await;
+    assert!(browser.text("#ecology").await.contains("Ecological impact"));
+    let widths = browser.chart_widths().await;
+    assert!(!widths.is_empty() && widths.iter().all(|w| *w > 0), "every chart loads: {widths:?}");
+    browser.click("main a[href^='/reports/']").await;
+    assert!(browser.current_url().await.contains("/reports/N"), "the report link leads to its page");
+    assert!(browser.text("h1").await.contains("Monitoring report"));
+    let calculation = browser.text("#calculation").await;
+    assert!(calculation.contains("Engine and version"), "the calculation is explained: {calculation}");
+    browser.goto(&format!("{url}/projects/P0001?lang=ja")).await;
+    assert!(browser.text("#ecology").await.contains("生態系への影響"));
+    let widths = browser.chart_widths().await;
+    assert!(!widths.is_empty() && widths.iter().all(|w| *w > 0), "every chart loads in Japanese too: {widths:?}");
+    browser.goto(&format!("{url}/projects/P0001?lang=en")).await;
+
     // Screenshots of the main pages at desktop and phone widths.
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
@@ -220,6 +258,8 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         ("home", "/".to_owned()),
         ("projects", "/projects".to_owned()),
         ("project", "/projects/P0001".to_owned()),
+        ("report", "/reports/N000001".to_owned()),
+        ("batch", "/batches/B000001".to_owned()),
         ("batches", "/batches".to_owned()),
         ("serial", format!("/serials?q={serial}")),
         ("retirements", "/retirements".to_owned()),
@@ -228,9 +268,13 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         ("transparency", "/transparency".to_owned()),
         ("home-ja", "/?lang=ja".to_owned()),
         ("retirements-ja", "/retirements?lang=ja".to_owned()),
+        ("project-ja", "/projects/P0001?lang=ja".to_owned()),
+        ("report-ja", "/reports/N000001?lang=ja".to_owned()),
     ];
     for (name, path) in &pages {
         browser.goto(&format!("{url}{path}")).await;
+        // Pages with charts are photographed once the charts have loaded.
+        browser.chart_widths().await;
         for (width, label) in [(1280, "desktop"), (390, "phone")] {
             browser.screenshot(width, &shots.join(format!("{name}-{label}.png"))).await;
         }

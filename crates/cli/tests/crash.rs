@@ -52,11 +52,16 @@ fn acknowledged_operations_survive_sigkill_and_nothing_is_half_applied() {
     let flags = database_flags(&dir.path().join("registry"), None);
     let key = init(&flags);
     let token = operator_token(&flags);
+    let second_operator = common::token(&flags, "operator", Some("second operator"));
+    let verifier = common::token(&flags, "verifier", Some("verifier"));
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("rt");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
     // One server per cycle: the one restarted after a kill is checked, then loaded and killed.
     let mut server = Server::start(&flags);
-    let buyers = runtime.block_on(seed_registry(&client, &server.url, &token));
+    let buyers = runtime.block_on(async {
+        issue_through_the_lifecycle(&client, &server.url, [&token, &second_operator, &verifier]).await;
+        open_buyers(&client, &server.url, &token).await
+    });
 
     let mut answered: BTreeMap<String, (Operation, Answer)> = BTreeMap::new();
     // Operations cut off by a kill that had committed all the same: the case the replay is for.
@@ -98,8 +103,8 @@ fn acknowledged_operations_survive_sigkill_and_nothing_is_half_applied() {
     assert!(retirements > 0, "the load must have done something");
 }
 
-/// Opens the buyers and issues one large batch into the issuance account.
-async fn seed_registry(client: &reqwest::Client, url: &str, token: &str) -> Vec<String> {
+/// Opens the buyer accounts the load moves credits to.
+async fn open_buyers(client: &reqwest::Client, url: &str, token: &str) -> Vec<String> {
     let mut buyers = Vec::new();
     for n in 0..BUYERS {
         let op = operation("/api/v1/accounts", json!({"kind": "buyer", "name": format!("Crash buyer {n}")}));
@@ -107,10 +112,65 @@ async fn seed_registry(client: &reqwest::Client, url: &str, token: &str) -> Vec<
         assert_eq!(answer.status, 201, "{answer:?}");
         buyers.push(answer.body["id"].as_str().expect("id").to_owned());
     }
-    let issue = json!({"project": "P0001", "vintage": 2025, "quantity": ISSUED, "to": "A000001"});
-    let (_, answer) = send(client, url, token, &operation("/api/v1/batches", issue)).await.expect("issue");
-    assert_eq!(answer.status, 201, "{answer:?}");
     buyers
+}
+
+/// Puts `ISSUED` credits into the issuance account the only way the API allows: an approved
+/// methodology, a registered project, one farmer's enrolled field, a verified monitoring report,
+/// and an issuance requested by one operator and approved by another. The methodology credits
+/// 100 000 t per hectare with no deductions, so that one 10 ha field gives exactly `ISSUED`.
+async fn issue_through_the_lifecycle(client: &reqwest::Client, url: &str, [op, op_b, verifier]: [&str; 3]) {
+    let post = |path: String, token: &str, body: Value| {
+        let request = client.post(format!("{url}/api/v1{path}")).bearer_auth(token).json(&body);
+        async move {
+            let response = request.send().await.expect("POST");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.expect("JSON");
+            assert_eq!(status, 201, "POST {path}: {body}");
+            body
+        }
+    };
+    let methodology = json!({
+        "code": "AG-005", "version": "v1.0", "title": "Extended mid-season drainage in paddy rice",
+        "engine": "linear-factor",
+        "parameters": {"version": "crash-1", "values": {"per_ha": (ISSUED / 10).to_string()}},
+        "schema": [{"name": "drainage_extension_days", "kind": "integer", "unit": "d", "min": "7", "max": "60", "required": true}],
+        "deductions": {"uncertainty": "0", "leakage": "0", "buffer": "0"},
+        "gwp": "AR5", "indicators": []
+    });
+    post("/methodologies".into(), op, methodology).await;
+    post("/methodologies/M0001/approve".into(), op_b, json!({})).await;
+    let project = json!({"name": "Crash-test drainage", "methodology": "M0001", "country": "JP", "region": "JP-15",
+        "crediting_period": {"from": "2024-01-01", "to": "2030-12-31"}});
+    post("/projects".into(), op, project).await;
+    post("/projects/P0001/verifier".into(), op, json!({"verifier": "verifier"})).await;
+    for (action, by) in [("submit", op), ("validate", verifier), ("register", op_b)] {
+        post("/projects/P0001/transitions".into(), by, json!({"action": action})).await;
+    }
+    let person = json!({"person": {"name": "Crash Farmer", "contact": "-", "address": "-"}, "prefecture": "Niigata"});
+    let farmer = post("/participants".into(), op, person).await["id"].as_str().expect("participant").to_owned();
+    let square = json!({"type": "Polygon", "coordinates": [[[139.0, 37.9], [139.01, 37.9], [139.01, 37.91], [139.0, 37.91], [139.0, 37.9]]]});
+    let field = json!({"name": "Field", "area_ha": "10", "prefecture": "Niigata", "municipality": "Minamiuonuma", "geometry": square});
+    let parcel =
+        post(format!("/participants/{farmer}/parcels"), op, field).await["id"].as_str().expect("parcel").to_owned();
+    let enrolment =
+        json!({"project": "P0001", "parcel": parcel, "contract_period": {"from": "2025-01-01", "to": "2027-12-31"}});
+    post("/enrolments".into(), op, enrolment).await;
+    let report = json!({
+        "project": "P0001", "period": {"from": "2026-01-01", "to": "2026-12-31"},
+        "activity": [{"parcel": parcel, "values": {"drainage_extension_days": 10}}],
+        "evidence": [{"name": "drainage-log.pdf", "sha256": "ab".repeat(32)}],
+        "indicators": []
+    });
+    let report = post("/reports".into(), op, report).await["id"].as_str().expect("report").to_owned();
+    post(format!("/reports/{report}/submit"), op, json!({})).await;
+    post(format!("/reports/{report}/verify"), verifier, json!({})).await;
+    let request = post("/issuance-requests".into(), op, json!({"report": report})).await;
+    let request = request["id"].as_str().expect("request").to_owned();
+    let approved = post(format!("/issuance-requests/{request}/approve"), op_b, json!({})).await;
+    let batch = approved["batch"].as_str().expect("a batch");
+    let issued = get_json(client, &format!("{url}/api/v1/batches/{batch}")).await;
+    assert_eq!(issued["supply"]["tradable"], ISSUED, "{issued}");
 }
 
 struct Load {

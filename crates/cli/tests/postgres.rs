@@ -77,6 +77,34 @@ fn a_restored_sqlite_backup_passes_verify() {
     backup_restore_and_verify(dir.path(), &original, &restored);
 }
 
+/// The database URL, password included, can come from a file (a mounted secret) instead of the
+/// command line or the environment; no message ever shows the password.
+#[test]
+fn the_database_url_can_come_from_a_file_and_its_password_is_never_shown() {
+    let Some(schema) = block_on(PgSchema::create()) else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secret = dir.path().join("database-url");
+    std::fs::write(&secret, format!("{}\n", schema.url)).expect("write the secret");
+    let flags = |file: &Path| -> Vec<OsString> {
+        vec!["--data-dir".into(), dir.path().join("registry").into(), "--database-url-file".into(), file.into()]
+    };
+    init(&flags(&secret));
+    let token = furrow().args(["token", "create", "--role", "operator"]).args(flags(&secret)).output().expect("token");
+    succeed(token);
+
+    let wrong = dir.path().join("wrong-url");
+    std::fs::write(&wrong, "postgres://furrow:s3cret-pw@127.0.0.1:1/furrow").expect("write");
+    let refused = furrow().arg("init").args(flags(&wrong)).output().expect("init runs");
+    let said = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
+    assert!(!refused.status.success(), "{said}");
+    assert!(!said.contains("s3cret-pw"), "the password leaked: {said}");
+
+    let missing = furrow().arg("init").args(flags(&dir.path().join("nowhere"))).output().expect("init runs");
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nowhere"), "the error names the file");
+    let both = furrow().arg("init").args(flags(&secret)).args(["--database-url", "postgres://x@y/z"]).output();
+    assert!(!both.expect("init runs").status.success(), "a URL and a URL file conflict");
+}
+
 #[test]
 fn a_restored_postgres_backup_passes_verify() {
     let Some(schema) = block_on(PgSchema::create()) else { return };

@@ -98,6 +98,39 @@ async fn no_public_response_of_the_demo_carries_personal_data() {
         }
     }
     assert!(checked > 40, "crawled only {checked} responses");
+
+    // The explorer's pages of every report, project and batch, in both languages: the report
+    // pages explain each parcel's calculation, and the project pages list parcels and charts.
+    let root = base.trim_end_matches('/').to_owned();
+    let ids = |json: String, key: &str| -> Vec<String> {
+        let json: Value = serde_json::from_str(&json).expect("list");
+        json["items"]
+            .as_array()
+            .map_or(vec![], |items| items.iter().filter_map(|i| i[key].as_str().map(str::to_owned)).collect::<Vec<_>>())
+    };
+    let mut web_pages = Vec::new();
+    for (list, key, page) in
+        [("/reports", "id", "/reports"), ("/projects", "code", "/projects"), ("/batches", "id", "/batches")]
+    {
+        let found = ids(fetch(format!("{list}?limit=500")).await.1, key);
+        assert!(!found.is_empty(), "the demo has {list}");
+        web_pages.extend(found.into_iter().map(|id| format!("{page}/{id}")));
+    }
+    let mut reports = 0;
+    for path in &web_pages {
+        for lang in ["en", "ja"] {
+            let url = format!("{root}{path}?lang={lang}");
+            let response = client.get(&url).send().await.expect("request");
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            assert_eq!(status, 200, "GET {url}");
+            for secret in SECRETS {
+                assert!(!body.contains(secret), "GET {url} shows {secret:?}");
+            }
+            reports += usize::from(path.starts_with("/reports/"));
+        }
+    }
+    assert!(reports >= 2, "the report pages were crawled");
     let _ = demo.kill();
     let _ = demo.wait();
 }

@@ -92,6 +92,9 @@ pub enum DomainError {
     UntrustedCounterparty { from: AccountId, to: AccountId, why: String },
     #[error("{by} asked for {what} and cannot also approve it; another person must")]
     FourEyes { what: String, by: String },
+    /// A verifier acts only on the projects (and their reports) an operator assigned to it.
+    #[error("{detail}")]
+    NotAssigned { detail: String },
 }
 
 impl DomainError {
@@ -123,6 +126,7 @@ impl DomainError {
             Self::OverTransferLimit { .. } => "over-transfer-limit",
             Self::UntrustedCounterparty { .. } => "untrusted-counterparty",
             Self::FourEyes { .. } => "four-eyes",
+            Self::NotAssigned { .. } => "not-assigned",
             Self::QuoteExpired { .. } => "quote-expired",
             Self::NoRefund { .. } => "no-refund",
         }
@@ -151,7 +155,7 @@ impl DomainError {
 
     /// Whether the refusal is about who asks (403) rather than what is asked.
     pub fn is_forbidden(&self) -> bool {
-        matches!(self, Self::SelfApproval { .. } | Self::FourEyes { .. })
+        matches!(self, Self::SelfApproval { .. } | Self::FourEyes { .. } | Self::NotAssigned { .. })
     }
 }
 

@@ -185,3 +185,141 @@ pub fn check_transition(before: &Ledger, after: &Ledger) -> Result<(), Vec<Strin
         .collect();
     if violations.is_empty() { Ok(()) } else { Err(violations) }
 }
+
+/// The actor the program itself acts as (genesis, key publication, migration).
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// Invariant 5 over the log, which (unlike the state) knows who did what: a batch is issued only
+/// by the approval of a four-eyes issuance request, in the entries of that approval, or by the
+/// program itself (`SYSTEM_ACTOR`: credits that predate the registry, test fixtures). No token
+/// can issue directly; this catches a log in which someone did.
+#[derive(Debug, Default)]
+pub struct IssuanceAudit {
+    /// Batches issued by someone other than the program, waiting for their approval entry.
+    awaiting_approval: BTreeMap<BatchId, (u64, String)>,
+    approved: u64,
+    direct: u64,
+    violations: Vec<String>,
+}
+
+impl IssuanceAudit {
+    /// Feeds the next log entry, in log order.
+    pub fn observe(&mut self, entry: &crate::encoding::LogEntry) {
+        use crate::command::Event;
+        use crate::lifecycle::LifecycleEvent;
+        if let Event::Lifecycle(LifecycleEvent::IssuanceApproved { batch, by, .. }) = &entry.event {
+            match self.awaiting_approval.remove(batch) {
+                Some((_, issuer)) if issuer == *by => self.approved += 1,
+                Some((index, issuer)) => self.violations.push(format!(
+                    "invariant 5: batch {batch} was issued by {issuer} (entry {index}) but approved by {by}"
+                )),
+                None => self.violations.push(format!(
+                    "invariant 5: entry {} approves batch {batch}, which the entry before did not issue",
+                    entry.index
+                )),
+            }
+            return;
+        }
+        // An approval is committed right after its batch, so any other entry in between means
+        // the batch was issued on its own.
+        self.flush();
+        if let Event::BatchIssued(batch) = &entry.event {
+            if entry.actor == SYSTEM_ACTOR {
+                self.direct += 1;
+            } else {
+                self.awaiting_approval.insert(batch.id, (entry.index, entry.actor.clone()));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        for (batch, (index, issuer)) in std::mem::take(&mut self.awaiting_approval) {
+            self.violations.push(format!(
+                "invariant 5: {issuer} issued batch {batch} (entry {index}) without an approved issuance request"
+            ));
+        }
+    }
+
+    /// What the log showed: batches issued by approval and by the program, and every violation.
+    pub fn finish(mut self) -> IssuanceFindings {
+        self.flush();
+        IssuanceFindings { approved: self.approved, direct: self.direct, violations: self.violations }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuanceFindings {
+    pub approved: u64,
+    pub direct: u64,
+    pub violations: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{Command, Event, IssueCommand};
+    use crate::encoding::LogEntry;
+    use crate::ids::{AccountId, ProjectCode, RequestId, Timestamp, Vintage};
+    use crate::lifecycle::LifecycleEvent;
+
+    /// The log entries of genesis and one issued batch, the batch's by `issuer`.
+    fn log_with_a_batch(issuer: &str) -> (Vec<LogEntry>, Event) {
+        let mut ledger = Ledger::new();
+        let mut entries = Vec::new();
+        let record = |events: Vec<Event>, actor: &str, entries: &mut Vec<LogEntry>| {
+            for event in events {
+                let index = entries.len() as u64;
+                entries.push(LogEntry { index, timestamp: Timestamp(index as i64), actor: actor.into(), event });
+            }
+        };
+        let genesis = ledger.execute(&crate::sim::genesis(), Timestamp(0)).expect("genesis");
+        record(genesis, SYSTEM_ACTOR, &mut entries);
+        let issue = IssueCommand {
+            project: ProjectCode(1),
+            country: None,
+            vintage: Vintage::new(2025).expect("year"),
+            quantity: Quantity(10),
+            buffer: Quantity(0),
+            to: AccountId(1),
+            labels: Vec::new(),
+        };
+        let issued = ledger.execute(&Command::Issue(issue), Timestamp(1)).expect("issue");
+        let batch = match issued.first() {
+            Some(Event::BatchIssued(b)) => b.id,
+            _ => panic!("no batch"),
+        };
+        record(issued, issuer, &mut entries);
+        let approval = Event::Lifecycle(LifecycleEvent::IssuanceApproved {
+            id: RequestId(1),
+            batch,
+            quantity: Quantity(10),
+            buffer: Quantity(0),
+            by: issuer.into(),
+        });
+        (entries, approval)
+    }
+
+    fn audit(entries: &[LogEntry]) -> IssuanceFindings {
+        let mut audit = IssuanceAudit::default();
+        entries.iter().for_each(|e| audit.observe(e));
+        audit.finish()
+    }
+
+    #[test]
+    fn the_program_may_issue_directly() {
+        let (entries, _) = log_with_a_batch(SYSTEM_ACTOR);
+        assert_eq!(audit(&entries), IssuanceFindings { approved: 0, direct: 1, violations: vec![] });
+    }
+
+    #[test]
+    fn an_operator_issues_only_with_the_approval_that_follows() {
+        let (mut entries, approval) = log_with_a_batch("Aiko");
+        let alone = audit(&entries);
+        assert_eq!(alone.violations.len(), 1, "{alone:?}");
+        assert!(alone.violations[0].contains("without an approved issuance request"), "{alone:?}");
+
+        let index = entries.len() as u64;
+        entries.push(LogEntry { index, timestamp: Timestamp(9), actor: "Aiko".into(), event: approval });
+        assert_eq!(audit(&entries), IssuanceFindings { approved: 1, direct: 0, violations: vec![] });
+    }
+}

@@ -328,15 +328,16 @@ impl Ledger {
         let mut remaining = quantity.0;
         let mut ranges = Vec::new();
         let eligible = self.blocks_of(from).filter(|b| b.state == state && batch.is_none_or(|id| b.batch == id));
-        for block in eligible {
-            let len = block.range.len().0;
+        let controls = &self.lifecycle.controls;
+        for part in eligible.flat_map(|b| controls.unfrozen_parts(b.range)) {
+            let len = part.len().0;
             if len <= remaining {
-                ranges.push(block.range);
+                ranges.push(part);
                 remaining -= len;
             } else {
                 // The holder keeps the low range; the top `remaining` serials move.
-                let start = block.range.end() - remaining + 1;
-                ranges.push(SerialRange::new(start, block.range.end()).expect("non-empty sub-range of a block"));
+                let start = part.end() - remaining + 1;
+                ranges.push(SerialRange::new(start, part.end()).expect("non-empty sub-range of a block"));
                 remaining = 0;
             }
             if remaining == 0 {

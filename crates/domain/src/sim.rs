@@ -127,11 +127,12 @@ pub fn accounts_of(subject: &str) -> Vec<AccountId> {
 pub fn actor(command: &Command) -> (String, Role) {
     match command {
         Command::Lifecycle { by, .. } | Command::Sales { by, .. } => (by.clone(), role_of(by)),
-        // A one-step cancellation is the program's own (four-eyes cancellation is a lifecycle
-        // request and approval, issue #8).
-        Command::InitialiseProgram { .. } | Command::PublishLogKey { .. } | Command::Cancel { .. } => {
-            ("system".into(), Role::Admin)
-        }
+        // A one-step cancellation or issuance is the program's own (four-eyes cancellation and
+        // issuance are lifecycle requests and approvals).
+        Command::InitialiseProgram { .. }
+        | Command::PublishLogKey { .. }
+        | Command::Cancel { .. }
+        | Command::Issue(_) => ("system".into(), Role::Admin),
         _ => ("operator".into(), Role::Operator),
     }
 }
@@ -281,6 +282,11 @@ pub mod lifecycle {
             prefer(&lc.applications, |a| a.status == ApplicationStatus::Pending, n[3], ApplicationId(1));
         let enrolment_in =
             |status: EnrolmentStatus| prefer(&lc.enrolments, |e| e.status == status, n[3], EnrolmentId(1));
+        let in_progress = lc
+            .projects
+            .values()
+            .filter(|p| matches!(p.status, ProjectStatus::Draft | ProjectStatus::Submitted | ProjectStatus::Validated))
+            .count();
         let command = match n[1] % 16 {
             0 => LifecycleCommand::DraftMethodology { spec: rice_methodology(&format!("v1.{}", n[3] % 3)) },
             1 => match n[4] % 4 {
@@ -291,7 +297,9 @@ pub mod lifecycle {
                     id: prefer(&lc.methodologies, |m| m.status == MethodologyStatus::Draft, n[3], MethodologyId(1)),
                 },
             },
-            2 => LifecycleCommand::DraftProject {
+            // A new project only while few are on their way to registration, so that some get
+            // there; and always when none is, so that registered ones are not completed at once.
+            x @ (2 | 3) if in_progress == 0 || (x == 2 && in_progress < 2) => LifecycleCommand::DraftProject {
                 spec: ProjectSpec {
                     name: format!("Niigata rice {}", n[3] % 100),
                     methodology: prefer(&lc.methodologies, approved, n[3], MethodologyId(1)),
@@ -300,8 +308,18 @@ pub mod lifecycle {
                     crediting: period(2024, 2030),
                 },
             },
-            3 => {
+            2 | 3 => {
                 let project = prefer(&lc.projects, |p| p.status != ProjectStatus::Registered, n[3], ProjectCode(1));
+                // A submitted project mostly gets the simulation's verifier before validation; now
+                // and then someone else, who then cannot act.
+                let p = lc.projects.get(&project);
+                let unassigned = p.is_some_and(|p| p.status == ProjectStatus::Submitted)
+                    && p.and_then(|p| p.verifier.as_deref()) != Some(VERIFIER);
+                if unassigned && !n[5].is_multiple_of(3) {
+                    let verifier = if n[4].is_multiple_of(13) { "another verifier" } else { VERIFIER };
+                    let command = LifecycleCommand::AssignVerifier { project, verifier: verifier.into() };
+                    return lifecycle(by(&operator), command);
+                }
                 let action = match (n[4] % 8, lc.projects.get(&project)) {
                     (0, _) | (_, None) => ProjectAction::ALL[(n[4] as usize / 8) % ProjectAction::ALL.len()],
                     (_, Some(p)) => next_action(p.status),
@@ -592,6 +610,7 @@ pub mod sales {
             panic!("no project drafted")
         };
         let project = *project;
+        run(op_a, LifecycleCommand::AssignVerifier { project, verifier: VERIFIER.into() });
         for action in [ProjectAction::Submit, ProjectAction::Validate, ProjectAction::Register] {
             let by = if action == ProjectAction::Validate { VERIFIER } else { op_a };
             run(by, LifecycleCommand::TransitionProject { project, action, reason: String::new() });

@@ -129,6 +129,11 @@ fn a_frozen_block_cannot_be_moved_or_retired_and_a_frozen_account_moves_nothing(
     let cancel =
         Command::Cancel { from: w.seller, selection, reason: CancellationReason::Correction, note: String::new() };
     assert_eq!(code(w.at(&cancel)), "frozen");
+    // A quantity selection takes the account's other serials and leaves the frozen ones alone.
+    let moved = w.transfer(buyer, 80).expect("the 80 unfrozen serials move");
+    let expected = [SerialRange::new(21, 100).expect("range")];
+    assert!(matches!(&moved[0], Event::Transferred { ranges, .. } if ranges[..] == expected), "{moved:?}");
+    assert_eq!(code(w.transfer(buyer, 1)), "insufficient-credits", "only frozen serials are left");
     w.control("operator-a", C::FreezeSerials { range: stolen, frozen: false, reason: "recovered".into() })
         .expect("lift");
     w.retire(SerialRange::new(15, 15).expect("range")).expect("no longer frozen");

@@ -118,6 +118,13 @@ fn registered_project(w: &mut World) {
         |action| LifecycleCommand::TransitionProject { project: ProjectCode(1), action, reason: String::new() };
     assert_eq!(w.refuse(OP_A, transition(ProjectAction::Register)).code(), "wrong-state");
     w.run(OP_A, transition(ProjectAction::Submit));
+    // Only the verifier an operator assigned validates (and verifies the project's reports).
+    assert_eq!(w.refuse(VERIFIER, transition(ProjectAction::Validate)).code(), "not-assigned");
+    let assign =
+        |verifier: &str| LifecycleCommand::AssignVerifier { project: ProjectCode(1), verifier: verifier.into() };
+    w.run(OP_A, assign("another verifier"));
+    assert_eq!(w.refuse(VERIFIER, transition(ProjectAction::Validate)).code(), "not-assigned");
+    w.run(OP_A, assign(VERIFIER));
     w.run(VERIFIER, transition(ProjectAction::Validate));
     w.run(OP_A, transition(ProjectAction::Register));
     assert_eq!(w.refuse(VERIFIER, transition(ProjectAction::Validate)).code(), "wrong-state");
@@ -200,6 +207,10 @@ fn the_whole_lifecycle_with_every_refusal() {
     assert_eq!(w.refuse(VERIFIER, LifecycleCommand::VerifyReport { report: n1 }).code(), "wrong-state");
     assert_eq!(w.refuse(OP_A, LifecycleCommand::RequestIssuance { report: n1, labels: vec![] }).code(), "wrong-state");
     w.run(OP_A, LifecycleCommand::SubmitReport { report: n1 });
+    let error = w.refuse("another verifier", LifecycleCommand::VerifyReport { report: n1 });
+    assert_eq!(error.code(), "not-assigned", "a verifier verifies only its projects' reports");
+    let error = w.refuse("another verifier", LifecycleCommand::ReturnReport { report: n1, reason: "no".into() });
+    assert_eq!(error.code(), "not-assigned");
     w.run(VERIFIER, LifecycleCommand::VerifyReport { report: n1 });
 
     // The frozen quantification: areas 0.5 ha and 0.6 ha at 4.2 t/ha, less 10 % and 2 %.

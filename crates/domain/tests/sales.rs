@@ -234,8 +234,13 @@ fn a_filter_selects_the_oldest_matching_batch() {
     w.sales(OP, create(filter("J-Credit-eligible", None))).expect("matches batch 1");
     assert_eq!(w.ledger.lifecycle().sales.quotes[&QuoteId(1)].batch, BatchId(1));
     assert_eq!(refused(&mut w, create(filter("CORSIA", None))).code(), "invalid-command");
-    // Until #6's scores are wired in (the `ecological_score` seam), no batch has a score.
-    assert_eq!(refused(&mut w, create(filter("J-Credit-eligible", Some(d("0.5"))))).code(), "invalid-command");
+    // The batch's period measured frogs only (31 of 0..150): its ecological score is 20.67, so a
+    // buyer's minimum of 20 finds it and a minimum of 21 finds nothing.
+    let score = furrow_domain::sales::ecological_score(w.ledger.lifecycle(), BatchId(1)).expect("scored");
+    assert_eq!(score.round_dp(2), d("20.67"));
+    w.sales(OP, create(filter("J-Credit-eligible", Some(d("20"))))).expect("a score of 20.67 passes a minimum of 20");
+    assert_eq!(w.ledger.lifecycle().sales.quotes[&QuoteId(2)].batch, BatchId(1));
+    assert_eq!(refused(&mut w, create(filter("J-Credit-eligible", Some(d("21"))))).code(), "invalid-command");
 }
 
 /// Invariant 9 in the checker itself: a payout to a withdrawn participant is found.

@@ -78,11 +78,15 @@ pub fn indicator_chart(
                     .label("good band")
                     .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], BAND.filled()));
             }
-            for edge in [f(i.min), f(i.max)] {
-                chart
-                    .draw_series(std::iter::once(PathElement::new(vec![(left, edge), (right, edge)], EXPECTED)))
-                    .map_err(|e| e.to_string())?;
-            }
+            // A range no source backs is labelled so on the chart too (issue #6).
+            let what = if i.verified() { "expected range" } else { "expected range (unverified)" };
+            chart
+                .draw_series(
+                    [f(i.min), f(i.max)].map(|edge| PathElement::new(vec![(left, edge), (right, edge)], EXPECTED)),
+                )
+                .map_err(|e| e.to_string())?
+                .label(what)
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], EXPECTED));
         }
         chart
             .draw_series(points.iter().enumerate().map(|(x, p)| {

@@ -21,26 +21,6 @@ pub struct OpenAccountRequest {
     pub name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IssueRequest {
-    /// Project code, e.g. `P0012`.
-    pub project: String,
-    /// Vintage year.
-    pub vintage: u16,
-    /// Credits for the holder.
-    pub quantity: u64,
-    /// Credits for the program's buffer pool (default 0).
-    #[serde(default)]
-    pub buffer: u64,
-    /// Account that receives the credits, e.g. `A000001` (the issuance account).
-    pub to: String,
-    /// ISO 3166-1 alpha-2; defaults to the program's country.
-    pub country: Option<String>,
-    #[serde(default)]
-    pub labels: Vec<String>,
-}
-
 /// Which credits to use: either `quantity` (oldest serials first, optionally from one `batch`)
 /// or `ranges` (each `"START-END"`, a single `"N"`, or a printable serial).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -458,4 +438,9 @@ pub struct CertificateDto {
     pub entry: String,
     /// C2SP `tlog-proof@v1` bundle: index, inclusion proof, signed checkpoint.
     pub proof: String,
+    /// The ecological score of the monitoring period the credits were issued from (absent for a
+    /// batch issued outside the program lifecycle). Derived from the batch's verified report,
+    /// which is in the log; the proof above covers the retirement entry, not this score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecology: Option<crate::lifecycle::ecology::EcoScoreDto>,
 }

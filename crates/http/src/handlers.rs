@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use furrow_app::Committed;
 use furrow_app::store::{BlockFilter, Page};
 use furrow_domain::{
-    AccountId, AccountKind, BatchId, Beneficiary, CancellationId, ClaimPeriod, Command, Event, IssueCommand,
-    PrintableSerial, ProjectCode, Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection, SerialQuery,
-    SerialRange, Vintage,
+    AccountId, AccountKind, BatchId, Beneficiary, CancellationId, ClaimPeriod, Command, Event, PrintableSerial,
+    Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection, SerialQuery, SerialRange,
 };
 
 use crate::AppState;
@@ -183,41 +182,6 @@ pub async fn get_batch(State(state): State<AppState>, Path(id): Path<String>) ->
     let printer = state.printer(batch.serials.end()).await?;
     let origin = crate::lifecycle::dto::batch_origin(&state.registry.lifecycle(), id);
     Ok(Json(BatchDto { origin, ..printer.batch(&batch, supply) }))
-}
-
-/// Issues a batch (operator). Serials continue the program-wide counter; the top `buffer`
-/// serials go to the buffer pool.
-#[utoipa::path(post, path = "/batches", tag = "batches", request_body = IssueRequest,
-    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
-    responses((status = 201, body = BatchDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn issue(
-    State(state): State<AppState>,
-    Auth(principal): Auth,
-    key: IdempotencyKey,
-    body: JsonBody<IssueRequest>,
-) -> Result<Response, ApiError> {
-    let key = key.for_request(&principal, &body)?;
-    let r = &body.value;
-    let command = Command::Issue(IssueCommand {
-        project: parse::<ProjectCode>(&r.project)?,
-        country: r.country.as_deref().map(parse).transpose()?,
-        vintage: Vintage::new(r.vintage)?,
-        quantity: Quantity(r.quantity),
-        buffer: Quantity(r.buffer),
-        to: parse(&r.to)?,
-        labels: r.labels.clone(),
-    });
-    let committed = state.registry.execute(&principal, command, key).await?;
-    let Event::BatchIssued(issued) = event(&committed)? else {
-        return Err(unexpected());
-    };
-    let (batch, _) = state.registry.store().batch(issued.id).await?.ok_or_else(unexpected)?;
-    // The response shows the batch as issued, so a replay returns the same body even after trades.
-    let mut as_issued = furrow_app::store::Balances::default();
-    as_issued.add(furrow_domain::BlockState::Tradable, batch.serials.len().0 - batch.buffer.0);
-    as_issued.add(furrow_domain::BlockState::Buffer, batch.buffer.0);
-    let printer = state.printer(batch.serials.end()).await?;
-    Ok(created(&committed, printer.batch(&batch, as_issued)))
 }
 
 /// Serial blocks, filtered by batch, account and state; ordered by first serial.
@@ -662,12 +626,17 @@ pub async fn retirement_certificate(
     let rows = store.log_entries(Page { after: log_index.checked_sub(1), limit: 1 }).await?;
     let row = rows.into_iter().find(|r| r.index == log_index).ok_or_else(unexpected)?;
     let printer = state.printer(retirement.ranges.iter().map(|x| x.end()).max().unwrap_or(0)).await?;
+    let batch = printer.batches.values().find(|b| retirement.ranges.first().is_some_and(|r| b.serials.covers(*r)));
+    let ecology = batch
+        .and_then(|b| state.registry.lifecycle().batch_ecological_score(b.id))
+        .map(|s| crate::lifecycle::ecology::EcoScoreDto::of(&s));
     Ok(Json(CertificateDto {
         format: "furrow-retirement-certificate/v1",
         retirement: printer.retirement(&retirement),
         log_index,
         entry: base64::engine::general_purpose::STANDARD.encode(&row.bytes),
         proof,
+        ecology,
     }))
 }
 

@@ -162,7 +162,7 @@ async fn sqlite_and_postgres_write_identical_logs() {
     let mut logs = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(fixture) = start_with_clock(backend, Arc::new(SimClock::default())).await else { return };
-        fixture.run_seeded_commands(0x5eed, 1500).await;
+        fixture.run_seeded_commands(0x5eed, 2500).await;
         let rows = fixture.store.log_entries(Page { after: None, limit: 10_000 }).await.expect("log");
         let mut tree = furrow_tlog::tree::MemoryTree::new();
         for row in &rows {

@@ -62,7 +62,7 @@ impl Fixture {
             to,
             labels: vec![],
         };
-        self.registry.execute(&operator(), Command::Issue(issue), None).await.expect("issue");
+        self.registry.execute(&Principal::system(), Command::Issue(issue), None).await.expect("issue");
     }
 }
 

@@ -102,7 +102,7 @@ impl Workloads<'_> {
                     to: account.id,
                     labels: vec![],
                 };
-                registry.execute(&operator(), Command::Issue(issue), None).await?;
+                registry.execute(&Principal::system(), Command::Issue(issue), None).await?;
                 Ok((i, account.id))
             });
         }

@@ -43,7 +43,17 @@ pub fn init(database: &[OsString]) -> String {
 
 /// A fresh operator token for `database`.
 pub fn operator_token(database: &[OsString]) -> String {
-    let token = furrow().args(["token", "create", "--role", "operator"]).args(database).output().expect("token");
+    token(database, "operator", None)
+}
+
+/// A fresh token for `role` (and `subject`, else the CLI's default) on `database`.
+pub fn token(database: &[OsString], role: &str, subject: Option<&str>) -> String {
+    let mut command = furrow();
+    command.args(["token", "create", "--role", role]).args(database);
+    if let Some(subject) = subject {
+        command.args(["--subject", subject]);
+    }
+    let token = command.output().expect("token");
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
     String::from_utf8_lossy(&token.stdout).trim().to_owned()
 }

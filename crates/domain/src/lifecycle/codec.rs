@@ -416,4 +416,5 @@ event_codec! {
     SaleReleased = 32 { id, expired, reason, by };
     PayoutPaid = 33 { sale, participant, reference, by };
     SaleNoted = 34 { sale, note, by };
+    VerifierAssigned = 35 { project, verifier, by };
 }

@@ -156,6 +156,30 @@ impl Controls {
         }
     }
 
+    /// The parts of `range` that no freeze covers, lowest first: a quantity selection takes its
+    /// credits from these, so a frozen block inside an account does not stop the account's other
+    /// credits from moving.
+    pub fn unfrozen_parts(&self, range: SerialRange) -> Vec<SerialRange> {
+        let mut parts = Vec::new();
+        let mut next = range.start();
+        // Frozen ranges never overlap; the one starting before `range` may still reach into it.
+        let first = self.frozen_serials.range(..=range.start()).next_back().map_or(range.start(), |(k, _)| *k);
+        for (frozen, _) in self.frozen_serials.range(first..=range.end()).map(|(_, v)| v) {
+            if frozen.end() < next {
+                continue;
+            }
+            if frozen.start() > next {
+                parts.push(SerialRange::new(next, frozen.start() - 1).expect("a gap before a freeze"));
+            }
+            next = frozen.end().saturating_add(1);
+            if next > range.end() {
+                return parts;
+            }
+        }
+        parts.push(SerialRange::new(next, range.end()).expect("the rest after the last freeze"));
+        parts
+    }
+
     /// The freeze that covers any of `ranges`, if one does.
     pub fn frozen_range(&self, ranges: &[SerialRange]) -> Option<(SerialRange, &Freeze)> {
         ranges.iter().find_map(|r| {
@@ -408,4 +432,23 @@ impl Ledger {
 
 fn wrong(what: String, state: &str, action: &'static str) -> DomainError {
     DomainError::WrongState { what, state: state.to_owned(), action }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfrozen_parts_are_the_gaps_between_freezes() {
+        let mut controls = Controls::default();
+        let range = |a, b| SerialRange::new(a, b).expect("range");
+        for frozen in [range(1, 3), range(5, 10), range(20, 20), range(95, 120)] {
+            let freeze = Freeze { reason: "stolen".into(), by: "op".into(), at: Timestamp(0) };
+            controls.frozen_serials.insert(frozen.start(), (frozen, freeze));
+        }
+        assert_eq!(controls.unfrozen_parts(range(2, 100)), [range(4, 4), range(11, 19), range(21, 94)]);
+        assert_eq!(controls.unfrozen_parts(range(5, 10)), []);
+        assert_eq!(controls.unfrozen_parts(range(11, 19)), [range(11, 19)]);
+        assert_eq!(controls.unfrozen_parts(range(200, 300)), [range(200, 300)]);
+    }
 }

@@ -227,9 +227,21 @@ impl Ledger {
                 if !from.contains(&p.status) {
                     return Err(wrong_state(format!("project {project}"), p.status, "make this transition"));
                 }
+                if *action == ProjectAction::Validate {
+                    check_assigned(p, &by)?;
+                }
                 let reason_required = matches!(action, ProjectAction::Reject | ProjectAction::Terminate);
                 check_text("reason", reason, MAX_NOTE_LEN, reason_required)?;
                 one(E::ProjectTransitioned { project: *project, status: to, reason: reason.clone(), by })
+            }
+            C::AssignVerifier { project, verifier } => {
+                let p = self.project(*project)?;
+                use ProjectStatus::{Completed, Rejected, Terminated};
+                if matches!(p.status, Completed | Rejected | Terminated) {
+                    return Err(wrong_state(format!("project {project}"), p.status, "take a verifier"));
+                }
+                check_text("verifier", verifier, MAX_NAME_LEN, true)?;
+                one(E::VerifierAssigned { project: *project, verifier: verifier.clone(), by })
             }
             C::SetParticipation { project, participation } => {
                 self.registered_project(*project, "take participants")?;
@@ -289,6 +301,7 @@ impl Ledger {
             }
             C::VerifyReport { report } => {
                 let r = self.report_in(*report, ReportStatus::Submitted, "be verified")?;
+                check_assigned(self.project(r.spec.project)?, &by)?;
                 let methodology = self.methodology_of(r.spec.project)?;
                 let q = engine::quantify(methodology, &r.areas, &r.spec.activity).map_err(DomainError::Invalid)?;
                 let (id, status, reason) = (r.id, ReportStatus::Verified, String::new());
@@ -296,6 +309,7 @@ impl Ledger {
             }
             C::ReturnReport { report, reason } => {
                 let r = self.report_in(*report, ReportStatus::Submitted, "be returned")?;
+                check_assigned(self.project(r.spec.project)?, &by)?;
                 check_text("reason", reason, MAX_NOTE_LEN, true)?;
                 let (id, status, reason) = (r.id, ReportStatus::Returned, reason.clone());
                 one(E::ReportChanged { id, status, reason, quantification: None, by })
@@ -691,6 +705,19 @@ pub fn split_issue(net: Decimal, buffer_percent: Decimal) -> Result<(Quantity, Q
         )));
     }
     Ok((Quantity(total - buffer), Quantity(buffer)))
+}
+
+/// Only the verifier an operator assigned to a project validates it and verifies its reports.
+fn check_assigned(project: &Project, by: &str) -> Result<(), DomainError> {
+    match &project.verifier {
+        Some(verifier) if verifier == by => Ok(()),
+        Some(verifier) => Err(DomainError::NotAssigned {
+            detail: format!("project {} is assigned to verifier {verifier}, not {by}", project.code),
+        }),
+        None => Err(DomainError::NotAssigned {
+            detail: format!("project {} has no verifier yet; an operator assigns one first", project.code),
+        }),
+    }
 }
 
 fn check_contract(project: &Project, period: Period) -> Result<(), DomainError> {

@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
+use super::engine::Status;
 use super::model::{FieldValue, Period, Report, ReportStatus};
 use super::state::Lifecycle;
 use crate::ids::{BatchId, ParcelId, ProjectCode, ReportId};
@@ -77,6 +78,17 @@ pub struct Indicator {
     pub min: Decimal,
     pub max: Decimal,
     pub direction: Direction,
+    /// How far the range and method were checked against a source (see `indicators.psv`).
+    pub status: Status,
+    /// The source, and which numbers of the line it does not cover.
+    pub source: String,
+}
+
+impl Indicator {
+    /// Whether the range may be shown without an "unverified" marker.
+    pub fn verified(&self) -> bool {
+        self.status == Status::Verified
+    }
 }
 
 /// The catalogue and its version.
@@ -105,9 +117,18 @@ pub fn parse_catalogue(text: &str) -> Result<Catalogue, String> {
             continue;
         }
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        let [key, category, unit, direction, min, max, low, high, method] = cells[..] else {
-            return Err(format!("line {n}: expected 9 cells, found {}", cells.len()));
+        let [key, category, unit, direction, min, max, low, high, method, status, source] = cells[..] else {
+            return Err(format!("line {n}: expected 11 cells, found {}", cells.len()));
         };
+        let status = match status {
+            "verified" => Status::Verified,
+            "secondary" => Status::Secondary,
+            "unverified" => Status::Unverified,
+            other => return Err(format!("line {n}: unknown status {other:?}")),
+        };
+        if source.is_empty() {
+            return Err(format!("line {n}: every range names its source (or says it has none)"));
+        }
         let number = |what: &str, s: &str| s.parse::<Decimal>().map_err(|_| format!("line {n}: {what}: {s:?}"));
         let (min, max) = (number("min", min)?, number("max", max)?);
         if min >= max {
@@ -137,6 +158,8 @@ pub fn parse_catalogue(text: &str) -> Result<Catalogue, String> {
             min,
             max,
             direction,
+            status,
+            source: source.into(),
         });
     }
     Ok(Catalogue { version: version.ok_or("no @version line")?, indicators })
@@ -464,9 +487,12 @@ mod tests {
             let i = cat.get(key).unwrap_or_else(|| panic!("{key} is missing"));
             assert!(!i.unit.is_empty() && !i.method.is_empty() && i.min < i.max, "{key}");
         }
-        assert!(parse_catalogue("@version 1\nx | soil | % | band | 0 | 10 | 11 | 12 | m").is_err());
-        assert!(parse_catalogue("@version 1\nx | air | % | higher | 0 | 10 | - | - | m").is_err());
-        assert!(parse_catalogue("@version 1\nx | soil | % | higher | 5 | 5 | - | - | m").is_err());
+        assert!(parse_catalogue("@version 1\nx | soil | % | band | 0 | 10 | 11 | 12 | m | verified | s").is_err());
+        assert!(parse_catalogue("@version 1\nx | air | % | higher | 0 | 10 | - | - | m | verified | s").is_err());
+        assert!(parse_catalogue("@version 1\nx | soil | % | higher | 5 | 5 | - | - | m | verified | s").is_err());
+        assert!(parse_catalogue("@version 1\nx | soil | % | higher | 0 | 5 | - | - | m | checked | s").is_err());
+        assert!(parse_catalogue("@version 1\nx | soil | % | higher | 0 | 5 | - | - | m | verified | ").is_err());
+        assert!(parse_catalogue("@version 1\nx | soil | % | higher | 0 | 5 | - | - | m").is_err(), "no status");
     }
 
     #[test]
@@ -480,7 +506,7 @@ mod tests {
         assert_eq!(score_value(nitrate, d("5")), d("75"));
         let ph = cat.get("ph").expect("ph");
         assert_eq!(score_value(ph, d("6.0")), d("100"));
-        assert_eq!(score_value(ph, d("4.75")), d("50"), "halfway from 4 up to the band at 5.5");
+        assert_eq!(score_value(ph, d("5.0")), d("50"), "halfway from 4 up to the band at 6.0");
         assert_eq!(score_value(ph, d("7.25")), d("50"), "halfway from the band at 6.5 to 8");
     }
 
@@ -526,5 +552,32 @@ mod tests {
         assert!(score_report(&r).trade_offs.is_empty());
         // Nothing from the catalogue measured: no score.
         assert_eq!(score_report(&report(vec![], vec![parcel(1, None)])).score, None);
+    }
+
+    /// Issue #6: every range was checked against the research note's sources. Only the soil
+    /// targets the MAFF guideline gives as a band with its method (pH, available N) are verified;
+    /// the practices rest on one secondary source; everything else is the registry's own range,
+    /// and each line says so.
+    #[test]
+    fn every_range_names_its_source_and_only_sourced_ones_are_verified() {
+        let cat = catalogue();
+        assert_eq!(cat.version, "2026.2", "the pH band moved to the MAFF target, so the version moved");
+        let verified: Vec<&str> = cat.indicators.iter().filter(|i| i.verified()).map(|i| i.key.as_str()).collect();
+        assert_eq!(verified, ["ph", "available_n"]);
+        let secondary: Vec<&str> =
+            cat.indicators.iter().filter(|i| i.status == Status::Secondary).map(|i| i.key.as_str()).collect();
+        assert_eq!(secondary, ["refuge_ditch", "biotope", "fish_ladder", "winter_flooding"]);
+        for i in &cat.indicators {
+            assert!(i.source.contains("research §"), "{} cites the research note: {}", i.key, i.source);
+        }
+        // The verified bands are the guideline's targets.
+        let band = |key: &str| match cat.get(key).map(|i| i.direction) {
+            Some(Direction::Band { low, high }) => (low, high),
+            other => panic!("{key}: {other:?}"),
+        };
+        assert_eq!(band("ph"), (d("6.0"), d("6.5")));
+        assert_eq!(band("available_n"), (d("8"), d("20")));
+        assert!(cat.get("available_n").is_some_and(|i| i.method.contains("4-week flooded incubation at 30 °C")));
+        assert!(cat.get("available_p").is_some_and(|i| i.method == "Truog method" && !i.verified()));
     }
 }

@@ -61,6 +61,12 @@ pub enum LifecycleCommand {
         action: ProjectAction,
         reason: String,
     },
+    /// Names the verifier (a verifier's subject) who validates the project and verifies its
+    /// reports; replaces an earlier assignment.
+    AssignVerifier {
+        project: ProjectCode,
+        verifier: String,
+    },
     /// Opens a registered project for participation, or closes it (`None`).
     SetParticipation {
         project: ProjectCode,
@@ -210,6 +216,7 @@ impl LifecycleCommand {
             Self::DeprecateMethodology { .. } => "deprecate_methodology",
             Self::DraftProject { .. } => "draft_project",
             Self::TransitionProject { .. } => "transition_project",
+            Self::AssignVerifier { .. } => "assign_verifier",
             Self::SetParticipation { .. } => "set_participation",
             Self::ApplyToJoin { .. } => "apply_to_join",
             Self::DeclineApplication { .. } => "decline_application",
@@ -278,6 +285,11 @@ pub enum LifecycleEvent {
         project: ProjectCode,
         status: ProjectStatus,
         reason: String,
+        by: String,
+    },
+    VerifierAssigned {
+        project: ProjectCode,
+        verifier: String,
         by: String,
     },
     ParticipationSet {
@@ -486,6 +498,7 @@ impl LifecycleEvent {
             Self::MethodologyChanged { .. } => "methodology_changed",
             Self::ProjectDrafted { .. } => "project_drafted",
             Self::ProjectTransitioned { .. } => "project_transitioned",
+            Self::VerifierAssigned { .. } => "verifier_assigned",
             Self::ParticipationSet { .. } => "participation_set",
             Self::ApplicationReceived { .. } => "application_received",
             Self::ApplicationDecided { .. } => "application_decided",

@@ -233,6 +233,9 @@ pub struct Project {
     pub status: ProjectStatus,
     pub history: Vec<Transition>,
     pub participation: Option<Participation>,
+    /// The validation/verification body assigned by an operator: the only verifier who may
+    /// validate the project and verify or return its reports (issue #8).
+    pub verifier: Option<String>,
 }
 
 /// A person's or farm's personal data: never in a public log entry.

@@ -75,6 +75,7 @@ impl Lifecycle {
                     status: ProjectStatus::Draft,
                     history,
                     participation: None,
+                    verifier: None,
                 };
                 assert!(self.projects.insert(*code, p).is_none(), "project {code} drafted twice");
             }
@@ -82,6 +83,9 @@ impl Lifecycle {
                 let p = self.projects.get_mut(project).expect("transitioned project exists");
                 p.status = *status;
                 step(&mut p.history, status.as_str(), by, at, reason);
+            }
+            E::VerifierAssigned { project, verifier, .. } => {
+                self.projects.get_mut(project).expect("project exists").verifier = Some(verifier.clone());
             }
             E::ParticipationSet { project, participation, .. } => {
                 self.projects.get_mut(project).expect("project exists").participation = participation.clone();

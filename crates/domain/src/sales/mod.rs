@@ -58,11 +58,12 @@ pub struct SaleFilter {
     pub min_ecological_score: Option<Decimal>,
 }
 
-/// SEAM for issue #6: the ecological score of a batch, used by the buyer's filter and printed on
-/// the certificate. The scores are built in parallel; until they are wired in at merge, no batch
-/// has one, so a filter with a minimum score matches nothing and certificates say "not scored".
-pub fn ecological_score(_lifecycle: &Lifecycle, _batch: BatchId) -> Option<Decimal> {
-    None
+/// The ecological score of a batch: the score of the monitoring period it was issued from
+/// (`Lifecycle::batch_ecological_score`), unrounded, so the buyer's minimum compares with the
+/// exact value. `None` for a batch issued outside the lifecycle or from a report that measured
+/// no catalogue indicator: such a batch never passes a minimum-score filter.
+pub fn ecological_score(lifecycle: &Lifecycle, batch: BatchId) -> Option<Decimal> {
+    lifecycle.batch_ecological_score(batch).and_then(|s| s.score)
 }
 
 /// What a user asks of sales. The acting user travels beside it (`Command::Sales`).

@@ -293,6 +293,13 @@ pub struct TransitionRequest {
     pub reason: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierRequest {
+    /// The verifier's subject (its token's or user's name), e.g. `Japan Quality Assurance`.
+    pub verifier: String,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipationDto {
@@ -337,6 +344,10 @@ pub struct ProjectDto {
     /// Present while the project takes applications.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participation: Option<ParticipationDto>,
+    /// The validation/verification body assigned to the project: the only verifier who validates
+    /// it and verifies its reports. Public, as registries publish their VVBs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
     pub history: Vec<TransitionDto>,
 }
 
@@ -355,6 +366,7 @@ impl ProjectDto {
                 starts: x.starts.to_string(),
                 conditions: x.conditions.clone(),
             }),
+            verifier: p.verifier.clone(),
             history: history(&p.history),
         }
     }

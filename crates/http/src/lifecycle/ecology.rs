@@ -145,7 +145,12 @@ pub async fn get_explanation(
     Path(id): Path<String>,
 ) -> Result<Json<ExplanationDto>, ApiError> {
     let id: ReportId = parse(&id)?;
-    let lc = state.registry.lifecycle();
+    Ok(Json(explanation(&state.registry.lifecycle(), id)?))
+}
+
+/// The explanation of a report's quantification, recomputed from its stored inputs. The API
+/// (`get_explanation`) and the report's web page both show this, so they cannot disagree.
+pub fn explanation(lc: &Lifecycle, id: ReportId) -> Result<ExplanationDto, ApiError> {
     let report = found(lc.reports.get(&id), format!("report {id}"))?;
     // The methodology the result was frozen under, or else the project's.
     let methodology_id = match &report.quantification {
@@ -163,7 +168,7 @@ pub async fn get_explanation(
         )
     })?;
     let d = m.spec.deductions;
-    Ok(Json(ExplanationDto {
+    Ok(ExplanationDto {
         report: report.id.to_string(),
         status: report.status.to_string(),
         methodology: m.id.to_string(),
@@ -201,7 +206,7 @@ pub async fn get_explanation(
         recomputed: QuantificationDto::of(&e.quantification),
         frozen: report.quantification.as_ref().map(QuantificationDto::of),
         matches_frozen: report.quantification.as_ref().map(|q| *q == e.quantification),
-    }))
+    })
 }
 
 // ------------------------------------------------------------------ catalogue
@@ -222,6 +227,13 @@ pub struct IndicatorInfoDto {
     pub good_low: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub good_high: Option<String>,
+    /// Whether the range and method agree with a primary source (`verified`), one secondary
+    /// source (`secondary`) or neither (`unverified`); only `verified` is shown without a marker.
+    pub range_status: String,
+    /// `true` only when `range_status` is `verified`.
+    pub range_verified: bool,
+    /// Where the range comes from, and which of its numbers no source covers.
+    pub range_source: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -252,6 +264,9 @@ fn catalogue_dto(c: &Catalogue) -> CatalogueDto {
                     direction: direction.into(),
                     good_low: band.map(|b| b.0.to_string()),
                     good_high: band.map(|b| b.1.to_string()),
+                    range_status: status_name(i.status).into(),
+                    range_verified: i.verified(),
+                    range_source: i.source.clone(),
                 }
             })
             .collect(),
@@ -368,6 +383,17 @@ impl EcoScoreDto {
                 .collect(),
         }
     }
+}
+
+/// A period's score in one line of English for the certificate (HTML and PDF):
+/// `72.5 / 100 for the monitoring period 2026-04-01 to 2026-10-31 (biodiversity 56.7, water 75.0)`.
+pub fn score_line(s: &EcoScore) -> String {
+    let period = format!("the monitoring period {} to {}", s.period.from, s.period.to);
+    let Some(total) = s.score else {
+        return format!("Not scored: no catalogue indicator was measured in {period}");
+    };
+    let parts: Vec<String> = s.categories.iter().map(|(c, v)| format!("{} {}", c.as_str(), score(*v))).collect();
+    format!("{} / 100 for {period} ({})", score(total), parts.join(", "))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

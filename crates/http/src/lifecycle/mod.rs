@@ -330,6 +330,23 @@ pub async fn transition_project(
     run(&state, &principal, key, command).await
 }
 
+/// Assigns the project's verifier (operator): from then on only that verifier validates the
+/// project and verifies or returns its reports (403 `not-assigned` for any other).
+#[utoipa::path(post, path = "/projects/{code}/verifier", tag = "lifecycle", request_body = VerifierRequest,
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = ActionDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn assign_verifier(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(code): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<VerifierRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let command = LifecycleCommand::AssignVerifier { project: parse(&code)?, verifier: body.value.verifier.clone() };
+    run(&state, &principal, key, command).await
+}
+
 /// Opens a registered project for participation, with its dates and conditions, or closes it.
 #[utoipa::path(post, path = "/projects/{code}/participation", tag = "lifecycle", request_body = ParticipationRequest,
     params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),

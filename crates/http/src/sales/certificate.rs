@@ -108,10 +108,11 @@ async fn gather(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Certi
             ));
         }
     }
-    // SEAM(#6): the batch's ecological score, once the scores are wired in.
-    let ecological = batch
-        .and_then(|b| furrow_domain::sales::ecological_score(&lc, b.id))
-        .map_or("Not scored yet (ecological scores arrive with issue #6)".to_owned(), |s| s.to_string());
+    // The monitoring period's ecological score, the one the sales filter reads.
+    let ecological = batch.and_then(|b| lc.batch_ecological_score(b.id)).map_or_else(
+        || "Not scored: the batch was not issued from a monitoring report".to_owned(),
+        |s| crate::lifecycle::ecology::score_line(&s),
+    );
     let (log_index, proof) = match furrow_app::transparency::retirement_entry(store, retirement.id).await {
         Ok(index) => match furrow_app::transparency::proof_bundle(store, index).await {
             Ok(bundle) => (Some(index), bundle),

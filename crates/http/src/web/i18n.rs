@@ -137,6 +137,16 @@ impl Lang {
         }
     }
 
+    /// A message whose key is built at run time (an indicator's name), or `None` when the
+    /// catalogue has none: the caller then shows the code itself.
+    pub fn lookup(self, key: &str) -> Option<&'static str> {
+        let i = MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()?;
+        Some(match self {
+            Lang::En => MESSAGES[i].1,
+            Lang::Ja => MESSAGES[i].2,
+        })
+    }
+
     /// A stable code (a block state, a status, a purpose) in words.
     pub fn word(self, code: &str) -> &'static str {
         let key = format!("word.{code}");
@@ -173,10 +183,12 @@ fn group(digits: &str) -> String {
 /// Key, English, Japanese; sorted by key (the lookup is a binary search; a test checks the order).
 pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("batch.buffer", "Of which to the buffer pool", "うちバッファプールへ"),
+    ("batch.ecology", "Ecological score of its monitoring period", "モニタリング期間の生態系スコア"),
     ("batch.issued", "Issued", "発行量"),
     ("batch.issued_at", "Issued on", "発行日"),
     ("batch.labels", "Labels", "ラベル"),
     ("batch.origin", "Origin", "由来"),
+    ("batch.report", "Issued from report", "発行元の報告"),
     ("batch.serials", "Serial range", "シリアル範囲"),
     ("batch.supply", "Supply by state", "状態別の内訳"),
     ("batch.title", "Batch", "バッチ"),
@@ -203,6 +215,75 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("common.status", "Status", "ステータス"),
     ("common.total", "Total", "合計"),
     ("common.when", "When", "日時"),
+    ("ecology.biodiversity", "Biodiversity", "生物多様性"),
+    ("ecology.categories", "By category", "分野別"),
+    (
+        "ecology.chart_alt",
+        "Chart of the indicator over the verified monitoring periods",
+        "検証済みモニタリング期間ごとの指標の推移グラフ",
+    ),
+    ("ecology.charts", "Indicators over time", "指標の推移"),
+    (
+        "ecology.charts_note",
+        "Each chart shows, per verified monitoring period, the mean of the parcels' values (line), their range (bar), the expected range (grey lines) and, where the indicator has one, the good band (green).",
+        "各グラフは、検証済みモニタリング期間ごとに、圃場の値の平均（線）、その範囲（棒）、想定範囲（灰色の線）、良好帯がある指標ではその帯（緑）を示します。",
+    ),
+    ("ecology.indicator", "Indicator", "指標"),
+    ("ecology.mean", "Mean", "平均"),
+    (
+        "ecology.no_score",
+        "Not scored: no indicator of the catalogue was measured.",
+        "未評価：カタログの指標が測定されていません。",
+    ),
+    (
+        "ecology.none",
+        "No verified monitoring period with ecological indicators yet.",
+        "生態系指標を含む検証済みのモニタリング期間はまだありません。",
+    ),
+    (
+        "ecology.out_of_range",
+        "Values outside the expected range (scored at its edge)",
+        "想定範囲外の値（範囲の端の値で採点）",
+    ),
+    ("ecology.parcels", "Parcels", "圃場"),
+    ("ecology.period", "Monitoring period", "モニタリング期間"),
+    ("ecology.practice", "Practices", "取り組み"),
+    (
+        "ecology.project_score",
+        "Project score (mean of its verified periods)",
+        "プロジェクトのスコア（検証済み期間の平均）",
+    ),
+    ("ecology.range", "Expected range", "想定範囲"),
+    ("ecology.score", "Ecological score", "生態系スコア"),
+    (
+        "ecology.score_note",
+        "0–100. Each value scores on its indicator's expected range; an indicator's values average into its score, indicators into their category, and the categories measured into the period's score.",
+        "0〜100。各値を指標の想定範囲で採点し、値の平均を指標のスコア、指標の平均を分野のスコア、測定された分野の平均を期間のスコアとします。",
+    ),
+    ("ecology.soil", "Soil health", "土壌の健全性"),
+    ("ecology.title", "Ecological impact", "生態系への影響"),
+    ("ecology.trade_drainage", "Long drainage without a refuge ditch", "退避溝のない長期の中干し"),
+    (
+        "ecology.trade_drainage_text",
+        "Mid-season drainage of 14 days or more without a refuge ditch: tadpoles that have not yet metamorphosed die when the paddy dries (carbon gain against frog survival).",
+        "退避溝（江）がないまま中干しが14日以上続いています。変態前のオタマジャクシは水田が乾くと死んでしまいます（炭素削減とカエルの生存のトレードオフ）。",
+    ),
+    ("ecology.trade_offs", "Trade-offs", "トレードオフ"),
+    (
+        "ecology.trade_offs_note",
+        "Flags, never deductions: they show where a practice may harm another ecological or climate goal.",
+        "控除ではなく注意表示です。ある取り組みが他の生態系や気候の目標を損なうおそれのある箇所を示します。",
+    ),
+    ("ecology.trade_winter", "Winter flooding raises methane", "冬期湛水によるメタン増加"),
+    (
+        "ecology.trade_winter_text",
+        "Winter flooding keeps the soil anaerobic, which raises the next season's methane emissions (habitat for waterbirds against methane).",
+        "冬期湛水は土壌を嫌気状態に保つため、翌作期のメタン排出が増えます（水鳥の生息地とメタンのトレードオフ）。",
+    ),
+    ("ecology.unscored", "Recorded, not in the catalogue, not scored", "記録済み・カタログ外のため採点対象外"),
+    ("ecology.unverified_range", "range unverified", "範囲は未検証"),
+    ("ecology.values", "Values", "値の数"),
+    ("ecology.water", "Water", "水"),
     ("error.not_found", "Not found", "見つかりません"),
     ("error.title", "Something is not right", "問題が発生しました"),
     (
@@ -237,6 +318,21 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("home.retired", "Credits retired", "償却済みクレジット"),
     ("home.title", "Registry", "登録簿"),
     ("home.tradable", "Tradable", "取引可能"),
+    ("indicator.available_n", "Available nitrogen", "可給態窒素"),
+    ("indicator.available_p", "Available phosphate", "可給態リン酸"),
+    ("indicator.biotope", "Biotope", "ビオトープ"),
+    ("indicator.bulk_density", "Bulk density", "仮比重"),
+    ("indicator.dragonfly_count", "Dragonflies", "トンボ類"),
+    ("indicator.drainage_days", "Drainage days", "中干し日数"),
+    ("indicator.fish_ladder", "Fish ladder", "水田魚道"),
+    ("indicator.frog_count", "Frogs", "カエル類"),
+    ("indicator.irrigation_volume", "Irrigation volume", "灌漑水量"),
+    ("indicator.nitrate", "Nitrate in drainage water", "排水の硝酸態窒素"),
+    ("indicator.ph", "Soil pH", "土壌pH"),
+    ("indicator.refuge_ditch", "Refuge ditch", "江（退避溝）"),
+    ("indicator.soc_pct", "Soil organic carbon", "土壌有機炭素"),
+    ("indicator.spider_count", "Spiders", "クモ類"),
+    ("indicator.winter_flooding", "Winter flooding", "冬期湛水"),
     ("join.apply", "How to apply", "申し込み方法"),
     (
         "join.apply_text",
@@ -320,6 +416,41 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("projects.intro", "Every project registered in the program.", "制度に登録されたすべてのプロジェクトです。"),
     ("projects.name", "Name", "名称"),
     ("projects.title", "Projects", "プロジェクト"),
+    ("report.caveats", "Parameters not verified against a primary source", "一次資料で検証されていないパラメータ"),
+    ("report.contribution", "Contribution of the parcel", "圃場の寄与量"),
+    ("report.deductions", "Deductions", "控除"),
+    ("report.engine", "Engine and version", "算定エンジンとバージョン"),
+    ("report.explanation", "How the reductions were calculated", "削減量の計算方法"),
+    (
+        "report.explanation_note",
+        "Recomputed now from the stored inputs by the same code as the API's explanation. Every intermediate value has its name, unit and source; a parameter not verified against a primary source is marked.",
+        "保存された入力から、APIの説明と同じコードで今回再計算したものです。すべての中間値に名前・単位・出典があり、一次資料で検証されていないパラメータには印を付けています。",
+    ),
+    ("report.frozen", "Frozen result", "確定した結果"),
+    (
+        "report.frozen_none",
+        "Not frozen yet: the result is frozen when a verifier verifies the report.",
+        "未確定：検証機関が報告を検証したときに結果が確定します。",
+    ),
+    ("report.inputs", "Inputs", "入力値"),
+    ("report.inputs_hash", "Inputs hash (SHA-256)", "入力のハッシュ（SHA-256）"),
+    ("report.matches", "The recomputation equals the frozen result.", "再計算の結果は確定した結果と一致します。"),
+    (
+        "report.mismatch",
+        "The recomputation differs from the frozen result.",
+        "再計算の結果が確定した結果と一致しません。",
+    ),
+    ("report.parameters_version", "Parameter table version", "パラメータ表のバージョン"),
+    ("report.parcel", "Parcel", "圃場"),
+    ("report.problem", "The calculation could not be recomputed", "計算を再現できませんでした"),
+    ("report.secondary", "unverified: single source", "未検証：単一出典"),
+    ("report.source", "Source", "出典"),
+    ("report.step", "Step", "項目"),
+    ("report.title", "Monitoring report", "モニタリング報告"),
+    ("report.totals", "Totals for the report", "報告全体の合計"),
+    ("report.unit", "Unit", "単位"),
+    ("report.unverified", "unverified", "未検証"),
+    ("report.value", "Value", "値"),
     ("retirement.beneficiary", "Beneficiary", "受益者"),
     ("retirement.certificate", "Certificate", "証明書"),
     ("retirement.claim_period", "Claim period", "主張期間"),

@@ -6,6 +6,7 @@
 //! Signed-in pages (participants, buyers, staff) will sit beside these under the same layout:
 //! `Chrome` carries the navigation, and a session would add its own items to it.
 
+mod ecology;
 mod exports;
 mod faq;
 mod feed;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/projects/{code}", get(pages::project))
         .route("/batches", get(pages::batches))
         .route("/batches/{id}", get(pages::batch))
+        .route("/reports/{id}", get(ecology::report))
         .route("/serials", get(pages::serials))
         .route("/retirements", get(pages::retirements))
         .route("/retirements/{id}", get(pages::retirement))

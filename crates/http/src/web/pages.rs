@@ -281,6 +281,8 @@ pub struct ProjectPage {
     pub parcels: Vec<ParcelDto>,
     pub reports: Vec<ReportRow>,
     pub batches: Vec<BatchRow>,
+    /// Scores per verified period, trade-offs and the indicators' charts (issue #6).
+    pub ecology: super::ecology::ProjectEcology,
 }
 
 page!(project, project_page, code: Path<String>);
@@ -315,6 +317,7 @@ async fn project_page(state: &AppState, r: &Reader, Path(code): Path<String>) ->
         parcels,
         reports,
         batches: batches.iter().filter(|(b, _)| b.project == code).map(|(b, s)| batch_row(l, b, s)).collect(),
+        ecology: super::ecology::project_ecology(l, &lc, code),
     }))
 }
 
@@ -369,6 +372,8 @@ pub struct BatchPage {
     pub buffer_contribution: String,
     pub labels: Vec<String>,
     pub supply: Vec<(String, String)>,
+    /// The ecological score of the monitoring period the batch was issued from (issue #6).
+    pub eco: Option<super::ecology::EcoView>,
 }
 
 page!(batch, batch_page, id: Path<String>);
@@ -398,6 +403,7 @@ async fn batch_page(state: &AppState, r: &Reader, Path(id): Path<String>) -> Pag
         buffer_contribution: l.num(&batch.buffer.0),
         labels: batch.labels.clone(),
         supply,
+        eco: super::ecology::batch_ecology(l, &state.registry.lifecycle(), batch.id),
     }))
 }
 

@@ -89,7 +89,6 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /batches", Rule::Public),
     // Known gap, reviewed: one operator can still issue directly, outside four-eyes issuance
     // (ARCHITECTURE.md, "What remains of issue #8").
-    ("POST /batches", OPERATOR),
     ("GET /batches/{id}", Rule::Public),
     ("GET /batches/{id}/labels", Rule::Public),
     ("GET /batches/{id}/ecology", Rule::Public),
@@ -150,6 +149,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("POST /projects/{code}/participation", OPERATOR),
     // Tried with `submit`; the verifier-only `validate` is in `authz.rs`'s unit matrix.
     ("POST /projects/{code}/transitions", OPERATOR),
+    ("POST /projects/{code}/verifier", OPERATOR),
     ("POST /quotes", BUYER_MOVES),
     // Saves nothing; any batch's price is public once quoted, so no object rule.
     ("POST /quotes/preview", Rule::Roles(&[Operator, Buyer])),
@@ -395,7 +395,6 @@ impl World {
             "/accounts" => json!({"kind": "buyer", "name": "Matrix K.K."}),
             "/accounts/{id}/counterparties" => json!({"counterparty": counterparty}),
             "/applications/{id}/accept" => json!({"contract_period": period}),
-            "/batches" => json!({"project": "P0012", "vintage": 2025, "quantity": 10, "buffer": 1, "to": account}),
             "/batches/{id}/labels" => json!({"kind": "CORSIA", "issuer": "ICAO", "valid": period}),
             "/cancellations" => json!({"from": account, "quantity": 1, "reason": "correction"}),
             "/controls" => json!({"transfer_limit": null, "trusted_only": false, "trusted_delay_seconds": 60}),
@@ -415,6 +414,7 @@ impl World {
                 "farm": {"name": "Matrix Farm", "contact": "-"}, "parcels": [parcel("Matrix", "0.1", square(141.0, 38.0, 0.001))]}),
             "/projects/{code}/participation" => json!({"open": false}),
             "/projects/{code}/transitions" => json!({"action": "submit"}),
+            "/projects/{code}/verifier" => json!({"verifier": "verifier"}),
             "/reports" => report(&[&farmer.parcel], json!(10)),
             "/retirements" => {
                 let mut body = self.app.retire_body(json!({"quantity": 1}));

@@ -45,6 +45,7 @@ async fn twelve_parcels(app: &TestApp, a: &Actors) -> Vec<String> {
     let project = json!({"name": "Ibaraki drainage", "methodology": "M0001", "country": "JP", "region": "JP-08",
         "crediting_period": {"from": "2024-01-01", "to": "2030-12-31"}});
     app.post_ok("/projects", &a.op_a, project).await;
+    app.post_ok("/projects/P0001/verifier", &a.op_a, json!({"verifier": "verifier"})).await;
     for (action, who) in [("submit", &a.op_a), ("validate", &a.verifier), ("register", &a.op_b)] {
         app.post_ok("/projects/P0001/transitions", who, json!({"action": action})).await;
     }
@@ -260,4 +261,156 @@ async fn a_dozen_parcels_are_explained_issued_and_scored() {
             .iter()
             .all(|i| i["unit"].is_string() && i["method"].is_string() && i["min"].is_string())
     );
+    // Every range says where it comes from; only pH and available N are verified (research §9.1).
+    let verified: Vec<&str> = catalogue["indicators"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|i| i["range_verified"] == true)
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert_eq!(verified, ["ph", "available_n"]);
+    for i in catalogue["indicators"].as_array().expect("list") {
+        assert!(i["range_source"].as_str().is_some_and(|s| s.contains("research §")), "{i}");
+        assert_eq!(i["range_verified"].as_bool(), Some(i["range_status"] == "verified"), "{i}");
+    }
+}
+
+/// A web page of the explorer, in a language.
+async fn web(app: &TestApp, path: &str, lang: &str) -> (u16, String) {
+    let root = app.url.trim_end_matches("/api/v1");
+    let response = app.client.get(format!("{root}{path}")).header("accept-language", lang).send().await.expect("GET");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("text"))
+}
+
+/// The text of the HTML between two markers.
+fn between<'a>(html: &'a str, from: &str, to: &str) -> &'a str {
+    let start = html.find(from).unwrap_or_else(|| panic!("{from} is on the page"));
+    let end = html[start..].find(to).map_or(html.len(), |e| start + e);
+    &html[start..end]
+}
+
+/// Issue #6 on the web: the report's page shows the frozen result and every step of the
+/// explanation the API serves (name, value, unit, source, "unverified" where a parameter is not
+/// verified), in English and Japanese; the project page links it and shows the scores, the
+/// trade-offs in words and a chart of every indicator; the batch page shows its period's score.
+#[tokio::test]
+async fn the_report_page_explains_every_step_and_the_project_page_shows_the_ecology() {
+    let app = spawn_app().await;
+    let a = actors(&app).await;
+    let parcels = twelve_parcels(&app, &a).await;
+    let n = verified(&app, &a, report(&parcels, 2025, |i| 30 + 10 * i as u32)).await;
+    let requested = app.post_ok("/issuance-requests", &a.op_a, json!({"report": n})).await;
+    let i = requested["id"].as_str().expect("request").to_owned();
+    let approved = app.post_ok(&format!("/issuance-requests/{i}/approve"), &a.op_b, json!({})).await;
+    let batch = approved["batch"].as_str().expect("batch").to_owned();
+    // The second season also records an indicator outside the catalogue: kept, charted, not scored.
+    let mut second = report(&parcels, 2026, |i| 60 + 5 * i as u32);
+    second["indicators"].as_array_mut().expect("array").push(json!({"name": "heron_sightings", "value": "3"}));
+    let n2 = verified(&app, &a, second).await;
+
+    let api = app.get_ok(&format!("/reports/{n}")).await;
+    let e = app.get_ok(&format!("/reports/{n}/explanation")).await;
+    let (status, html) = web(&app, &format!("/reports/{n}"), "en").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!html.contains("<script"));
+    let q = &api["quantification"];
+    for fact in [
+        "Ibaraki drainage",
+        "AG-005 v2.0",
+        "Verified",
+        "jcredit-ag005-drainage",
+        q["engine_version"].as_str().expect("version"),
+        q["parameters_version"].as_str().expect("parameters"),
+        q["inputs_hash"].as_str().expect("hash"),
+        "AR5",
+        "The recomputation equals the frozen result.",
+        "How the reductions were calculated",
+        "Uncertainty: 10%",
+    ] {
+        assert!(html.contains(&escape(fact)), "the report page shows {fact}");
+    }
+    // Every intermediate value of the API's explanation, on the page, with its unit and source.
+    let calculation = between(&html, "id=\"calculation\"", "id=\"caveats\"");
+    let mut marked = 0;
+    let steps = e["parcels"].as_array().expect("parcels").iter().flat_map(|p| p["steps"].as_array().expect("steps"));
+    for s in steps.chain(e["totals"].as_array().expect("totals")) {
+        let row = format!(
+            "<td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}",
+            escape(s["name"].as_str().unwrap_or("")),
+            s["value"].as_str().unwrap_or(""),
+            escape(s["unit"].as_str().unwrap_or("")),
+            escape(s["source"].as_str().unwrap_or(""))
+        );
+        assert!(calculation.contains(&row), "the page shows the step {s}");
+        if s["status"].is_string() && s["status"] != "verified" {
+            marked += 1;
+        }
+    }
+    assert!(marked > 0, "AG-005's reconstruction has unverified parameters");
+    assert_eq!(calculation.matches("class=\"unverified\"").count(), marked, "each unverified parameter is marked");
+    for p in &parcels {
+        assert!(calculation.contains(&format!("id=\"parcel-{p}\"")), "{p} is explained");
+    }
+    assert!(html.contains("Long drainage without a refuge ditch"), "the period's trade-offs in words");
+    for secret in ["Farmer 0", "Field 0", "Farmer 11"] {
+        assert!(!html.contains(secret), "no personal data: {secret}");
+    }
+    let (_, ja) = web(&app, &format!("/reports/{n}"), "ja").await;
+    for text in ["削減量の計算方法", "未検証", "確定した結果", "退避溝のない長期の中干し", "生態系スコア"]
+    {
+        assert!(ja.contains(text), "the Japanese report page shows {text}");
+    }
+    let (_, second) = web(&app, &format!("/reports/{n2}"), "en").await;
+    assert!(second.contains("<code>heron_sightings</code>"), "the second season's page lists the unscored indicator");
+    assert_eq!(web(&app, "/reports/N000099", "en").await.0, 404);
+    assert_eq!(web(&app, "/reports/nonsense", "en").await.0, 422);
+
+    // The project page: the report linked, scores per period, trade-offs, a chart per indicator.
+    let (status, html) = web(&app, "/projects/P0001", "en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("href=\"/reports/{n}\"")), "the project page links the report page");
+    let project = app.get_ok("/projects/P0001/ecology").await;
+    let ecology = between(&html, "id=\"ecology\"", "<h2>Batches");
+    assert!(ecology.contains(&format!("{} / 100", project["score"].as_str().expect("score"))), "{ecology}");
+    for period in project["periods"].as_array().expect("periods") {
+        assert!(
+            ecology.contains(&format!("<strong class=\"score\">{}</strong>", period["score"].as_str().expect("s")))
+        );
+    }
+    assert!(ecology.contains("Winter flooding raises methane") && ecology.contains("next season"), "{ecology}");
+    let charts: Vec<&str> = ecology.split("<img src=\"").skip(1).filter_map(|x| x.split('"').next()).collect();
+    assert_eq!(
+        charts,
+        ["frog_count", "nitrate", "refuge_ditch", "winter_flooding", "heron_sightings"]
+            .map(|k| format!("/api/v1/projects/P0001/indicators/{k}/chart.svg"))
+    );
+    assert!(ecology.contains("Recorded, not in the catalogue, not scored: <code>heron_sightings</code>"));
+    assert!(ecology.contains("range unverified"), "frog counts have no sourced range");
+    let root = app.url.trim_end_matches("/api/v1");
+    for src in &charts {
+        let svg = app.client.get(format!("{root}{src}")).send().await.expect("chart");
+        assert_eq!((svg.status().as_u16(), svg.headers()["content-type"].to_str().ok()), (200, Some("image/svg+xml")));
+        let svg = svg.text().await.expect("svg");
+        assert_eq!(svg.contains("expected range (unverified)"), !src.contains("heron"), "{src}");
+    }
+    let (_, ja) = web(&app, "/projects/P0001", "ja").await;
+    for text in
+        ["生態系への影響", "カエル類", "冬期湛水によるメタン増加", "翌作期のメタン排出", "範囲は未検証", "指標の推移"]
+    {
+        assert!(ja.contains(text), "the Japanese project page shows {text}");
+    }
+
+    // The batch page: the score of the period it was issued from.
+    let (_, html) = web(&app, &format!("/batches/{batch}"), "en").await;
+    assert!(html.contains("Ecological score of its monitoring period"), "{html}");
+    assert!(html.contains("<strong class=\"score\">68.9</strong> / 100"), "{html}");
+    let (_, ja) = web(&app, &format!("/batches/{batch}?lang=ja"), "en").await;
+    assert!(ja.contains("モニタリング期間の生態系スコア") && ja.contains("68.9"));
+}
+
+/// askama's escaping of the characters our texts contain (decimal character references).
+fn escape(s: &str) -> String {
+    s.replace('&', "&#38;").replace('<', "&#60;").replace('>', "&#62;").replace('"', "&#34;").replace('\'', "&#39;")
 }

@@ -61,12 +61,28 @@ pub async fn spawn_app_with_clock(clock: Arc<dyn furrow_app::Clock>) -> TestApp 
     app.other_buyer_account = second["id"].as_str().expect("id").to_owned();
     let account: AccountId = app.buyer_account.parse().expect("account id");
     app.buyer = registry.create_token("test buyer", Role::Buyer, &[account]).await.expect("token");
-    let issue = json!({"project": "P0012", "vintage": 2025, "quantity": 1000, "buffer": 50, "to": app.buyer_account});
-    app.post_ok("/batches", &app.operator.clone(), issue).await;
+    app.issue_directly(1000, 50, &app.buyer_account.clone()).await;
     app
 }
 
 impl TestApp {
+    /// Issues a batch of project P0012 as the program itself. No token can do this (every
+    /// issuance through the API is four-eyes, from a verified report); fixtures use it to seed
+    /// credits without walking the whole lifecycle.
+    pub async fn issue_directly(&self, quantity: u64, buffer: u64, to: &str) {
+        let issue = furrow_domain::IssueCommand {
+            project: furrow_domain::ProjectCode(12),
+            country: None,
+            vintage: furrow_domain::Vintage::new(2025).expect("year"),
+            quantity: furrow_domain::Quantity(quantity),
+            buffer: furrow_domain::Quantity(buffer),
+            to: to.parse().expect("account id"),
+            labels: Vec::new(),
+        };
+        let command = furrow_domain::Command::Issue(issue);
+        self.registry.execute(&Principal::system(), command, None).await.expect("issue");
+    }
+
     pub async fn token(&self, subject: &str, role: Role, accounts: &[&str]) -> String {
         let accounts: Vec<AccountId> = accounts.iter().map(|a| a.parse().expect("account id")).collect();
         self.registry.create_token(subject, role, &accounts).await.expect("token")

@@ -97,14 +97,18 @@ async fn buyers_act_only_for_their_own_accounts() {
         .post("/retirements", &app.buyer, app.retire_body(json!({"from": app.other_buyer_account, "quantity": 1})))
         .await;
     assert_problem(status, &body, 403, "forbidden");
-    let (status, body) = app
-        .post(
-            "/batches",
-            &app.buyer,
-            json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": app.buyer_account}),
-        )
-        .await;
-    assert_problem(status, &body, 403, "forbidden");
+    // One operator cannot issue credits: there is no direct issuance route, only four-eyes
+    // issuance requests for verified reports (lifecycle tests).
+    for token in [&app.buyer, &app.operator] {
+        let (status, body) = app
+            .post(
+                "/batches",
+                token,
+                json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": app.buyer_account}),
+            )
+            .await;
+        assert_problem(status, &body, 405, "method-not-allowed");
+    }
     let (status, body) = app
         .post("/transfers", "furrow_not-a-real-token", json!({"from": "A000001", "to": "A000002", "quantity": 1}))
         .await;

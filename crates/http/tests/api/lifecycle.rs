@@ -101,6 +101,16 @@ pub async fn registered_project(app: &TestApp, a: &Actors) {
     refused(app, a, "/projects/P0001/transitions", &a.op_a, go("register"), 409, "wrong-state").await;
     ok(app, "/projects/P0001/transitions", &a.op_a, go("submit")).await;
     refused(app, a, "/projects/P0001/transitions", &a.op_a, go("validate"), 403, "forbidden").await;
+    // A verifier acts only on the projects an operator assigned to it.
+    refused(app, a, "/projects/P0001/transitions", &a.verifier, go("validate"), 403, "not-assigned").await;
+    let assign = |verifier: &str| json!({"verifier": verifier});
+    refused(app, a, "/projects/P0001/verifier", &a.verifier, assign("verifier"), 403, "forbidden").await;
+    ok(app, "/projects/P0001/verifier", &a.op_a, assign("another verifier")).await;
+    refused(app, a, "/projects/P0001/transitions", &a.verifier, go("validate"), 403, "not-assigned").await;
+    let rejection = json!({"action": "reject", "reason": "not mine to reject"});
+    refused(app, a, "/projects/P0001/transitions", &a.verifier, rejection, 403, "forbidden").await;
+    ok(app, "/projects/P0001/verifier", &a.op_a, assign("verifier")).await;
+    assert_eq!(app.get_ok("/projects/P0001").await["verifier"], "verifier");
     ok(app, "/projects/P0001/transitions", &a.verifier, go("validate")).await;
     let done = ok(app, "/projects/P0001/transitions", &a.op_b, go("register")).await;
     assert_eq!(done["status"], "registered");

@@ -199,6 +199,32 @@ async fn a_sale_from_quote_to_payouts_statements_and_disclosure() {
     {
         assert!(html.contains(needle), "the certificate shows {needle}");
     }
+    // Issue #6: the certificate carries the ecological score of the monitoring period the batch
+    // was issued from (31 frogs of 0..150 → 20.7), in the HTML and in the JSON certificate.
+    assert!(
+        html.contains("20.7 / 100 for the monitoring period 2026-01-01 to 2026-12-31 (biodiversity 20.7)"),
+        "the certificate shows the period's ecological score"
+    );
+    // The JSON certificate needs a signed checkpoint over the retirement: the checkpointer
+    // publishes within about a second.
+    let mut json = Value::Null;
+    for _ in 0..100 {
+        let (status, body) = app.get("/retirements/R000001/certificate").await;
+        if status == 200 {
+            json = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        (json["ecology"]["score"].as_str(), json["ecology"]["period"]["to"].as_str()),
+        (Some("20.7"), Some("2026-12-31"))
+    );
+    assert_eq!(
+        json["ecology"],
+        app.get_ok(&format!("/batches/{batch}/ecology")).await,
+        "the same score as the batch's"
+    );
     let pdf = app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let pdf = pdf.bytes().await.expect("bytes");

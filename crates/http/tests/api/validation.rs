@@ -119,28 +119,6 @@ async fn malformed_and_invalid_bodies_are_refused_without_a_trace() {
             "invalid-body",
         ),
         ("/retirements", &buyer, retire(json!({"quantity": 1, "note": "x".repeat(2001)})), 422, "invalid-command"),
-        (
-            "/batches",
-            &op,
-            json!({"project": "P0001", "vintage": 1800, "quantity": 5, "to": from}).to_string(),
-            422,
-            "invalid-request",
-        ),
-        (
-            "/batches",
-            &op,
-            json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": "A000003"}).to_string(),
-            422,
-            "wrong-account-kind",
-        ),
-        (
-            "/batches",
-            &op,
-            json!({"project": "P0001", "vintage": 2025, "quantity": 5, "to": from, "labels": ["bad label"]})
-                .to_string(),
-            422,
-            "invalid-command",
-        ),
         ("/accounts", &op, json!({"kind": "retirement", "name": "x"}).to_string(), 422, "invalid-command"),
         ("/accounts", &op, json!({"kind": "wizard", "name": "x"}).to_string(), 422, "invalid-request"),
     ];
