@@ -351,7 +351,7 @@ fn the_simulators_sales_setup_gives_a_priced_batch_and_two_buyers() {
     // 2026-01-01, as `furrow_app::simulation::SimClock` starts.
     let mut at = 1_767_225_600_000_000;
     let commands = furrow_domain::sim::sales::setup();
-    assert_eq!(commands.len(), 23);
+    assert_eq!(commands.len(), 24);
     for command in &commands {
         at += 1;
         ledger.execute(command, Timestamp(at)).unwrap_or_else(|e| panic!("{}: {e}", command.name()));
