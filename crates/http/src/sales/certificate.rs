@@ -456,11 +456,12 @@ pub fn render_pdf_with(c: &CertificateData, cjk_font: Option<&[u8]>) -> Vec<u8> 
     for (label, ja, value) in &rows {
         page.text(f_bold, 9.5, 48.0, y, label);
         page.ja(6.5, 48.0, y - 8.5, ja);
+        // One line under the other: a value of three lines or more used to overprint the next row.
         for (i, line) in wrap(value, 52).iter().enumerate() {
-            page.text(f_sans, 9.5, 150.0, y - i as f32 * 12.0, line);
             if i > 0 {
                 y -= 12.0;
             }
+            page.text(f_sans, 9.5, 150.0, y, line);
         }
         y -= gap;
     }
@@ -569,6 +570,24 @@ mod tests {
         assert!(text.contains("(????????)"), "the name falls back to question marks");
         assert!(text.contains("no CJK font on this server"), "and the page says why");
         assert!(!text.contains("/Type0"), "no font embedded");
+    }
+
+    #[test]
+    fn a_value_of_several_lines_does_not_overprint_the_next_row() {
+        let mut c = data("Kansai Rail Co., Ltd.");
+        c.ecological = "51.9 / 100 for the monitoring period 2024-04-01 to 2024-10-31 (soil 79.0, biodiversity \
+                        40.8, water 68.4, practice 19.4)"
+            .into();
+        c.note = "Purchased and retired through the program's sales desk".into();
+        let pdf = render_pdf_with(&c, None);
+        let text = String::from_utf8_lossy(&pdf);
+        // Every line of the value column, top to bottom, at least a small line (8 pt) apart.
+        let ys: Vec<f32> =
+            text.lines().filter_map(|l| l.strip_prefix("150 ")?.strip_suffix(" Td")?.parse().ok()).collect();
+        assert!(ys.len() > 10, "{ys:?}");
+        for pair in ys.windows(2) {
+            assert!(pair[0] - pair[1] >= 8.0, "lines {pair:?} overprint: {ys:?}");
+        }
     }
 
     #[test]
