@@ -41,14 +41,14 @@ impl Proof {
     }
 }
 
-/// Whether a command needs a strong proof ([`Proof::is_strong`]): issuance and cancellation
-/// approvals, and publishing a log key.
+/// Whether a command needs a strong proof ([`Proof::is_strong`]): issuance, cancellation and
+/// reversal approvals, and publishing a log key.
 pub fn needs_second_factor(command: &Command) -> bool {
     use LifecycleCommand as C;
     match command {
         Command::PublishLogKey { .. } => true,
         Command::Lifecycle { command, .. } => {
-            matches!(command, C::ApproveIssuance { .. } | C::ApproveCancellation { .. })
+            matches!(command, C::ApproveIssuance { .. } | C::ApproveCancellation { .. } | C::ApproveReversal { .. })
         }
         _ => false,
     }
@@ -227,6 +227,7 @@ fn authorize_lifecycle(
         | C::RequestIssuance { .. }
         | C::ApproveIssuance { .. }
         | C::RecordReversal { .. }
+        | C::ApproveReversal { .. }
         | C::RequestWithdrawal { .. }
         | C::DecideWithdrawal { .. }
         | C::AddLabel { .. } => only(&[Operator]),

@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use furrow_domain::invariants::{check, check_transition};
-use furrow_domain::sim::{actor, arbitrary_program_command};
+use furrow_domain::sales::SaleStatus;
+use furrow_domain::sim::{accounts_of, actor, arbitrary_program_command};
 use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, Cancellation, CancellationId, Ledger, LogEntry, Program, Retirement,
     RetirementId, Timestamp,
@@ -57,6 +58,9 @@ pub struct SimReport {
     pub clean_faults: u64,
     pub ambiguous_faults: u64,
     pub log_size: u64,
+    /// Sales the seed settled, and sales whose escrow it released (cancelled or expired).
+    pub sales_settled: u64,
+    pub sales_released: u64,
     /// SHA-256 over every log entry's bytes, in order: equal on a rerun of the same seed.
     pub log_hash: [u8; 32],
 }
@@ -64,14 +68,15 @@ pub struct SimReport {
 /// Runs one seed on `store` (fresh and migrated, holding nothing yet). `Err` says what diverged.
 pub async fn run_seed(seed: u64, store: Arc<dyn Store>, options: SimOptions) -> Result<SimReport, String> {
     let faulty = Arc::new(FaultyStore::new(store.clone(), seed));
+    let clock = Arc::new(SimClock::default());
     let registry = Registry::start_with_clock(
         faulty.clone(),
-        Arc::new(SimClock::default()),
+        clock.clone(),
         SequencerOptions { check_invariants: false, log: None },
     )
     .await
     .map_err(|e| format!("start: {e}"))?;
-    let outcome = drive(seed, &registry, &faulty, store.as_ref(), options).await;
+    let outcome = drive(seed, &registry, &faulty, &clock, store.as_ref(), options).await;
     registry.stop_background();
     outcome
 }
@@ -80,6 +85,7 @@ async fn drive(
     seed: u64,
     registry: &Registry,
     faulty: &FaultyStore,
+    clock: &SimClock,
     store: &dyn Store,
     options: SimOptions,
 ) -> Result<SimReport, String> {
@@ -92,14 +98,32 @@ async fn drive(
         clean_faults: 0,
         ambiguous_faults: 0,
         log_size: 0,
+        sales_settled: 0,
+        sales_released: 0,
         log_hash: [0; 32],
     };
     let setup = furrow_domain::sim::genesis();
     submit(registry, seed, usize::MAX, setup, &mut model, &mut report).await?;
+    if sells(seed) {
+        // Something to sell: a batch issued through the lifecycle, priced, and two buyers. Random
+        // lifecycle commands alone seldom get that far in a few dozen steps.
+        for (i, command) in furrow_domain::sim::sales::setup().into_iter().enumerate() {
+            let name = command.name();
+            let refused = report.refused;
+            submit(registry, seed, usize::MAX - 1 - i, command, &mut model, &mut report).await?;
+            if report.refused != refused {
+                return Err(format!("the sales set-up was refused at {name} (command {i})"));
+            }
+        }
+        clock.advance(SALES_START_US - clock.now().0);
+    }
     let faults = if options.lying_store { Faults::Lying } else { Faults::CleanOrAmbiguous };
     faulty.arm(options.fault_rate, faults);
     for step in 0..options.steps {
         let numbers = std::array::from_fn(|_| rng.next());
+        // Time passes between commands, sometimes hours (quotes expire), sometimes weeks
+        // (withdrawals take effect before a settlement).
+        clock.advance(time_jump(rng.next()));
         let command = arbitrary_program_command(&model, numbers);
         let before = model.clone();
         submit(registry, seed, step, command, &mut model, &mut report).await?;
@@ -113,6 +137,13 @@ async fn drive(
     faulty.disarm();
     (report.clean_faults, report.ambiguous_faults) = faulty.counts();
     compare_with_store(store, &model).await?;
+    for sale in model.lifecycle().sales.sales.values() {
+        match sale.status {
+            SaleStatus::Settled => report.sales_settled += 1,
+            SaleStatus::Cancelled | SaleStatus::Expired => report.sales_released += 1,
+            SaleStatus::Escrowed => {}
+        }
+    }
     report.log_hash = log_hash(store).await?;
     Ok(report)
 }
@@ -128,7 +159,8 @@ async fn submit(
     report: &mut SimReport,
 ) -> Result<(), String> {
     let (subject, role) = actor(&command);
-    let principal = Principal { subject: subject.clone(), role, accounts: vec![], proof: crate::Proof::Token };
+    let principal =
+        Principal { subject: subject.clone(), role, accounts: accounts_of(&subject), proof: crate::Proof::Token };
     let body = format!("{command:?}");
     let key = RequestKey::new(&subject, &format!("sim-{seed}-{step}"), "POST", "/sim", body.as_bytes())
         .map_err(|e| e.to_string())?;
@@ -152,6 +184,28 @@ async fn submit(
     }
     Err(format!("step {step}: {} never got through the injected faults", command.name()))
 }
+
+/// Whether a seed starts with something to sell (`furrow_domain::sim::sales::setup`): one in
+/// four, so that the rest still explore a program from nothing and CI's 10 000 seeds stay within
+/// their time (the set-up is 24 commands).
+pub fn sells(seed: u64) -> bool {
+    seed.is_multiple_of(4)
+}
+
+/// Microseconds the simulated clock moves before a command: mostly none, one time in eight up to
+/// two hours (longer than the shortest quotes), one in thirty-two up to thirty days.
+fn time_jump(x: u64) -> i64 {
+    let secs = match x % 32 {
+        0..=3 => (x >> 5) % 7_200,
+        4 => (x >> 5) % (30 * 86_400),
+        _ => 0,
+    };
+    secs as i64 * 1_000_000
+}
+
+/// Where a selling seed's clock stands after its set-up: late March 2026, so that a long jump
+/// can carry a settlement past the withdrawals the lifecycle generator dates 1 April 2026.
+const SALES_START_US: i64 = 1_774_137_600_000_000;
 
 async fn compare_with_store(store: &dyn Store, model: &Ledger) -> Result<(), String> {
     let stored = store.load_ledger().await.map_err(|e| e.to_string())?;
@@ -189,8 +243,16 @@ async fn log_hash(store: &dyn Store) -> Result<[u8; 32], String> {
     Ok(hash.finalize().into())
 }
 
-/// A clock that advances one microsecond per reading, from 2026-01-01: runs stamp identical times.
+/// A clock that advances one microsecond per reading, from 2026-01-01, and jumps when the
+/// simulation lets time pass: runs stamp identical times.
 pub struct SimClock(AtomicI64);
+
+impl SimClock {
+    /// Moves the clock forward by `micros`.
+    pub fn advance(&self, micros: i64) {
+        self.0.fetch_add(micros.max(0), Ordering::Relaxed);
+    }
+}
 
 impl Default for SimClock {
     fn default() -> Self {

@@ -41,3 +41,32 @@ async fn a_store_that_acknowledges_unwritten_commits_is_caught() {
     eprintln!("the lying store was caught by {} of 10 seeds, e.g. {:?}", caught.len(), caught.first());
     assert!(!caught.is_empty(), "no seed caught the lying store");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeds_that_sell_settle_release_and_expire_sales() {
+    let (mut settled, mut released) = (0, 0);
+    for seed in (0..48).filter(|s| furrow_app::simulation::sells(*s)) {
+        let report = run(seed, SimOptions::default()).await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        settled += report.sales_settled;
+        released += report.sales_released;
+    }
+    assert!(settled > 0 && released > 0, "the simulator sells: {settled} settled, {released} released");
+}
+
+/// A deliberately wrong payout split (every share rounded down, the remainders lost:
+/// `furrow_domain::sales::injected`) is caught by the simulator's invariant 8. A current-thread
+/// runtime, because the switch is per thread and the registry's sequencer must run on this one.
+#[tokio::test(flavor = "current_thread")]
+async fn a_wrong_payout_split_is_caught() {
+    furrow_domain::sales::injected::set_wrong_payout_split(true);
+    let options = SimOptions { steps: 60, ..SimOptions::default() };
+    let mut caught = Vec::new();
+    for seed in (0..40).filter(|s| furrow_app::simulation::sells(*s)) {
+        if let Err(e) = run(seed, options).await {
+            caught.push(format!("seed {seed}: {e}"));
+        }
+    }
+    furrow_domain::sales::injected::set_wrong_payout_split(false);
+    eprintln!("the wrong split was caught by {} seeds, e.g. {:?}", caught.len(), caught.first());
+    assert!(caught.iter().any(|e| e.contains("invariant 8")), "no seed caught the wrong split: {caught:?}");
+}

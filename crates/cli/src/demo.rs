@@ -576,6 +576,9 @@ async fn seed_lifecycle(registry: &Registry) -> Result<Vec<BatchId>> {
         note: "August 2025 flood of the Satsunai river washed biochar off Kisen block".into(),
     };
     lifecycle(registry, &op, reversal).await?;
+    // Four-eyes: the other operator approves the reversal before the pool is cancelled.
+    let approve = LifecycleCommand::ApproveReversal { reversal: furrow_domain::ReversalId(1) };
+    lifecycle(registry, &staff(OPERATOR_B, Role::Operator), approve).await?;
     for batch in &batches {
         let label = LifecycleCommand::AddLabel {
             batch: *batch,

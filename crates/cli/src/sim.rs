@@ -103,13 +103,16 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     println!(
-        "{} seeds × {} commands: {} committed, {} refused, {} commits failed on purpose ({} after writing), {} seeds failed.",
+        "{} seeds × {} commands: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
+         {} sales settled and {} released, {} seeds failed.",
         args.seeds,
         args.steps,
         totals.committed,
         totals.refused,
         totals.clean_faults + totals.ambiguous_faults,
         totals.ambiguous_faults,
+        totals.sales_settled,
+        totals.sales_released,
         failures.len()
     );
     if !failures.is_empty() {
@@ -124,8 +127,16 @@ fn repro(seed: u64, args: &SimArgs) -> String {
 
 fn print_report(report: &SimReport) {
     println!(
-        "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} log entries.",
-        report.seed, report.committed, report.refused, report.clean_faults, report.ambiguous_faults, report.log_size
+        "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} log entries, {} sales \
+         settled and {} released.",
+        report.seed,
+        report.committed,
+        report.refused,
+        report.clean_faults,
+        report.ambiguous_faults,
+        report.log_size,
+        report.sales_settled,
+        report.sales_released
     );
 }
 
@@ -135,6 +146,8 @@ struct Totals {
     refused: u64,
     clean_faults: u64,
     ambiguous_faults: u64,
+    sales_settled: u64,
+    sales_released: u64,
 }
 
 impl Totals {
@@ -143,6 +156,8 @@ impl Totals {
         self.refused += report.refused;
         self.clean_faults += report.clean_faults;
         self.ambiguous_faults += report.ambiguous_faults;
+        self.sales_settled += report.sales_settled;
+        self.sales_released += report.sales_released;
     }
 }
 

@@ -99,9 +99,28 @@ pub fn genesis() -> Command {
 pub const OPERATORS: [&str; 2] = ["operator-a", "operator-b"];
 pub const VERIFIER: &str = "verifier";
 
-/// The role a simulated acting user has.
+/// The role a simulated acting user has: the verifier, a buyer (`buyer_subject`), or an operator.
 pub fn role_of(subject: &str) -> Role {
-    if subject == VERIFIER { Role::Verifier } else { Role::Operator }
+    if subject == VERIFIER {
+        Role::Verifier
+    } else if subject.starts_with(BUYER_PREFIX) {
+        Role::Buyer
+    } else {
+        Role::Operator
+    }
+}
+
+const BUYER_PREFIX: &str = "buyer-";
+
+/// The acting user a simulated buyer's sales commands carry: the account is in the name, so that
+/// the simulator can give that principal its account (`accounts_of`).
+pub fn buyer_subject(account: AccountId) -> String {
+    format!("{BUYER_PREFIX}{}", account.0)
+}
+
+/// The accounts a simulated acting user holds: a buyer its own, everyone else none.
+pub fn accounts_of(subject: &str) -> Vec<AccountId> {
+    subject.strip_prefix(BUYER_PREFIX).and_then(|n| n.parse().ok()).map(AccountId).into_iter().collect()
 }
 
 /// Who runs a command in a simulation: the lifecycle command's acting user, or an operator.
@@ -118,9 +137,20 @@ pub fn actor(command: &Command) -> (String, Role) {
     }
 }
 
-/// Like `arbitrary_command`, but about a third of the commands drive the program lifecycle.
+/// Like `arbitrary_command`, but about a third of the commands drive the program lifecycle and
+/// some are sales (issue #7): one in twelve while nothing can be sold (they exercise refusals and
+/// pricing), five in twelve once a batch issued through the lifecycle has prices, because a sale
+/// takes a quote, an acceptance and a settlement, which must come often enough to meet (see
+/// `sales::setup`).
 pub fn arbitrary_program_command(ledger: &Ledger, n: [u64; 6]) -> Command {
-    if n[0].is_multiple_of(3) { lifecycle::lifecycle_command(ledger, n) } else { arbitrary_command(ledger, n) }
+    let lc = ledger.lifecycle();
+    let selling = !lc.sales.pricing.is_empty() && ledger.batches().any(|b| lc.request_for_batch(b.id).is_some());
+    match (n[0] % 12, selling) {
+        (0 | 3 | 6 | 9, _) => lifecycle::lifecycle_command(ledger, n),
+        // Rotated, so that the sales generator's own choice (its n[0]) does not depend on this one.
+        (1, _) | (2 | 4 | 5 | 7, true) => sales::sales_command(ledger, [n[1], n[2], n[3], n[4], n[5], n[0]]),
+        _ => arbitrary_command(ledger, n),
+    }
 }
 
 pub mod lifecycle {
@@ -347,6 +377,10 @@ pub mod lifecycle {
             12 => LifecycleCommand::ApproveIssuance {
                 request: prefer(&lc.requests, |r| r.status == RequestStatus::Pending, n[3], RequestId(1)),
             },
+            // Requests, and (by either operator, so sometimes the requester) approvals.
+            13 if n[4].is_multiple_of(2) => LifecycleCommand::ApproveReversal {
+                reversal: prefer(&lc.reversals, |r| r.approval.is_none(), n[3], ReversalId(1)),
+            },
             13 => {
                 LifecycleCommand::RecordReversal { project, quantity: Quantity(1 + n[4] % 20), note: "drought".into() }
             }
@@ -453,7 +487,7 @@ pub mod sales {
     use rust_decimal::Decimal;
 
     use super::lifecycle::{parcel_draft, rice_methodology, salt};
-    use super::{OPERATORS, VERIFIER, claim};
+    use super::{OPERATORS, VERIFIER, buyer_subject, claim};
     use crate::command::{Command, Event};
     use crate::error::DomainError;
     use crate::ids::*;
@@ -676,50 +710,184 @@ pub mod sales {
         w.ledger.accounts().last().expect("buyer").id
     }
 
-    /// Picks a sales command from six random numbers: quotes, acceptances, settlements,
-    /// cancellations, expiries, payouts and refunds, against whatever exists. Many are refused.
+    /// The farms of `setup`: two farmers, one parcel each, of uneven areas, so that splits have
+    /// remainders to distribute.
+    pub const SETUP_FARMS: [&[(i64, u32)]; 2] = [&[(13, 1)], &[(29, 1)]];
+
+    /// Commands that take a fresh program (genesis only) to a batch issued through the lifecycle
+    /// (B000001, 2 farmers), priced inputs for it, and two buyer accounts, so that a simulation
+    /// has something to sell. Each is run by `super::actor`. Found by running the same steps on a
+    /// scratch ledger, so the ids they name are those a fresh program gives.
+    pub fn setup() -> Vec<Command> {
+        let mut w = World::new();
+        let mut commands = Vec::new();
+        let farms: Vec<Vec<Decimal>> =
+            SETUP_FARMS.iter().map(|f| f.iter().map(|&(m, s)| Decimal::new(m, s)).collect()).collect();
+        let mut run = |by: &str, command: LifecycleCommand| {
+            let command = Command::Lifecycle { by: by.into(), command };
+            commands.push(command.clone());
+            w.run(&command).unwrap_or_else(|e| panic!("sales setup: {}: {e}", command.name()))
+        };
+        issued_batch_via(&mut run, true, 0, &farms);
+        // The fewest inputs that price every currency but the euro (whose quotes are refused until
+        // a random step records its rate): each set-up command costs every selling seed time.
+        let keep = [PricingKind::BasePrice, PricingKind::FxRate, PricingKind::Commission];
+        let usd = |f: &PricingFact| f.key.kind != PricingKind::FxRate || f.key.subject == "JPY/USD";
+        for fact in example_pricing(ProjectCode(1)).into_iter().filter(|f| keep.contains(&f.key.kind) && usd(f)) {
+            commands.push(Command::Sales { by: OPERATORS[0].into(), command: SalesCommand::RecordPricing { fact } });
+        }
+        for name in ["Kanto Rail Co.", "Hokuriku Foods K.K."] {
+            commands.push(Command::OpenAccount { kind: AccountKind::Buyer, name: name.into() });
+        }
+        commands
+    }
+
+    /// A pricing input, sometimes one the rules refuse (a commission of 100 % or more, a weight
+    /// above 1, a base price without a currency).
+    fn pricing_fact(n: [u64; 6]) -> PricingFact {
+        use PricingKind as K;
+        let (kind, subject, value, weight, currency) = match n[3] % 5 {
+            0 => (K::Commission, "", Decimal::from(n[4] % 30), Decimal::ZERO, None),
+            1 => (K::BasePrice, "AG-005", Decimal::from(1000 + n[4] % 5000), Decimal::ZERO, Some(Currency::Jpy)),
+            2 => (
+                K::MarketReference,
+                "AG-005",
+                Decimal::from(2000 + n[4] % 3000),
+                Decimal::new((n[5] % 110) as i64, 2),
+                Some(Currency::Jpy),
+            ),
+            3 => (K::FxRate, "JPY/USD", Decimal::new(50 + (n[4] % 30) as i64, 4), Decimal::ZERO, None),
+            _ => (K::Commission, "", Decimal::from(95 + n[4] % 10), Decimal::ZERO, None),
+        };
+        let currency = if n[5].is_multiple_of(13) { None } else { currency };
+        PricingFact {
+            key: PricingKey { kind, subject: subject.into() },
+            value,
+            weight,
+            currency,
+            source: "simulated tender".into(),
+            as_of: date(2026, 1, 1),
+        }
+    }
+
+    /// Picks a sales command from six random numbers: pricing, quotes, acceptances, settlements,
+    /// cancellations, expiries, payouts, notes and refunds, against whatever exists, each by its
+    /// rightful actor (the operator, or the buyer the quote or sale is for) or now and then by a
+    /// wrong one. Many are refused.
     pub fn sales_command(ledger: &Ledger, n: [u64; 6]) -> Command {
-        let by = OPERATORS[(n[1] % 2) as usize].to_owned();
+        let operator = OPERATORS[(n[1] % 2) as usize].to_owned();
         let sales = &ledger.lifecycle().sales;
-        let pick_sale = || SaleId(1 + n[2] % (sales.sales.len() as u64 + 1));
-        let command = match n[0] % 8 {
+        let buyers: Vec<AccountId> = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
+        let any_buyer = |x: u64| buyers.get((x as usize) % buyers.len().max(1)).copied().unwrap_or(AccountId(1));
+        // The rightful buyer mostly; the operator or another buyer otherwise.
+        let as_buyer = |rightful: AccountId| match n[5] % 8 {
+            0 => operator.clone(),
+            1 => buyer_subject(any_buyer(n[4] / 7)),
+            _ => buyer_subject(rightful),
+        };
+        // Mostly the newest sale in the state the step needs; one time in five any id, even one
+        // past the last.
+        let any_sale = SaleId(1 + n[2] % (sales.sales.len() as u64 + 1));
+        let newest_sale = |ready: &dyn Fn(&Sale) -> bool| {
+            let found = sales.sales.values().rev().find(|s| ready(s)).map(|s| s.id);
+            if n[2].is_multiple_of(5) { any_sale } else { found.unwrap_or(any_sale) }
+        };
+        let escrowed = |s: &Sale| s.status == SaleStatus::Escrowed;
+        let pick_sale = || any_sale;
+        let buyer_of_sale = |sale: SaleId| sales.sales.get(&sale).map_or(AccountId(1), |s| s.buyer);
+        // Operator-only steps, now and then tried by a buyer.
+        let staff = if n[5].is_multiple_of(9) { buyer_subject(any_buyer(n[4])) } else { operator.clone() };
+        // A step whose object does not exist yet mostly becomes the step that makes one (pay →
+        // settle → accept → quote), so that sales get somewhere; one time in five it stays, to be
+        // refused.
+        let mut step = n[0] % 10;
+        if !n[2].is_multiple_of(5) {
+            let unpaid =
+                sales.sales.values().any(|s| s.settlement.as_ref().is_some_and(|x| x.payouts.len() > s.paid.len()));
+            if step == 7 && !unpaid {
+                step = 4;
+            }
+            if matches!(step, 4..=6) && !sales.sales.values().any(|s| s.status == SaleStatus::Escrowed) {
+                step = 2;
+            }
+            if matches!(step, 2 | 3) && !sales.quotes.values().any(|q| q.status == QuoteStatus::Open) {
+                step = 0;
+            }
+        }
+        let (by, command) = match step {
             0 | 1 => {
-                let buyer = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).last();
+                let buyer = any_buyer(n[2] / 3);
                 let batch = ledger.batches().map(|b| b.id).nth((n[2] % 3) as usize).unwrap_or(BatchId(1));
                 let currency = [Currency::Jpy, Currency::Usd, Currency::Eur][(n[3] % 3) as usize];
-                SalesCommand::CreateQuote {
-                    buyer: buyer.unwrap_or(AccountId(1)),
-                    target: QuoteTarget::Batch(batch),
-                    quantity: Quantity(1 + n[4] % 5),
-                    currency,
-                    valid_for_secs: 60 + (n[5] % 4) as u32 * 3600,
-                }
-            }
-            2 | 3 => SalesCommand::AcceptQuote { quote: QuoteId(1 + n[2] % (sales.quotes.len() as u64 + 1)) },
-            4 => SalesCommand::Settle {
-                sale: pick_sale(),
-                claim: claim(n[3]),
-                payment_reference: format!("WIRE-{}", n[4] % 1000),
-                confidential: n[5].is_multiple_of(4),
-            },
-            5 => {
-                if n[3].is_multiple_of(2) {
-                    SalesCommand::CancelSale { sale: pick_sale(), reason: "buyer changed plans".into() }
+                let target = if n[3].is_multiple_of(5) {
+                    QuoteTarget::Filter(SaleFilter {
+                        methodology: Some("AG-005".into()),
+                        label: n[4].is_multiple_of(2).then(|| "J-Credit-eligible".into()),
+                        ..SaleFilter::default()
+                    })
                 } else {
-                    SalesCommand::ExpireSale { sale: pick_sale() }
-                }
+                    QuoteTarget::Batch(batch)
+                };
+                // Mostly a few credits; now and then more than there are (refused, nothing taken).
+                let quantity = if n[4].is_multiple_of(6) {
+                    ledger.available_for_sale(batch).0 + 1 + n[4] % 50
+                } else {
+                    1 + n[4] % 5
+                };
+                // From a minute to a few hours, so that the simulated clock expires some; now and
+                // then outside the allowed range.
+                let valid_for_secs = if n[5].is_multiple_of(17) { 30 } else { 60 + (n[5] % 4) as u32 * 3600 };
+                let command =
+                    SalesCommand::CreateQuote { buyer, target, quantity: Quantity(quantity), currency, valid_for_secs };
+                (as_buyer(buyer), command)
+            }
+            2 | 3 => {
+                let any = QuoteId(1 + n[2] % (sales.quotes.len() as u64 + 1));
+                let open = sales.quotes.values().rev().find(|q| q.status == QuoteStatus::Open).map(|q| q.id);
+                let quote = if n[2].is_multiple_of(5) { any } else { open.unwrap_or(any) };
+                let buyer = sales.quotes.get(&quote).map_or(AccountId(1), |q| q.buyer);
+                (as_buyer(buyer), SalesCommand::AcceptQuote { quote })
+            }
+            4 | 5 => {
+                let command = SalesCommand::Settle {
+                    sale: newest_sale(&escrowed),
+                    claim: claim(n[3]),
+                    payment_reference: format!("WIRE-{}", n[4] % 1000),
+                    confidential: n[5].is_multiple_of(4),
+                };
+                (staff, command)
             }
             6 => {
-                let sale = pick_sale();
+                let sale = newest_sale(&escrowed);
+                if n[3].is_multiple_of(2) {
+                    (
+                        as_buyer(buyer_of_sale(sale)),
+                        SalesCommand::CancelSale { sale, reason: "buyer changed plans".into() },
+                    )
+                } else {
+                    // The escrowed sale that expires first, the likeliest to have expired.
+                    let first = sales.sales.values().filter(|s| escrowed(s)).min_by_key(|s| s.expires_at);
+                    let sale = first.filter(|_| !n[2].is_multiple_of(5)).map_or(sale, |s| s.id);
+                    (staff, SalesCommand::ExpireSale { sale })
+                }
+            }
+            7 => {
+                let sale =
+                    newest_sale(&|s: &Sale| s.settlement.as_ref().is_some_and(|x| x.payouts.len() > s.paid.len()));
                 let participant = sales
                     .sales
                     .get(&sale)
                     .and_then(|s| s.settlement.as_ref())
                     .and_then(|x| x.payouts.get((n[3] % 4) as usize))
                     .map_or(ParticipantId(1), |p| p.participant);
-                SalesCommand::PayPayout { sale, participant, reference: format!("BANK-{}", n[4] % 1000) }
+                (staff, SalesCommand::PayPayout { sale, participant, reference: format!("BANK-{}", n[4] % 1000) })
             }
-            _ => SalesCommand::Refund { sale: pick_sale(), reason: "no longer needed".into() },
+            8 if n[3].is_multiple_of(2) => (staff, SalesCommand::RecordPricing { fact: pricing_fact(n) }),
+            8 => (staff, SalesCommand::RecordNote { sale: pick_sale(), note: "invoice corrected".into() }),
+            _ => {
+                let sale = pick_sale();
+                (as_buyer(buyer_of_sale(sale)), SalesCommand::Refund { sale, reason: "no longer needed".into() })
+            }
         };
         Command::Sales { by, command }
     }

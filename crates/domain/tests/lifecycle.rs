@@ -247,10 +247,16 @@ fn the_whole_lifecycle_with_every_refusal() {
     let too_much =
         LifecycleCommand::RecordReversal { project: ProjectCode(1), quantity: Quantity(2), note: "flood".into() };
     assert_eq!(w.refuse(OP_A, too_much).code(), "insufficient-credits");
-    let events = w.run(
+    w.run(
         OP_A,
         LifecycleCommand::RecordReversal { project: ProjectCode(1), quantity: Quantity(1), note: "flood".into() },
     );
+    assert_eq!(w.ledger.balance(ledger::BUFFER_ACCOUNT, BlockState::Buffer), Quantity(1), "requested, not yet done");
+    // Four-eyes: the requester cannot approve its own reversal.
+    let approve = LifecycleCommand::ApproveReversal { reversal: ReversalId(1) };
+    assert_eq!(w.refuse(OP_A, approve.clone()).code(), "four-eyes");
+    let events = w.run(OP_B, approve.clone());
+    assert_eq!(w.refuse(OP_B, approve).code(), "wrong-state", "a reversal is approved once");
     let Event::Cancelled { account, reason, .. } = &events[0] else { panic!("a cancellation first: {events:?}") };
     assert_eq!((*account, *reason), (ledger::BUFFER_ACCOUNT, CancellationReason::ReversalCompensation));
     assert_eq!(w.ledger.balance(ledger::BUFFER_ACCOUNT, BlockState::Buffer), Quantity(0));

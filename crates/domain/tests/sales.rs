@@ -329,7 +329,9 @@ fn the_sales_generator_exercises_every_command() {
     for _ in 0..1500 {
         let command =
             furrow_domain::sim::sales::sales_command(&w.ledger, [next(), next(), next(), next(), next(), next()]);
-        w.clock += i64::from((next() % 200) as u16) * 1_000_000;
+        // Like the simulator's clock: now and then hours pass, so that escrowed sales expire.
+        let jump = next();
+        w.clock += if jump.is_multiple_of(8) { (jump >> 3) % 7_200 } else { jump % 200 } as i64 * 1_000_000;
         let ok = w.run(&command).is_ok();
         *seen.entry((command.name(), ok)).or_default() += 1;
         check(&w.ledger).expect("invariants");
@@ -338,4 +340,49 @@ fn the_sales_generator_exercises_every_command() {
         assert!(seen.get(&(name, true)).copied().unwrap_or(0) > 0, "{name} never succeeds: {seen:?}");
     }
     assert_eq!(seen.get(&("refund", true)), None, "a refund never succeeds");
+}
+
+/// The simulator's starting point for sales (`sim::sales::setup`) works on a fresh program at the
+/// simulator's start of time, and what it builds can be quoted, bought and settled.
+#[test]
+fn the_simulators_sales_setup_gives_a_priced_batch_and_two_buyers() {
+    let mut ledger = Ledger::new();
+    ledger.execute(&furrow_domain::sim::genesis(), Timestamp(0)).expect("genesis");
+    // 2026-01-01, as `furrow_app::simulation::SimClock` starts.
+    let mut at = 1_767_225_600_000_000;
+    let commands = furrow_domain::sim::sales::setup();
+    assert_eq!(commands.len(), 24);
+    for command in &commands {
+        at += 1;
+        ledger.execute(command, Timestamp(at)).unwrap_or_else(|e| panic!("{}: {e}", command.name()));
+    }
+    let buyers: Vec<AccountId> = ledger.accounts().filter(|a| a.kind == AccountKind::Buyer).map(|a| a.id).collect();
+    assert_eq!(buyers.len(), 2);
+    assert!(ledger.available_for_sale(BatchId(1)).0 > 0);
+    let quote = SalesCommand::CreateQuote {
+        buyer: buyers[1],
+        target: QuoteTarget::Batch(BatchId(1)),
+        quantity: Quantity(3),
+        currency: Currency::Usd,
+        valid_for_secs: 60,
+    };
+    let by = furrow_domain::sim::buyer_subject(buyers[1]);
+    assert_eq!(furrow_domain::sim::role_of(&by), Role::Buyer);
+    assert_eq!(furrow_domain::sim::accounts_of(&by), vec![buyers[1]]);
+    for command in [
+        quote,
+        SalesCommand::AcceptQuote { quote: QuoteId(1) },
+        SalesCommand::Settle {
+            sale: SaleId(1),
+            claim: furrow_domain::sim::claim(1),
+            payment_reference: "WIRE-1".into(),
+            confidential: false,
+        },
+    ] {
+        at += 1;
+        ledger.execute(&Command::Sales { by: by.clone(), command }, Timestamp(at)).expect("sells");
+    }
+    let settlement = ledger.lifecycle().sales.sales[&SaleId(1)].settlement.clone().expect("settled");
+    assert_eq!(settlement.payouts.len(), 2, "both farmers are paid");
+    assert!(check(&ledger).is_ok());
 }

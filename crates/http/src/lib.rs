@@ -134,6 +134,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::get_request))
         .routes(routes!(lifecycle::approve_issuance))
         .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
+        .routes(routes!(lifecycle::approve_reversal))
         .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
         .routes(routes!(lifecycle::ecology::get_explanation))
         .routes(routes!(lifecycle::ecology::get_catalogue))

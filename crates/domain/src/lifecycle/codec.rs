@@ -417,4 +417,5 @@ event_codec! {
     PayoutPaid = 33 { sale, participant, reference, by };
     SaleNoted = 34 { sale, note, by };
     VerifierAssigned = 35 { project, verifier, by };
+    ReversalRequested = 36 { id, project, quantity, note, by };
 }

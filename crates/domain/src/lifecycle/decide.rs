@@ -18,6 +18,7 @@ use crate::ledger::{
     check_text,
 };
 use crate::model::{Account, AccountKind, BlockState, CancellationReason};
+use crate::serial::SerialRange;
 
 /// Limits that keep one command's log entry small.
 pub const MAX_LIST: usize = 64;
@@ -341,26 +342,35 @@ impl Ledger {
                         "record a reversal",
                     ));
                 }
-                // The pool's oldest serials first, as any quantity selection.
-                let selection = Selection::Quantity { quantity: *quantity, batch: None };
-                let ranges = self.select(BUFFER_ACCOUNT, BlockState::Buffer, &selection)?;
-                self.check_movement(BUFFER_ACCOUNT, super::controls::Movement::Cancel, &ranges, now)?;
-                let cancellation = self.next_cancellation_id();
+                // Refused now if the pool could not cover it; the approval checks again.
+                self.reversal_cancellation(*quantity, now)?;
                 let id = ReversalId(next_id(&lc.reversals, |k| k.0));
+                one(E::ReversalRequested { id, project: *project, quantity: *quantity, note: note.clone(), by })
+            }
+            C::ApproveReversal { reversal } => {
+                let r = lc.reversals.get(reversal).ok_or_else(|| unknown("reversal", reversal))?;
+                if r.approval.is_some() {
+                    return Err(wrong_state(format!("reversal {reversal}"), "approved", "be approved again"));
+                }
+                if r.requested_by == by {
+                    return Err(DomainError::FourEyes { what: format!("reversal {reversal}"), by });
+                }
+                let ranges = self.reversal_cancellation(r.quantity, now)?;
+                let cancellation = self.next_cancellation_id();
                 Ok(vec![
                     Event::Cancelled {
                         id: cancellation,
                         account: BUFFER_ACCOUNT,
                         ranges,
                         reason: CancellationReason::ReversalCompensation,
-                        note: format!("reversal {id} of project {project}: {note}"),
+                        note: format!("reversal {reversal} of project {}: {}", r.project, r.note),
                     },
                     Event::Lifecycle(E::ReversalRecorded {
-                        id,
-                        project: *project,
-                        quantity: *quantity,
+                        id: r.id,
+                        project: r.project,
+                        quantity: r.quantity,
                         cancellation,
-                        note: note.clone(),
+                        note: r.note.clone(),
                         by,
                     }),
                 ])
@@ -407,6 +417,15 @@ impl Ledger {
 
     fn project(&self, code: ProjectCode) -> Result<&Project, DomainError> {
         self.lifecycle.projects.get(&code).ok_or_else(|| unknown("project", code))
+    }
+
+    /// The buffer pool's serials a reversal of `quantity` cancels: the oldest first, as any
+    /// quantity selection, and movable (not frozen).
+    fn reversal_cancellation(&self, quantity: Quantity, now: Timestamp) -> Result<Vec<SerialRange>, DomainError> {
+        let selection = Selection::Quantity { quantity, batch: None };
+        let ranges = self.select(BUFFER_ACCOUNT, BlockState::Buffer, &selection)?;
+        self.check_movement(BUFFER_ACCOUNT, super::controls::Movement::Cancel, &ranges, now)?;
+        Ok(ranges)
     }
 
     fn registered_project(&self, code: ProjectCode, action: &'static str) -> Result<&Project, DomainError> {

@@ -125,10 +125,16 @@ pub enum LifecycleCommand {
     ApproveIssuance {
         request: RequestId,
     },
+    /// Requests a reversal (a loss of stored carbon): another operator approves it, and only then
+    /// is the quantity cancelled from the buffer pool.
     RecordReversal {
         project: ProjectCode,
         quantity: Quantity,
         note: String,
+    },
+    /// Approves a reversal another operator requested; cancels its quantity from the buffer pool.
+    ApproveReversal {
+        reversal: ReversalId,
     },
     /// The note may tell personal circumstances: it is sealed like other personal data.
     RequestWithdrawal {
@@ -231,6 +237,7 @@ impl LifecycleCommand {
             Self::RequestIssuance { .. } => "request_issuance",
             Self::ApproveIssuance { .. } => "approve_issuance",
             Self::RecordReversal { .. } => "record_reversal",
+            Self::ApproveReversal { .. } => "approve_reversal",
             Self::RequestWithdrawal { .. } => "request_withdrawal",
             Self::DecideWithdrawal { .. } => "decide_withdrawal",
             Self::AddLabel { .. } => "add_label",
@@ -366,7 +373,16 @@ pub enum LifecycleEvent {
         buffer: Quantity,
         by: String,
     },
-    /// Follows the `Cancelled` entry (from the buffer pool) that compensates it.
+    /// A reversal waiting for a second operator's approval.
+    ReversalRequested {
+        id: ReversalId,
+        project: ProjectCode,
+        quantity: Quantity,
+        note: String,
+        by: String,
+    },
+    /// The approval of a reversal (`by` is the approver); follows the `Cancelled` entry (from the
+    /// buffer pool) that compensates it.
     ReversalRecorded {
         id: ReversalId,
         project: ProjectCode,
@@ -509,6 +525,7 @@ impl LifecycleEvent {
             Self::ReportChanged { .. } => "report_changed",
             Self::IssuanceRequested { .. } => "issuance_requested",
             Self::IssuanceApproved { .. } => "issuance_approved",
+            Self::ReversalRequested { .. } => "reversal_requested",
             Self::ReversalRecorded { .. } => "reversal_recorded",
             Self::WithdrawalRequested { .. } => "withdrawal_requested",
             Self::WithdrawalDecided { .. } => "withdrawal_decided",

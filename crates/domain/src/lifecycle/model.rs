@@ -421,8 +421,16 @@ pub struct Reversal {
     pub id: ReversalId,
     pub project: ProjectCode,
     pub quantity: Quantity,
-    pub cancellation: CancellationId,
     pub note: String,
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+    /// Set when a second operator approved it and the buffer pool was cancelled.
+    pub approval: Option<ReversalApproval>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReversalApproval {
+    pub cancellation: CancellationId,
     pub by: String,
     pub at: Timestamp,
 }

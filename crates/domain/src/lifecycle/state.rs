@@ -195,17 +195,22 @@ impl Lifecycle {
                 r.quantity = *quantity;
                 r.buffer = *buffer;
             }
-            E::ReversalRecorded { id, project, quantity, cancellation, note, by } => {
+            E::ReversalRequested { id, project, quantity, note, by } => {
                 let reversal = Reversal {
                     id: *id,
                     project: *project,
                     quantity: *quantity,
-                    cancellation: *cancellation,
                     note: note.clone(),
-                    by: by.clone(),
-                    at,
+                    requested_by: by.clone(),
+                    requested_at: at,
+                    approval: None,
                 };
-                assert!(self.reversals.insert(*id, reversal).is_none(), "reversal {id} recorded twice");
+                assert!(self.reversals.insert(*id, reversal).is_none(), "reversal {id} requested twice");
+            }
+            E::ReversalRecorded { id, cancellation, by, .. } => {
+                let reversal = self.reversals.get_mut(id).expect("an approved reversal was requested");
+                assert!(reversal.approval.is_none(), "reversal {id} approved twice");
+                reversal.approval = Some(ReversalApproval { cancellation: *cancellation, by: by.clone(), at });
             }
             E::WithdrawalRequested { enrolment, ground, note, by } => {
                 let e = self.enrolments.get_mut(enrolment).expect("enrolment exists");

@@ -29,9 +29,10 @@ use crate::lifecycle::{EnrolmentStatus, Lifecycle, LifecycleEvent};
 use crate::model::{AccountKind, Batch, BlockState, RetirementClaim};
 use crate::serial::SerialRange;
 
-/// The seed FAQ's answer to "Are refunds possible?", which is why every refund is refused.
+/// The seed FAQ's answer to "Are refunds possible?", word for word, which is why every refund is
+/// refused.
 pub const NO_REFUND_REASON: &str = "Once a sale has been made, the credits are retired in the registry and are \
-non-refundable. This is an important measure in preventing double-counting.";
+non-refundable. Please understand that this is an important measure in preventing double-counting.";
 
 /// A quote is valid for at least a minute and at most 30 days.
 pub const MIN_QUOTE_VALIDITY_SECS: u32 = 60;
@@ -380,6 +381,28 @@ pub fn withdrawn_at(lc: &Lifecycle, project: ProjectCode, participant: Participa
         .min()
 }
 
+/// Deliberate bugs, to show that the simulator catches them (issue #10: "seen to fail on
+/// purpose"). Off unless a test turns one on, and then only on its own thread, so tests running
+/// beside it are unaffected; a simulation that wants the bug runs its registry on that thread (a
+/// current-thread runtime). Not a configuration: nothing outside tests sets it.
+#[doc(hidden)]
+pub mod injected {
+    use std::cell::Cell;
+
+    thread_local! {
+        static WRONG_PAYOUT_SPLIT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes `split_payouts` round every share down, losing the remainders (invariant 8 breaks).
+    pub fn set_wrong_payout_split(on: bool) {
+        WRONG_PAYOUT_SPLIT.with(|bug| bug.set(on));
+    }
+
+    pub(crate) fn wrong_payout_split() -> bool {
+        WRONG_PAYOUT_SPLIT.with(Cell::get)
+    }
+}
+
 /// Splits a sale's net over the contributors by largest remainder; the shares of those withdrawn
 /// (`Some(effective date)`) become forfeitures. Σ payouts + Σ forfeitures = net exactly.
 pub fn split_payouts(
@@ -387,7 +410,14 @@ pub fn split_payouts(
     contributors: &[(ParticipantId, Decimal, Option<Date>)],
 ) -> Result<(Vec<Payout>, Vec<Forfeiture>), DomainError> {
     let weights: Vec<Decimal> = contributors.iter().map(|c| c.1).collect();
-    let parts = largest_remainder(net.minor, &weights)?;
+    let mut parts = largest_remainder(net.minor, &weights)?;
+    if injected::wrong_payout_split() {
+        // The deliberate bug: every share rounded down, the remainders lost.
+        let sum: Decimal = weights.iter().sum();
+        for (part, weight) in parts.iter_mut().zip(&weights) {
+            *part = u64::try_from((Decimal::from(net.minor) * *weight / sum).floor()).unwrap_or(*part);
+        }
+    }
     let mut payouts = Vec::new();
     let mut forfeitures = Vec::new();
     for ((participant, contribution, withdrawn), part) in contributors.iter().zip(parts) {

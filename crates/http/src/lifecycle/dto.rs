@@ -978,10 +978,18 @@ pub struct ReversalDto {
     pub id: String,
     pub project: String,
     pub quantity: u64,
-    pub cancellation: String,
     pub note: String,
-    pub by: String,
-    pub at: String,
+    /// `pending` (waiting for a second operator) or `approved` (the buffer pool was cancelled).
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// The buffer-pool cancellation that compensated it, once approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancellation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<String>,
 }
 
 impl ReversalDto {
@@ -990,10 +998,13 @@ impl ReversalDto {
             id: r.id.to_string(),
             project: r.project.to_string(),
             quantity: r.quantity.0,
-            cancellation: r.cancellation.to_string(),
             note: r.note.clone(),
-            by: r.by.clone(),
-            at: rfc3339(r.at),
+            status: if r.approval.is_some() { "approved" } else { "pending" }.into(),
+            requested_by: r.requested_by.clone(),
+            requested_at: rfc3339(r.requested_at),
+            cancellation: r.approval.as_ref().map(|a| a.cancellation.to_string()),
+            approved_by: r.approval.as_ref().map(|a| a.by.clone()),
+            approved_at: r.approval.as_ref().map(|a| rfc3339(a.at)),
         }
     }
 }

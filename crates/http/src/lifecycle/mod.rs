@@ -113,7 +113,8 @@ fn action(entries: &[LogEntry]) -> ActionDto {
                 E::ReportChanged { id, status, .. } => (id.to_string(), Some(status.to_string())),
                 E::IssuanceRequested { id, .. } => (id.to_string(), Some("pending".into())),
                 E::IssuanceApproved { id, .. } => (id.to_string(), Some("approved".into())),
-                E::ReversalRecorded { id, .. } => (id.to_string(), None),
+                E::ReversalRequested { id, .. } => (id.to_string(), Some("pending".into())),
+                E::ReversalRecorded { id, .. } => (id.to_string(), Some("approved".into())),
                 E::WithdrawalRequested { enrolment, .. } => {
                     (enrolment.to_string(), Some("withdrawal_requested".into()))
                 }
@@ -835,8 +836,9 @@ pub async fn list_reversals(
     Ok(Json(page_of(&lc.reversals, &q, |k| k.0, ReversalId, keep, ReversalDto::of)?))
 }
 
-/// Records a reversal for a project (operator): the same quantity is cancelled from the buffer
-/// pool, oldest serials first, as a `reversal_compensation` cancellation.
+/// Requests a reversal for a project (operator). Once another operator approves it, the same
+/// quantity is cancelled from the buffer pool, oldest serials first, as a `reversal_compensation`
+/// cancellation.
 #[utoipa::path(post, path = "/reversals", tag = "lifecycle", request_body = ReversalRequest,
     params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
     responses((status = 201, body = ActionDto), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -854,6 +856,23 @@ pub async fn record_reversal(
         note: r.note.clone(),
     };
     run(&state, &principal, key, command).await
+}
+
+/// Approves a reversal another operator requested (four-eyes: the requester gets 403
+/// `four-eyes`) and cancels its quantity from the buffer pool.
+#[utoipa::path(post, path = "/reversals/{id}/approve", tag = "lifecycle", request_body = ReasonRequest,
+    params(("id" = String, Path, description = "e.g. X000001"), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])),
+    responses((status = 201, body = ActionDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve_reversal(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<ReasonRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    run(&state, &principal, key, LifecycleCommand::ApproveReversal { reversal: parse(&id)? }).await
 }
 
 /// A batch's labels, with issuer and validity.

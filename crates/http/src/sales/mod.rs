@@ -21,7 +21,7 @@ use furrow_domain::*;
 use self::dto::*;
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Auth, IdempotencyKey, JsonBody, Path};
+use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, ReadAuth};
 use crate::handlers::{created, parse};
 use crate::lifecycle::dto::EntryRefDto;
 
@@ -152,7 +152,7 @@ pub async fn record_pricing(
     responses((status = 200, body = PreviewDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn preview_quote(
     State(state): State<AppState>,
-    Auth(principal): Auth,
+    ReadAuth(principal): ReadAuth,
     body: JsonBody<PreviewRequest>,
 ) -> Result<Json<PreviewDto>, ApiError> {
     if !matches!(principal.role, Role::Operator | Role::Buyer) {
@@ -268,7 +268,7 @@ fn may_see(principal: &Principal, buyer: AccountId) -> bool {
     security(("bearer" = [])), responses((status = 200, body = QuoteDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_quote(
     State(state): State<AppState>,
-    Auth(principal): Auth,
+    ReadAuth(principal): ReadAuth,
     Path(id): Path<String>,
 ) -> Result<Json<QuoteDto>, ApiError> {
     let id: QuoteId = parse(&id)?;
@@ -368,7 +368,10 @@ fn notes(s: &Sale) -> Vec<SaleNoteDto> {
 /// Sales, newest last: all of them for the operator, its own for a buyer.
 #[utoipa::path(get, path = "/sales", tag = "sales", security(("bearer" = [])),
     responses((status = 200, body = SalesDto), (status = 403, body = Problem)))]
-pub async fn list_sales(State(state): State<AppState>, Auth(principal): Auth) -> Result<Json<SalesDto>, ApiError> {
+pub async fn list_sales(
+    State(state): State<AppState>,
+    ReadAuth(principal): ReadAuth,
+) -> Result<Json<SalesDto>, ApiError> {
     if !is_staff(&principal) && principal.role != Role::Buyer {
         return Err(forbidden(format!("a {} token cannot list sales", principal.role)));
     }
@@ -385,7 +388,7 @@ pub async fn list_sales(State(state): State<AppState>, Auth(principal): Auth) ->
     security(("bearer" = [])), responses((status = 200, body = SaleDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_sale(
     State(state): State<AppState>,
-    Auth(principal): Auth,
+    ReadAuth(principal): ReadAuth,
     Path(id): Path<String>,
 ) -> Result<Json<SaleDto>, ApiError> {
     let id: SaleId = parse(&id)?;
@@ -570,7 +573,7 @@ fn statement_for(state: &AppState, principal: &Principal, id: &str) -> Result<St
     security(("bearer" = [])), responses((status = 200, body = StatementDto), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_statement(
     State(state): State<AppState>,
-    Auth(principal): Auth,
+    ReadAuth(principal): ReadAuth,
     Path(id): Path<String>,
 ) -> Result<Json<StatementDto>, ApiError> {
     statement_for(&state, &principal, &id).map(Json)
@@ -581,7 +584,7 @@ pub async fn get_statement(
     security(("bearer" = [])), responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_statement_csv(
     State(state): State<AppState>,
-    Auth(principal): Auth,
+    ReadAuth(principal): ReadAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let s = statement_for(&state, &principal, &id)?;

@@ -20,12 +20,19 @@ pub struct TestApp {
 /// Starts the real server on 127.0.0.1:0 with a fresh database, a program, two buyer accounts,
 /// one batch of 1 000 credits (+ 50 buffer) issued to the first buyer, and tokens.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with_clock(Arc::new(furrow_app::SystemClock)).await
+}
+
+/// `spawn_app` with the registry reading time from `clock` (to test expiry without sleeping).
+pub async fn spawn_app_with_clock(clock: Arc<dyn furrow_app::Clock>) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
     let signer = furrow_app::transparency::generate_signer("test.furrow/log").expect("key");
     let log = furrow_app::transparency::log_options(signer);
     let registry =
-        Registry::start(store, SequencerOptions { check_invariants: true, log: Some(log) }).await.expect("start");
+        Registry::start_with_clock(store, clock, SequencerOptions { check_invariants: true, log: Some(log) })
+            .await
+            .expect("start");
     registry.execute(&Principal::system(), furrow_domain::sim::genesis(), None).await.expect("genesis");
     let operator = registry.create_token("test operator", Role::Operator, &[]).await.expect("token");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -248,9 +248,19 @@ async fn the_whole_lifecycle_and_every_refusal() {
     refused(&app, &a, &approve, &a.op_b, json!({}), 409, "report-already-issued").await;
     refused(&app, &a, "/issuance-requests", &a.op_b, json!({"report": n}), 409, "report-already-issued").await;
 
-    // A reversal cancels from the buffer pool.
+    // A reversal, four-eyes: requested by one operator, approved by another, it then cancels from
+    // the buffer pool.
     let reversal = json!({"project": "P0001", "quantity": 1, "note": "levee breach flooded the field"});
-    let reversed = ok(&app, "/reversals", &a.op_a, reversal).await;
+    let requested = ok(&app, "/reversals", &a.op_a, reversal).await;
+    assert_eq!(requested["status"], "pending", "{requested}");
+    let reversal_id = requested["id"].as_str().expect("reversal id").to_owned();
+    let approve_reversal = format!("/reversals/{reversal_id}/approve");
+    refused(&app, &a, &approve_reversal, &a.op_a, json!({}), 403, "four-eyes").await;
+    refused(&app, &a, &approve_reversal, &a.verifier, json!({}), 403, "forbidden").await;
+    let reversed = ok(&app, &approve_reversal, &a.op_b, json!({})).await;
+    refused(&app, &a, &approve_reversal, &a.op_b, json!({}), 409, "wrong-state").await;
+    let listed = app.get_ok("/reversals").await;
+    assert_eq!(listed["items"][0]["approved_by"], "operator b", "{listed}");
     let cancellation = app.get_ok(&format!("/cancellations/{}", reversed["cancellation"].as_str().expect("id"))).await;
     assert_eq!(
         (cancellation["reason"].as_str(), cancellation["account"].as_str()),

@@ -1,14 +1,17 @@
 //! Sales over HTTP (issue #7): pricing inputs, preview, quote, escrow, settlement with payouts,
 //! statements, disclosure, refund refusal, idempotency, and two buyers racing for the last credits.
 
-use furrow_app::Principal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use furrow_app::{Clock, Principal, TokenSpec};
 use furrow_domain::lifecycle::LifecycleCommand;
-use furrow_domain::sales::PricingFact;
+use furrow_domain::sales::{NO_REFUND_REASON, PricingFact};
 use furrow_domain::sim::sales::{example_pricing, issued_batch_via};
-use furrow_domain::{Command, Decimal, Event, ProjectCode, Role};
+use furrow_domain::{AccountId, Command, Decimal, Event, ParticipantId, ProjectCode, Role, Timestamp};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with_clock};
 
 /// Runs the lifecycle to a batch of 140 credits (+8 buffer) from two farmers (10 ha and 30 ha)
 /// through the registry, and records the example pricing over HTTP. Returns the batch id.
@@ -35,7 +38,7 @@ async fn seeded(app: &TestApp) -> String {
     batch.to_string()
 }
 
-fn fact_json(f: &PricingFact) -> Value {
+pub(crate) fn fact_json(f: &PricingFact) -> Value {
     json!({
         "kind": f.key.kind.as_str(),
         "subject": f.key.subject,
@@ -47,7 +50,7 @@ fn fact_json(f: &PricingFact) -> Value {
     })
 }
 
-fn settle_body(confidential: bool) -> Value {
+pub(crate) fn settle_body(confidential: bool) -> Value {
     json!({
         "beneficiary": {"name": "Kansai Rail Co., Ltd.", "country": "JP"},
         "purpose": "scope3",
@@ -275,4 +278,234 @@ async fn two_buyers_racing_for_the_last_credits_one_wins_the_other_gets_409() {
         "{after}"
     );
     assert_ne!(before, app.snapshot().await);
+}
+
+/// The system clock plus an offset the test moves forward, so that quotes expire without waiting.
+#[derive(Default)]
+struct TestClock {
+    offset_us: AtomicI64,
+}
+
+impl TestClock {
+    fn advance(&self, secs: i64) {
+        self.offset_us.fetch_add(secs * 1_000_000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(furrow_app::now().0 + self.offset_us.load(Ordering::SeqCst))
+    }
+}
+
+fn quote_body(app: &TestApp, batch: &str, quantity: u64, valid_for_secs: u32) -> Value {
+    json!({"buyer": app.buyer_account, "batch": batch, "quantity": quantity, "currency": "JPY",
+        "valid_for_secs": valid_for_secs})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_quote_is_refused_and_its_escrow_released_through_the_api() {
+    let clock = Arc::new(TestClock::default());
+    let app = spawn_app_with_clock(clock.clone()).await;
+    let batch = seeded(&app).await;
+    let op = app.operator.clone();
+    // Q000001 for a minute (the shortest validity); Q000002 for ten minutes, accepted at once.
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 10, 60)).await;
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 20, 600)).await;
+    app.post_ok("/quotes/Q000002/accept", &app.buyer, json!({})).await;
+    let (status, body) = app.post("/sales/S000001/expire", &op, json!({})).await;
+    assert_problem(status, &body, 409, "wrong-state");
+
+    clock.advance(120);
+    let before = app.snapshot().await;
+    let (status, body) = app.post("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+    assert_problem(status, &body, 409, "quote-expired");
+    assert_eq!(app.snapshot().await, before, "a refused acceptance escrows nothing");
+    let quote = app.get_as("/quotes/Q000001", Some(&app.buyer)).await;
+    assert!(quote["sale"].is_null(), "{quote}");
+
+    clock.advance(600);
+    let (status, body) = app.post("/sales/S000001/settle", &op, settle_body(false)).await;
+    assert_problem(status, &body, 409, "quote-expired");
+    assert_eq!(app.get_ok(&format!("/batches/{batch}")).await["supply"]["escrowed"], 20);
+    let expired = app.post_ok("/sales/S000001/expire", &op, json!({})).await;
+    assert_eq!(expired["status"], "expired", "{expired}");
+    let b = app.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!((b["supply"]["escrowed"].clone(), b["supply"]["retired"].clone()), (json!(0), json!(0)), "{b}");
+    assert_eq!(app.get_as("/sales/S000001", Some(&op)).await["status"], "expired");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buying_more_than_available_is_refused_with_nothing_escrowed() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let before = app.snapshot().await;
+    // More than the batch has for sale (140): refused at the quote.
+    let (status, body) = app.post("/quotes", &app.buyer, quote_body(&app, &batch, 141, 600)).await;
+    assert_problem(status, &body, 409, "insufficient-credits");
+    assert_eq!(app.snapshot().await, before);
+    let (status, _) = app.get("/quotes/Q000001").await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        app.client
+            .get(format!("{}/quotes/Q000001", app.url))
+            .bearer_auth(&app.operator)
+            .send()
+            .await
+            .expect("request")
+            .status()
+            .as_u16(),
+        404,
+        "no quote was recorded"
+    );
+    // Two quotes of 100 each fit alone; once one is accepted, the other is more than is left.
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 100, 600)).await;
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 100, 600)).await;
+    app.post_ok("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+    let before = app.snapshot().await;
+    let (status, body) = app.post("/quotes/Q000002/accept", &app.buyer, json!({})).await;
+    assert_problem(status, &body, 409, "insufficient-credits");
+    assert_eq!(app.snapshot().await, before, "nothing escrowed, nothing logged");
+    let b = app.get_ok(&format!("/batches/{batch}")).await;
+    assert_eq!((b["supply"]["escrowed"].clone(), b["supply"]["tradable"].clone()), (json!(100), json!(40)), "{b}");
+    let sales = app.get_as("/sales", Some(&app.operator)).await;
+    assert_eq!(sales["items"].as_array().map(Vec::len), Some(1), "{sales}");
+    assert_eq!(app.get_as("/quotes/Q000002", Some(&app.buyer)).await["status"], "open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_attempt_is_refused_with_the_seeds_reason_and_changes_nothing() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let op = app.operator.clone();
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 10, 600)).await;
+    app.post_ok("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+    app.post_ok("/sales/S000001/settle", &op, settle_body(false)).await;
+    let before = app.snapshot().await;
+    // The seed FAQ, "Are refunds possible?", word for word.
+    let seed = "Once a sale has been made, the credits are retired in the registry and are non-refundable. \
+                Please understand that this is an important measure in preventing double-counting.";
+    assert_eq!(NO_REFUND_REASON, seed);
+    for token in [&app.buyer, &op] {
+        let (status, body) = app.post("/sales/S000001/refund", token, json!({"reason": "we over-bought"})).await;
+        assert_problem(status, &body, 409, "no-refund");
+        assert!(body["detail"].as_str().is_some_and(|d| d.ends_with(seed)), "{body}");
+    }
+    assert_eq!(app.snapshot().await, before, "a refused refund changes nothing");
+    let sale = app.get_as("/sales/S000001", Some(&op)).await;
+    assert_eq!(sale["status"], "settled", "{sale}");
+    let (status, body) = app.post("/sales/S000009/refund", &op, json!({"reason": "none"})).await;
+    assert_problem(status, &body, 422, "unknown-object");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_reads_take_read_only_tokens_within_their_own_objects() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let op = app.operator.clone();
+    let other = app.token("other buyer", Role::Buyer, &[&app.other_buyer_account]).await;
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 10, 600)).await;
+    let mut theirs = quote_body(&app, &batch, 5, 600);
+    theirs["buyer"] = json!(app.other_buyer_account);
+    app.post_ok("/quotes", &other, theirs).await;
+    app.post_ok("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+    app.post_ok("/quotes/Q000002/accept", &other, json!({})).await;
+    app.post_ok("/sales/S000001/settle", &op, settle_body(false)).await;
+
+    let read_only = |subject: &str, role: Role, accounts: Vec<AccountId>| TokenSpec {
+        subject: subject.into(),
+        role,
+        accounts,
+        can_write: false,
+        expires_at: None,
+    };
+    let buyer_account: AccountId = app.buyer_account.parse().expect("account");
+    let reader = app.registry.create_token_with(&read_only("reader", Role::Buyer, vec![buyer_account])).await;
+    let reader = reader.expect("token");
+    let farmer_account = app.registry.lifecycle().participants[&ParticipantId(1)].account;
+    let farmer = app.registry.create_token_with(&read_only("farmer", Role::Participant, vec![farmer_account])).await;
+    let farmer = farmer.expect("token");
+    let staff = app.registry.create_token_with(&read_only("auditor", Role::Operator, vec![])).await.expect("token");
+    let get = |path: &str, token: &str| {
+        let request = app.client.get(format!("{}{path}", app.url)).bearer_auth(token);
+        async move {
+            let response = request.send().await.expect("request");
+            (response.status().as_u16(), response.text().await.unwrap_or_default())
+        }
+    };
+
+    // The buyer's read-only token reads its own quotes and sales, and only those.
+    assert_eq!(get("/quotes/Q000001", &reader).await.0, 200);
+    assert_eq!(get("/sales/S000001", &reader).await.0, 200);
+    let (status, listed) = get("/sales", &reader).await;
+    let listed: Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = listed["items"].as_array().expect("items").iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, ["S000001"]);
+    assert_eq!(get("/quotes/Q000002", &reader).await.0, 403, "someone else's quote");
+    assert_eq!(get("/sales/S000002", &reader).await.0, 403, "someone else's sale");
+    let preview = json!({"batch": batch, "quantity": 3, "currency": "JPY"});
+    let (status, body) = app.post("/quotes/preview", &reader, preview).await;
+    assert_eq!(status, 200, "a preview saves nothing: {body}");
+    // It cannot write.
+    let (status, body) = app.post("/quotes", &reader, quote_body(&app, &batch, 1, 600)).await;
+    assert_problem(status, &body, 403, "forbidden");
+    let (status, body) = app.post("/sales/S000001/cancel", &reader, json!({"reason": "x"})).await;
+    assert_problem(status, &body, 403, "forbidden");
+
+    // A farmer's read-only token reads its own statement (JSON and CSV), not another's.
+    let (status, body) = get("/participants/F000001/statement", &farmer).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("S000001"), "{body}");
+    assert_eq!(get("/participants/F000001/statement.csv", &farmer).await.0, 200);
+    assert_eq!(get("/participants/F000002/statement", &farmer).await.0, 403);
+    assert_eq!(get("/participants/F000002/statement.csv", &farmer).await.0, 403);
+    assert_eq!(get("/sales/S000001", &farmer).await.0, 403, "a farmer reads its statement, not the buyer's sale");
+
+    // A read-only staff token reads everything, payouts included, and writes nothing.
+    let (status, body) = get("/sales/S000001", &staff).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("payouts"), "{body}");
+    assert_eq!(get("/participants/F000002/statement", &staff).await.0, 200);
+    let (status, body) = app.post("/sales/S000002/cancel", &staff, json!({"reason": "x"})).await;
+    assert_problem(status, &body, 403, "forbidden");
+}
+
+/// A certificate for a Japanese beneficiary: the PDF embeds a subset of the machine's CJK font
+/// (IPAGothic, which `.ci/run` installs) and writes the name in it, not as `?`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_japanese_beneficiary_prints_in_the_pdf_certificate() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    let op = app.operator.clone();
+    app.post_ok("/quotes", &app.buyer, quote_body(&app, &batch, 3, 600)).await;
+    app.post_ok("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+    let mut body = settle_body(false);
+    body["beneficiary"]["name"] = json!("関西鉄道株式会社");
+    app.post_ok("/sales/S000001/settle", &op, body).await;
+    let response = app.client.get(format!("{}/certificates/AGR-CERT-R000001/pdf", app.url)).send().await.expect("pdf");
+    assert_eq!(response.status().as_u16(), 200);
+    let pdf = response.bytes().await.expect("bytes").to_vec();
+    if let Ok(dir) = std::env::var("FURROW_CERTIFICATE_DIR") {
+        std::fs::write(format!("{dir}/certificate-ja.pdf"), &pdf).expect("write pdf");
+    }
+    let text = String::from_utf8_lossy(&pdf);
+    let font = std::path::Path::new("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf");
+    if !font.exists() && std::env::var_os("CI").is_none() {
+        // Outside CI without the font: the fallback says what happened.
+        assert!(text.contains("no CJK font on this server"), "the fallback is stated");
+        return;
+    }
+    for needle in ["/Type0", "/Identity-H", "/CIDFontType2", "/FontFile2", "/ToUnicode", "FURROW+"] {
+        assert!(text.contains(needle), "the PDF embeds the CJK font: {needle}");
+    }
+    // Each character of the name is mapped back to its Unicode in the ToUnicode map (so it was
+    // drawn with the font's glyph), and nothing fell back to `?`.
+    for c in "関西鉄道株式会社".chars() {
+        let hex = format!("<{:04X}>", u32::from(c));
+        assert!(text.contains(&hex), "{c} ({hex}) is drawn from the embedded font");
+    }
+    assert!(!text.contains("(????"), "no name printed as question marks");
+    assert!(!text.contains("no CJK font on this server"));
+    assert!(pdf.len() < 400_000, "a subset, not the whole 6 MB font: {} bytes", pdf.len());
 }
