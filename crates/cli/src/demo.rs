@@ -14,6 +14,15 @@ use furrow_domain::{
 
 use crate::{Opened, base_url, bind, database_path, initialise, open, shutdown_signal};
 
+/// `println!` that ignores a closed stdout: whoever started the demo may stop reading its banner
+/// (a test that read what it needed, `furrow demo | head`), and the server must keep running.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     // Bind first: a busy port should fail before any work is done.
     let listener = bind(listen).await?;
@@ -38,57 +47,51 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     let (password, users) = demo_users(&registry, seeded.kansai_rail).await?;
 
     let url = base_url(&listener)?;
-    println!("Furrow demo registry is running at {url}");
-    println!();
-    println!(
-        "  Database:     {}{}",
-        database_path(&dir).display(),
-        if temp.is_some() { " (deleted on exit)" } else { "" }
-    );
-    println!("  Explorer:     {url}/   (English and Japanese; no JavaScript needed)");
-    println!("  Serial:       {url}/serials?q={}", seeded.sample_serial);
-    println!("  Projects:     {url}/projects   (parcels at generalised locations, reports, ecology and charts)");
-    println!("  Retirements:  {url}/retirements   (search by beneficiary)");
-    println!("  Methodology:  {url}/methodologies");
-    println!("  Join:         {url}/join   (projects open for participation)");
-    println!("  Verify:       {url}/transparency   (latest checkpoint, how to audit)");
-    println!("  Downloads:    {url}/downloads   (CSV, JSON, OffsetsDB layout; change feed {url}/feed.atom)");
-    println!("  Audit it:     furrow verify --url {url} --key '{}'", signer.vkey());
-    println!();
-    println!("  JSON API:     {url}/api/v1/status   (OpenAPI: {url}/api/v1/openapi.json)");
-    println!("  Checkpoint:   {url}/api/v1/log/checkpoint   (verifier key: {})", signer.vkey());
-    println!("  API projects: {url}/api/v1/projects   (also /methodologies, /reports, /enrolments, /reversals)");
-    println!("  Ecology:      {url}/api/v1/projects/P0001/ecology   (scores, trade-offs; also /api/v1/indicators)");
-    println!("  Chart:        {url}/api/v1/projects/P0001/indicators/frog_count/chart.svg");
-    println!(
-        "  Explanation:  {url}/reports/N000001   (every step, recomputed; JSON: /api/v1/reports/N000001/explanation)"
-    );
-    println!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
-    println!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
-    println!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");
-    println!("  Sales:        {url}/api/v1/sales   (operator token: escrow, settlement, payouts, forfeitures)");
-    println!("  Certificate:  {url}/api/v1/certificates/AGR-CERT-R000001   (HTML; add /pdf for the PDF)");
-    println!("  Disclosure:   {url}/api/v1/retirements/R000001/disclosure   (R000003: a confidential sale)");
-    println!(
+    say!("Furrow demo registry is running at {url}");
+    say!();
+    say!("  Database:     {}{}", database_path(&dir).display(), if temp.is_some() { " (deleted on exit)" } else { "" });
+    say!("  Explorer:     {url}/   (English and Japanese; no JavaScript needed)");
+    say!("  Serial:       {url}/serials?q={}", seeded.sample_serial);
+    say!("  Projects:     {url}/projects   (parcels at generalised locations, reports, ecology and charts)");
+    say!("  Retirements:  {url}/retirements   (search by beneficiary)");
+    say!("  Methodology:  {url}/methodologies");
+    say!("  Join:         {url}/join   (projects open for participation)");
+    say!("  Verify:       {url}/transparency   (latest checkpoint, how to audit)");
+    say!("  Downloads:    {url}/downloads   (CSV, JSON, OffsetsDB layout; change feed {url}/feed.atom)");
+    say!("  Audit it:     furrow verify --url {url} --key '{}'", signer.vkey());
+    say!();
+    say!("  JSON API:     {url}/api/v1/status   (OpenAPI: {url}/api/v1/openapi.json)");
+    say!("  Checkpoint:   {url}/api/v1/log/checkpoint   (verifier key: {})", signer.vkey());
+    say!("  API projects: {url}/api/v1/projects   (also /methodologies, /reports, /enrolments, /reversals)");
+    say!("  Ecology:      {url}/api/v1/projects/P0001/ecology   (scores, trade-offs; also /api/v1/indicators)");
+    say!("  Chart:        {url}/api/v1/projects/P0001/indicators/frog_count/chart.svg");
+    say!("  Explanation:  {url}/reports/N000001   (every step, recomputed; JSON: /api/v1/reports/N000001/explanation)");
+    say!("  Four-eyes:    {url}/api/v1/issuance-requests   (each requested and approved by two operators)");
+    say!("  Farmers:      {url}/api/v1/participants   (pseudonyms; names and fields only with a staff token)");
+    say!("  Pricing:      {url}/api/v1/pricing-inputs   (every recorded version; quotes name theirs)");
+    say!("  Sales:        {url}/api/v1/sales   (operator token: escrow, settlement, payouts, forfeitures)");
+    say!("  Certificate:  {url}/api/v1/certificates/AGR-CERT-R000001   (HTML; add /pdf for the PDF)");
+    say!("  Disclosure:   {url}/api/v1/retirements/R000001/disclosure   (R000003: a confidential sale)");
+    say!(
         "  Statement:    {url}/api/v1/participants/F000005/statement.csv   (operator token; a withdrawn grower's forfeitures)"
     );
-    println!();
-    println!("  Operator token:            {operator}");
-    println!("  Second operator token:     {second_operator}");
-    println!("  Buyer token (Kansai Rail, account {}): {buyer}", seeded.kansai_rail);
-    println!();
-    println!("  Sign in at {url}/signin with one of these (password {password}, this run only):");
+    say!();
+    say!("  Operator token:            {operator}");
+    say!("  Second operator token:     {second_operator}");
+    say!("  Buyer token (Kansai Rail, account {}): {buyer}", seeded.kansai_rail);
+    say!();
+    say!("  Sign in at {url}/signin with one of these (password {password}, this run only):");
     for (email, what) in &users {
-        println!("    {email:<32} {what}");
+        say!("    {email:<32} {what}");
     }
-    println!();
-    println!("  Retire 10 credits as Kansai Rail:");
-    println!(
+    say!();
+    say!("  Retire 10 credits as Kansai Rail:");
+    say!(
         "    curl -s -X POST {url}/api/v1/retirements -H 'Authorization: Bearer {buyer}' -H 'Content-Type: application/json' \\\n      -d '{{\"from\":\"{}\",\"quantity\":10,\"beneficiary\":{{\"name\":\"Kansai Rail Co., Ltd.\",\"country\":\"JP\"}},\"purpose\":\"scope1\",\"claim_period\":{{\"from\":\"2025-04-01\",\"to\":\"2026-03-31\"}},\"jurisdiction\":\"JP-27\"}}'",
         seeded.kansai_rail
     );
-    println!();
-    println!("Press Ctrl-C to stop.");
+    say!();
+    say!("Press Ctrl-C to stop.");
     furrow_http::serve(listener, registry, shutdown_signal()).await?;
     drop(temp);
     Ok(())

@@ -175,6 +175,37 @@ fn a_live_demo_verifies_through_its_api() {
     assert_eq!(tampered.status.code(), Some(1), "{}", String::from_utf8_lossy(&tampered.stdout));
 }
 
+/// Whoever started the demo may stop reading its banner (`furrow demo | head`): the server keeps
+/// serving. Its stdout here is a pipe whose reading end is closed before the demo prints a line.
+#[test]
+fn a_demo_whose_banner_nobody_reads_keeps_serving() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let mut demo = furrow()
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path().join("demo"))
+        .stdout(writer)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let url = format!("http://127.0.0.1:{port}/api/v1/status");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert!(demo.try_wait().expect("wait").is_none(), "the demo stopped when its stdout closed");
+        let answer = std::panic::catch_unwind(|| reqwest_blocking_json(&url));
+        match answer {
+            Ok(status) if status["log_size"].as_u64() > Some(100) => break status,
+            _ => assert!(std::time::Instant::now() < deadline, "the demo never served its seeded program"),
+        }
+    };
+    assert!(status["program"].is_object(), "{status}");
+    demo.kill().expect("kill");
+    demo.wait().expect("wait");
+}
+
 fn reqwest_blocking_json(url: &str) -> serde_json::Value {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
