@@ -48,7 +48,13 @@ pub fn needs_second_factor(command: &Command) -> bool {
     match command {
         Command::PublishLogKey { .. } => true,
         Command::Lifecycle { command, .. } => {
-            matches!(command, C::ApproveIssuance { .. } | C::ApproveCancellation { .. } | C::ApproveReversal { .. })
+            matches!(
+                command,
+                C::ApproveIssuance { .. }
+                    | C::ApproveCancellation { .. }
+                    | C::ApproveReversal { .. }
+                    | C::ApproveKeyRotation { .. }
+            )
         }
         _ => false,
     }
@@ -197,6 +203,7 @@ fn authorize_lifecycle(
             }
         }
         C::ConfigureControls { .. } => only(&[Admin]),
+        C::RequestKeyRotation { .. } | C::ApproveKeyRotation { .. } => only(&[Admin]),
         C::FreezeAccount { .. } | C::FreezeSerials { .. } | C::ApproveCounterparty { .. } => only(&[Admin, Operator]),
         C::ProposeCounterparty { account, .. } | C::RemoveCounterparty { account, .. }
             if matches!(role, Buyer | Participant) =>

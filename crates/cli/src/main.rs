@@ -381,7 +381,12 @@ async fn rotate_key(args: DataDir) -> Result<()> {
     // The registry runs with the old key, so the checkpoint that covers the announcement is
     // signed by it: that signature is what vouches for the new key.
     let Opened { store, registry, _lock } = open(&args, None).await?;
-    registry.execute(&Principal::system(), Command::PublishLogKey { vkey: new.vkey() }, None).await?;
+    // Refused unless two admins approved a rotation (four-eyes); the staged key then goes.
+    let published = registry.execute(&Principal::system(), Command::PublishLogKey { vkey: new.vkey() }, None).await;
+    if let Err(e) = published {
+        let _ = std::fs::remove_file(&staged);
+        return Err(e.into());
+    }
     wait_for_checkpoint(store.as_ref()).await?;
     registry.stop_background();
     store.close().await;

@@ -222,7 +222,14 @@ fn a_rotated_key_is_trusted_through_the_log() {
     let init = furrow().args(["init", "--data-dir"]).arg(&data).output().expect("init");
     assert!(init.status.success());
     let old_key = line_after(&init.stdout, "Publish the verifier key");
-    let rotate = furrow().args(["key", "rotate", "--data-dir"]).arg(&data).output().expect("rotate");
+    let rotate = || furrow().args(["key", "rotate", "--data-dir"]).arg(&data).output().expect("rotate");
+    // Four-eyes: the key rotates only once one admin asked and another approved.
+    let refused = rotate();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a rotation nobody approved must be refused");
+    assert!(stderr.contains("POST /api/v1/log/key-rotations"), "the refusal says what to do: {stderr}");
+    approve_a_key_rotation(&database_flags(&data, None));
+    let rotate = rotate();
     assert!(rotate.status.success(), "{}", String::from_utf8_lossy(&rotate.stderr));
     let new_key = line_after(&rotate.stdout, "New verifier key");
     assert_ne!(old_key, new_key);
@@ -242,11 +249,29 @@ fn a_rotated_key_is_trusted_through_the_log() {
     let with_old = verify(&old_key, "w-old");
     let stdout = String::from_utf8_lossy(&with_old.stdout);
     assert!(with_old.status.success(), "{stdout}{}", String::from_utf8_lossy(&with_old.stderr));
-    assert!(stdout.contains("key: rotated at entry 2"), "{stdout}");
+    assert!(stdout.contains("key: rotated at entry 4"), "{stdout}");
     let with_new = verify(&new_key, "w-new");
     assert!(with_new.status.success(), "{}", String::from_utf8_lossy(&with_new.stderr));
     // A key that never signed anything verifies nothing.
     let stranger = "agr.furrow/log+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let with_stranger = verify(stranger, "w-stranger");
     assert_eq!(with_stranger.status.code(), Some(1));
+}
+
+/// One admin requests a key rotation over the API and another approves it.
+fn approve_a_key_rotation(flags: &[std::ffi::OsString]) {
+    let admin_a = common::token(flags, "admin", Some("admin a"));
+    let admin_b = common::token(flags, "admin", Some("admin b"));
+    let server = common::Server::start(flags);
+    common::block_on(async {
+        let client = reqwest::Client::new();
+        let post = |path: &str, token: &str, body: serde_json::Value| {
+            client.post(format!("{}/api/v1{path}", server.url)).bearer_auth(token).json(&body).send()
+        };
+        let requested = post("/log/key-rotations", &admin_a, serde_json::json!({"reason": "yearly"})).await;
+        let requested: serde_json::Value = requested.expect("POST").json().await.expect("json");
+        let approve = format!("/log/key-rotations/{}/approve", requested["id"].as_str().expect("id"));
+        let approved = post(&approve, &admin_b, serde_json::json!({})).await.expect("POST");
+        assert_eq!(approved.status().as_u16(), 201);
+    });
 }

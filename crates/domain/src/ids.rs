@@ -89,6 +89,10 @@ prefixed_id!(
     /// A recorded loss of stored carbon, compensated from the buffer pool.
     ReversalId, 'X', 6
 );
+prefixed_id!(
+    /// A request to rotate the log's signing key, approved by a second admin (issue #8).
+    KeyRotationId, 'K', 6
+);
 
 prefixed_id!(
     /// A price quote for a buyer (issue #7).

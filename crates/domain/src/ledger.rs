@@ -119,6 +119,13 @@ impl Ledger {
     }
 
     /// The log's verifier keys, oldest first; the last one signs new checkpoints.
+    /// Approved key rotations not yet used: each key published after the first uses one up.
+    /// Derived from the approvals and the published keys, so it needs no state of its own.
+    pub fn approved_key_rotations_left(&self) -> usize {
+        let approved = self.lifecycle.key_rotations.values().filter(|r| r.approved_by.is_some()).count();
+        approved.saturating_sub(self.log_keys.len().saturating_sub(1))
+    }
+
     pub fn log_keys(&self) -> &[String] {
         &self.log_keys
     }
@@ -242,6 +249,15 @@ impl Ledger {
                 }
                 if self.log_keys.contains(vkey) {
                     return Err(DomainError::Invalid("this log key was already published".into()));
+                }
+                // The first key comes with the program; every later one is a rotation that two
+                // admins agreed to (four-eyes, issue #8).
+                if !self.log_keys.is_empty() && self.approved_key_rotations_left() == 0 {
+                    return Err(DomainError::WrongState {
+                        what: "the log's signing key".into(),
+                        state: "not approved for rotation".into(),
+                        action: "be rotated until an admin requests a rotation (POST /api/v1/log/key-rotations) and another admin approves it",
+                    });
                 }
                 Ok(vec![Event::LogKeyPublished { vkey: vkey.clone() }])
             }

@@ -399,3 +399,39 @@ fn personal_data_stays_out_of_the_public_entry() {
     let parcel = w.lc().parcels.values().next().expect("parcel");
     assert_eq!(parcel.cell.to_string(), "37.9N 139.0E", "the public sees a coarse cell");
 }
+
+/// The first log key comes with the program; each later one needs a rotation that one admin
+/// requested and another approved, and uses it up (issue #8: four-eyes on key rotation).
+#[test]
+fn a_log_key_rotates_only_with_a_second_admins_approval() {
+    let mut ledger = Ledger::new();
+    let mut at = 0;
+    let mut run = |ledger: &mut Ledger, command: Command| {
+        at += 1;
+        let before = ledger.clone();
+        let result = ledger.execute(&command, Timestamp(at));
+        if result.is_err() {
+            assert_eq!(*ledger, before, "a refused {} changed the state", command.name());
+        }
+        result
+    };
+    let publish = |key: &str| Command::PublishLogKey { vkey: key.into() };
+    let by = |who: &str, command| Command::Lifecycle { by: who.into(), command };
+    run(&mut ledger, genesis()).expect("genesis");
+    run(&mut ledger, publish("first-key")).expect("the program's first key needs no approval");
+    assert_eq!(run(&mut ledger, publish("second-key")).expect_err("no rotation approved").code(), "wrong-state");
+
+    let request = LifecycleCommand::RequestKeyRotation { reason: "yearly rotation".into() };
+    run(&mut ledger, by("admin-a", request)).expect("request");
+    let approve = LifecycleCommand::ApproveKeyRotation { rotation: KeyRotationId(1) };
+    let own = run(&mut ledger, by("admin-a", approve.clone())).expect_err("the requester cannot approve");
+    assert_eq!(own.code(), "four-eyes");
+    assert_eq!(run(&mut ledger, publish("second-key")).expect_err("still pending").code(), "wrong-state");
+    run(&mut ledger, by("admin-b", approve.clone())).expect("another admin approves");
+    assert_eq!(run(&mut ledger, by("admin-b", approve)).expect_err("once").code(), "wrong-state");
+    assert_eq!(ledger.approved_key_rotations_left(), 1);
+    run(&mut ledger, publish("second-key")).expect("the approved rotation");
+    assert_eq!(ledger.approved_key_rotations_left(), 0, "an approval rotates the key once");
+    assert_eq!(run(&mut ledger, publish("third-key")).expect_err("used up").code(), "wrong-state");
+    assert_eq!(ledger.log_keys(), ["first-key", "second-key"]);
+}

@@ -135,6 +135,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(lifecycle::approve_issuance))
         .routes(routes!(lifecycle::list_reversals, lifecycle::record_reversal))
         .routes(routes!(lifecycle::approve_reversal))
+        .routes(routes!(lifecycle::list_key_rotations, lifecycle::request_key_rotation))
+        .routes(routes!(lifecycle::approve_key_rotation))
         .routes(routes!(lifecycle::list_labels, lifecycle::add_label))
         .routes(routes!(lifecycle::ecology::get_explanation))
         .routes(routes!(lifecycle::ecology::get_catalogue))

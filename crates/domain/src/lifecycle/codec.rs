@@ -193,6 +193,7 @@ canon_id!(
     ReportId,
     RequestId,
     ReversalId,
+    KeyRotationId,
     Quantity,
     QuoteId,
     SaleId,
@@ -418,4 +419,6 @@ event_codec! {
     SaleNoted = 34 { sale, note, by };
     VerifierAssigned = 35 { project, verifier, by };
     ReversalRequested = 36 { id, project, quantity, note, by };
+    KeyRotationRequested = 37 { id, reason, by };
+    KeyRotationApproved = 38 { id, by };
 }

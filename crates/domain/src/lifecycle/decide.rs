@@ -375,6 +375,21 @@ impl Ledger {
                     }),
                 ])
             }
+            C::RequestKeyRotation { reason } => {
+                check_text("reason", reason, MAX_NOTE_LEN, true)?;
+                let id = KeyRotationId(next_id(&lc.key_rotations, |k| k.0));
+                one(E::KeyRotationRequested { id, reason: reason.clone(), by })
+            }
+            C::ApproveKeyRotation { rotation } => {
+                let r = lc.key_rotations.get(rotation).ok_or_else(|| unknown("key rotation", rotation))?;
+                if r.approved_by.is_some() {
+                    return Err(wrong_state(format!("key rotation {rotation}"), "approved", "be approved again"));
+                }
+                if r.requested_by == by {
+                    return Err(DomainError::FourEyes { what: format!("key rotation {rotation}"), by });
+                }
+                one(E::KeyRotationApproved { id: *rotation, by })
+            }
             C::RequestWithdrawal { enrolment, ground, note, salt } => {
                 let e = lc.enrolments.get(enrolment).ok_or_else(|| unknown("enrolment", enrolment))?;
                 if e.status != EnrolmentStatus::Active {

@@ -30,8 +30,8 @@ pub use state::Lifecycle;
 
 use crate::command::Selection;
 use crate::ids::{
-    AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
-    ProjectCode, Quantity, QuoteId, ReportId, RequestId, ReversalId, SaleId, Timestamp,
+    AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, KeyRotationId, MethodologyId, ParcelId,
+    ParticipantId, ProjectCode, Quantity, QuoteId, ReportId, RequestId, ReversalId, SaleId, Timestamp,
 };
 use crate::model::CancellationReason;
 use crate::sales::{Breakdown, Currency, PricingFact, Settlement};
@@ -136,6 +136,14 @@ pub enum LifecycleCommand {
     ApproveReversal {
         reversal: ReversalId,
     },
+    /// Asks to rotate the log's signing key; another admin approves, and only then does
+    /// `furrow key rotate` publish a new key (`Command::PublishLogKey`).
+    RequestKeyRotation {
+        reason: String,
+    },
+    ApproveKeyRotation {
+        rotation: KeyRotationId,
+    },
     /// The note may tell personal circumstances: it is sealed like other personal data.
     RequestWithdrawal {
         enrolment: EnrolmentId,
@@ -238,6 +246,8 @@ impl LifecycleCommand {
             Self::ApproveIssuance { .. } => "approve_issuance",
             Self::RecordReversal { .. } => "record_reversal",
             Self::ApproveReversal { .. } => "approve_reversal",
+            Self::RequestKeyRotation { .. } => "request_key_rotation",
+            Self::ApproveKeyRotation { .. } => "approve_key_rotation",
             Self::RequestWithdrawal { .. } => "request_withdrawal",
             Self::DecideWithdrawal { .. } => "decide_withdrawal",
             Self::AddLabel { .. } => "add_label",
@@ -371,6 +381,15 @@ pub enum LifecycleEvent {
         batch: BatchId,
         quantity: Quantity,
         buffer: Quantity,
+        by: String,
+    },
+    KeyRotationRequested {
+        id: KeyRotationId,
+        reason: String,
+        by: String,
+    },
+    KeyRotationApproved {
+        id: KeyRotationId,
         by: String,
     },
     /// A reversal waiting for a second operator's approval.
@@ -526,6 +545,8 @@ impl LifecycleEvent {
             Self::IssuanceRequested { .. } => "issuance_requested",
             Self::IssuanceApproved { .. } => "issuance_approved",
             Self::ReversalRequested { .. } => "reversal_requested",
+            Self::KeyRotationRequested { .. } => "key_rotation_requested",
+            Self::KeyRotationApproved { .. } => "key_rotation_approved",
             Self::ReversalRecorded { .. } => "reversal_recorded",
             Self::WithdrawalRequested { .. } => "withdrawal_requested",
             Self::WithdrawalDecided { .. } => "withdrawal_decided",

@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use super::geometry::{GridCell, Polygon};
 use super::sealed::Sealed;
 use crate::ids::{
-    ApplicationId, BatchId, CancellationId, CountryCode, Date, EnrolmentId, MethodologyId, ParcelId, ParticipantId,
-    ProjectCode, Quantity, ReportId, RequestId, ReversalId, Timestamp,
+    ApplicationId, BatchId, CancellationId, CountryCode, Date, EnrolmentId, KeyRotationId, MethodologyId, ParcelId,
+    ParticipantId, ProjectCode, Quantity, ReportId, RequestId, ReversalId, Timestamp,
 };
 
 named_enum!(
@@ -426,6 +426,18 @@ pub struct Reversal {
     pub requested_at: Timestamp,
     /// Set when a second operator approved it and the buffer pool was cancelled.
     pub approval: Option<ReversalApproval>,
+}
+
+/// A request to rotate the log's signing key. Each key published after the first uses up one
+/// approved rotation, oldest first (`Ledger::approved_key_rotations_left`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRotation {
+    pub id: KeyRotationId,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::LifecycleEvent;
 use super::model::*;
 use crate::ids::{
-    ApplicationId, BatchId, EnrolmentId, MethodologyId, ParcelId, ParticipantId, ProjectCode, ReportId, RequestId,
-    ReversalId, Timestamp,
+    ApplicationId, BatchId, EnrolmentId, KeyRotationId, MethodologyId, ParcelId, ParticipantId, ProjectCode, ReportId,
+    RequestId, ReversalId, Timestamp,
 };
 
 /// Everything the lifecycle knows. Ordered collections only, so it compares and replays exactly.
@@ -24,6 +24,7 @@ pub struct Lifecycle {
     pub reports: BTreeMap<ReportId, Report>,
     pub requests: BTreeMap<RequestId, IssuanceRequest>,
     pub reversals: BTreeMap<ReversalId, Reversal>,
+    pub key_rotations: BTreeMap<KeyRotationId, KeyRotation>,
     pub labels: BTreeMap<BatchId, Vec<BatchLabel>>,
     /// Registry controls: limits, freezes, trusted lists, pending cancellations.
     pub controls: super::Controls,
@@ -206,6 +207,22 @@ impl Lifecycle {
                     approval: None,
                 };
                 assert!(self.reversals.insert(*id, reversal).is_none(), "reversal {id} requested twice");
+            }
+            E::KeyRotationRequested { id, reason, by } => {
+                let rotation = KeyRotation {
+                    id: *id,
+                    reason: reason.clone(),
+                    requested_by: by.clone(),
+                    requested_at: at,
+                    approved_by: None,
+                    approved_at: None,
+                };
+                assert!(self.key_rotations.insert(*id, rotation).is_none(), "key rotation {id} requested twice");
+            }
+            E::KeyRotationApproved { id, by } => {
+                let rotation = self.key_rotations.get_mut(id).expect("an approved key rotation was requested");
+                rotation.approved_by = Some(by.clone());
+                rotation.approved_at = Some(at);
             }
             E::ReversalRecorded { id, cancellation, by, .. } => {
                 let reversal = self.reversals.get_mut(id).expect("an approved reversal was requested");

@@ -974,6 +974,35 @@ pub struct ReversalRequest {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct KeyRotationDto {
+    pub id: String,
+    pub reason: String,
+    /// `pending` (waiting for a second admin) or `approved`. Each log key published after the
+    /// first (`furrow key rotate`) uses up one approved rotation.
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<String>,
+}
+
+impl KeyRotationDto {
+    pub fn of(r: &KeyRotation) -> Self {
+        Self {
+            id: r.id.to_string(),
+            reason: r.reason.clone(),
+            status: if r.approved_by.is_some() { "approved" } else { "pending" }.into(),
+            requested_by: r.requested_by.clone(),
+            requested_at: rfc3339(r.requested_at),
+            approved_by: r.approved_by.clone(),
+            approved_at: r.approved_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ReversalDto {
     pub id: String,
     pub project: String,

@@ -114,6 +114,8 @@ fn action(entries: &[LogEntry]) -> ActionDto {
                 E::IssuanceRequested { id, .. } => (id.to_string(), Some("pending".into())),
                 E::IssuanceApproved { id, .. } => (id.to_string(), Some("approved".into())),
                 E::ReversalRequested { id, .. } => (id.to_string(), Some("pending".into())),
+                E::KeyRotationRequested { id, .. } => (id.to_string(), Some("pending".into())),
+                E::KeyRotationApproved { id, .. } => (id.to_string(), Some("approved".into())),
                 E::ReversalRecorded { id, .. } => (id.to_string(), Some("approved".into())),
                 E::WithdrawalRequested { enrolment, .. } => {
                     (enrolment.to_string(), Some("withdrawal_requested".into()))
@@ -820,6 +822,51 @@ pub async fn approve_issuance(
 ) -> Result<Response, ApiError> {
     let key = key.for_request(&principal, &body)?;
     run(&state, &principal, key, LifecycleCommand::ApproveIssuance { request: parse(&id)? }).await
+}
+
+/// Requests and approvals to rotate the log's signing key (public: who agreed to a new key).
+#[utoipa::path(get, path = "/log/key-rotations", tag = "transparency", params(ListParams),
+    responses((status = 200, body = PageOf<KeyRotationDto>), (status = 400, body = Problem)))]
+pub async fn list_key_rotations(
+    State(state): State<AppState>,
+    Query(q): Query<ListParams>,
+) -> Result<Json<PageOf<KeyRotationDto>>, ApiError> {
+    let lc = state.registry.lifecycle();
+    q.only(&[])?;
+    Ok(Json(page_of(&lc.key_rotations, &q, |k| k.0, KeyRotationId, |_| true, KeyRotationDto::of)?))
+}
+
+/// Requests a rotation of the log's signing key (admin). Another admin approves it; only then
+/// does `furrow key rotate` publish a new key.
+#[utoipa::path(post, path = "/log/key-rotations", tag = "transparency", request_body = ReasonRequest,
+    params(("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = ActionDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_key_rotation(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    key: IdempotencyKey,
+    body: JsonBody<ReasonRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let command = LifecycleCommand::RequestKeyRotation { reason: body.value.reason.clone() };
+    run(&state, &principal, key, command).await
+}
+
+/// Approves a key rotation another admin requested (four-eyes: the requester gets 403
+/// `four-eyes`; a signed-in admin needs a second factor).
+#[utoipa::path(post, path = "/log/key-rotations/{id}/approve", tag = "transparency", request_body = ReasonRequest,
+    params(("id" = String, Path, description = "e.g. K000001"), ("Idempotency-Key" = Option<String>, Header)),
+    security(("bearer" = [])),
+    responses((status = 201, body = ActionDto), (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve_key_rotation(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<ReasonRequest>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    run(&state, &principal, key, LifecycleCommand::ApproveKeyRotation { rotation: parse(&id)? }).await
 }
 
 /// Reversals: recorded losses of stored carbon and the buffer cancellations that compensated them.

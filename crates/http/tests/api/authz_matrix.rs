@@ -167,6 +167,9 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /retirements/{id}/certificate", Rule::Public),
     ("GET /retirements/{id}/disclosure", Rule::Public),
     ("GET /retirements/{id}/proof", Rule::Public),
+    ("GET /log/key-rotations", Rule::Public),
+    ("POST /log/key-rotations", Rule::Roles(&[Admin])),
+    ("POST /log/key-rotations/{id}/approve", Rule::Roles(&[Admin])),
     ("GET /reversals", Rule::Public),
     ("GET /role-requests", Rule::Roles(&[Admin])),
     ("POST /role-requests/{id}/approve", Rule::Roles(&[Admin])),
@@ -389,6 +392,7 @@ impl World {
             .replace("/reports/{id}", &format!("/reports/{}", self.report))
             .replace("/retirements/{id}", &format!("/retirements/{}", self.retirement))
             .replace("/reversals/{id}", "/reversals/X000001")
+            .replace("/log/key-rotations/{id}", "/log/key-rotations/K999999")
             .replace("/quotes/{id}", &format!("/quotes/{quote}"))
             .replace("/sales/{id}", &format!("/sales/{sale}"))
             .replace("{participant}", &self.own.participant)
@@ -432,6 +436,7 @@ impl World {
                 body
             }
             "/reversals" => json!({"project": "P0001", "quantity": 1, "note": "matrix"}),
+            "/log/key-rotations" => json!({"reason": "matrix"}),
             "/transfers" => json!({"from": account, "to": counterparty, "quantity": 1}),
             "/users/{id}/role-requests" => json!({"role": "verifier"}),
             "/withdrawal-grounds" => json!({"grounds": ["illness", "natural disaster"]}),

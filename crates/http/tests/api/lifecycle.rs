@@ -452,3 +452,29 @@ async fn lifecycle_posts_are_idempotent_and_bad_input_is_a_problem() {
     let (status, problem) = app.get("/reports/N000042").await;
     assert_problem(status, &problem, 404, "not-found");
 }
+
+/// A new log key needs two admins: one requests the rotation, another approves it (the requester
+/// cannot), and the list shows who agreed. `furrow key rotate` then publishes the key
+/// (crates/cli/tests/verify.rs).
+#[tokio::test]
+async fn a_key_rotation_takes_two_admins() {
+    let app = spawn_app().await;
+    let a = actors(&app).await;
+    let admin_a = app.token("admin a", Role::Admin, &[]).await;
+    let admin_b = app.token("admin b", Role::Admin, &[]).await;
+    let reason = json!({"reason": "yearly rotation"});
+    refused(&app, &a, "/log/key-rotations", &a.op_a, reason.clone(), 403, "forbidden").await;
+    refused(&app, &a, "/log/key-rotations", &admin_a, json!({"reason": " "}), 422, "invalid-command").await;
+    let requested = ok(&app, "/log/key-rotations", &admin_a, reason).await;
+    let approve = format!("/log/key-rotations/{}/approve", requested["id"].as_str().expect("id"));
+    refused(&app, &a, &approve, &admin_a, json!({}), 403, "four-eyes").await;
+    refused(&app, &a, &approve, &a.op_b, json!({}), 403, "forbidden").await;
+    ok(&app, &approve, &admin_b, json!({})).await;
+    refused(&app, &a, &approve, &admin_b, json!({}), 409, "wrong-state").await;
+    let listed = app.get_ok("/log/key-rotations").await;
+    let item = &listed["items"][0];
+    assert_eq!(
+        (&item["status"], &item["requested_by"], &item["approved_by"]),
+        (&json!("approved"), &json!("admin a"), &json!("admin b"))
+    );
+}
