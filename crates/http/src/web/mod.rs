@@ -85,12 +85,19 @@ async fn stylesheet(axum::extract::Path(file): axum::extract::Path<String>) -> R
         .into_response()
 }
 
-/// Security headers on every page, and the language cookie when the reader chose with `?lang=`.
+/// Security headers on every page (HSTS when the request came over TLS), and the language cookie
+/// when the reader chose with `?lang=`.
 async fn page_headers(request: Request, next: Next) -> Response {
     let chosen = request.uri().query().and_then(lang_param).and_then(Lang::parse);
+    let tls = crate::extract::over_tls(request.headers());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    // Only over TLS (a proxy says so): over plain HTTP a browser ignores it anyway, and a
+    // development server on localhost must stay reachable without TLS.
+    if tls {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

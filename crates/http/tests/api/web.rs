@@ -62,7 +62,14 @@ async fn every_page_renders_in_english_and_japanese_with_security_headers_and_no
         assert_eq!(headers["x-content-type-options"], "nosniff");
         let english = page_ok(&app, path, Some("en-GB,en;q=0.9")).await;
         assert!(english.contains("<html lang=\"en\">") && english.contains("Skip to content"), "{path}");
+        assert!(!headers.contains_key("strict-transport-security"), "{path}: no HSTS over plain HTTP");
     }
+    // Behind a TLS-terminating proxy, pages tell browsers to come back over TLS only.
+    let root = app.url.trim_end_matches("/api/v1").to_owned();
+    let response =
+        app.client.get(format!("{root}/")).header("x-forwarded-proto", "https").send().await.expect("request");
+    let hsts = response.headers()["strict-transport-security"].to_str().expect("ascii");
+    assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
 }
 
 #[tokio::test]
