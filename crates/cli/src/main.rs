@@ -427,13 +427,18 @@ pub(crate) async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-async fn create_token(args: TokenArgs) -> Result<()> {
-    let role: Role = args.role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    let accounts = args
-        .accounts
+/// A `--role` and its `--account`s, as the token and user commands take them.
+fn role_and_accounts(role: &str, accounts: &[String]) -> Result<(Role, Vec<AccountId>)> {
+    let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
+    let accounts = accounts
         .iter()
         .map(|a| a.parse::<AccountId>().map_err(|e| anyhow::anyhow!("--account: {e}")))
         .collect::<Result<Vec<_>>>()?;
+    Ok((role, accounts))
+}
+
+async fn create_token(args: TokenArgs) -> Result<()> {
+    let (role, accounts) = role_and_accounts(&args.role, &args.accounts)?;
     args.data.require_registry().await?;
     // Tokens are not ledger state: no sequencer, so this works while a server runs.
     let store = args.data.open_store(None).await?;
@@ -469,12 +474,7 @@ fn read_password(file: Option<&PathBuf>) -> Result<furrow_app::password::Passwor
 }
 
 async fn create_user(args: UserArgs) -> Result<()> {
-    let role: Role = args.role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
-    let accounts = args
-        .accounts
-        .iter()
-        .map(|a| a.parse::<AccountId>().map_err(|e| anyhow::anyhow!("--account: {e}")))
-        .collect::<Result<Vec<_>>>()?;
+    let (role, accounts) = role_and_accounts(&args.role, &args.accounts)?;
     let password = read_password(args.password_file.as_ref())?;
     args.data.require_registry().await?;
     // Users are not ledger state: no sequencer, so this works while a server runs.
