@@ -195,8 +195,9 @@ pub const SYSTEM_ACTOR: &str = "system";
 /// can issue directly; this catches a log in which someone did.
 #[derive(Debug, Default)]
 pub struct IssuanceAudit {
-    /// Batches issued by someone other than the program, waiting for their approval entry.
-    awaiting_approval: BTreeMap<BatchId, (u64, String)>,
+    /// The batch the previous entry issued, if someone other than the program did: (batch, entry
+    /// index, issuer). An approval follows its batch at once, so there is at most one.
+    awaiting_approval: Option<(BatchId, u64, String)>,
     approved: u64,
     direct: u64,
     violations: Vec<String>,
@@ -208,15 +209,18 @@ impl IssuanceAudit {
         use crate::command::Event;
         use crate::lifecycle::LifecycleEvent;
         if let Event::Lifecycle(LifecycleEvent::IssuanceApproved { batch, by, .. }) = &entry.event {
-            match self.awaiting_approval.remove(batch) {
-                Some((_, issuer)) if issuer == *by => self.approved += 1,
-                Some((index, issuer)) => self.violations.push(format!(
+            match self.awaiting_approval.take() {
+                Some((issued, _, issuer)) if issued == *batch && issuer == *by => self.approved += 1,
+                Some((issued, index, issuer)) if issued == *batch => self.violations.push(format!(
                     "invariant 5: batch {batch} was issued by {issuer} (entry {index}) but approved by {by}"
                 )),
-                None => self.violations.push(format!(
-                    "invariant 5: entry {} approves batch {batch}, which the entry before did not issue",
-                    entry.index
-                )),
+                other => {
+                    self.awaiting_approval = other;
+                    self.violations.push(format!(
+                        "invariant 5: entry {} approves batch {batch}, which the entry before did not issue",
+                        entry.index
+                    ));
+                }
             }
             return;
         }
@@ -227,13 +231,13 @@ impl IssuanceAudit {
             if entry.actor == SYSTEM_ACTOR {
                 self.direct += 1;
             } else {
-                self.awaiting_approval.insert(batch.id, (entry.index, entry.actor.clone()));
+                self.awaiting_approval = Some((batch.id, entry.index, entry.actor.clone()));
             }
         }
     }
 
     fn flush(&mut self) {
-        for (batch, (index, issuer)) in std::mem::take(&mut self.awaiting_approval) {
+        if let Some((batch, index, issuer)) = self.awaiting_approval.take() {
             self.violations.push(format!(
                 "invariant 5: {issuer} issued batch {batch} (entry {index}) without an approved issuance request"
             ));
