@@ -1,9 +1,11 @@
-//! The deterministic simulator (`furrow_app::simulation`) on SQLite: seeds pass, a seed replays
-//! bit for bit, and a store with a deliberate bug is caught.
+//! The deterministic simulator (`furrow_app::simulation`) on SQLite and on the in-memory store:
+//! seeds pass, a seed replays bit for bit, both stores give the same runs, and a store with a
+//! deliberate bug is caught.
 
 use std::sync::Arc;
 
 use furrow_app::simulation::{SimOptions, SimReport, run_seed};
+use furrow_store_memory::MemoryStore;
 use furrow_store_sqlite::SqliteStore;
 
 async fn run(seed: u64, options: SimOptions) -> Result<SimReport, String> {
@@ -27,6 +29,19 @@ async fn seeds_pass_with_faults_injected_and_replay_bit_for_bit() {
         }
     }
     assert!(faults > 0 && ambiguous > 0, "the faults must have happened: {faults} faults, {ambiguous} ambiguous");
+}
+
+/// The in-memory store `furrow sim` runs on by default gives each seed the very run SQLite gives
+/// it: the same commands committed and refused, the same faults, the same log bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_runs_the_same_in_memory_as_on_sqlite() {
+    for seed in 0..24 {
+        let on_sqlite = run(seed, SimOptions::default()).await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let in_memory = run_seed(seed, Arc::new(MemoryStore::new()), SimOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed} in memory: {e}"));
+        assert_eq!(in_memory, on_sqlite, "seed {seed} ran differently in memory");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
-//! `furrow sim`: runs the deterministic simulator (`furrow_app::simulation`) over many seeds on
-//! SQLite, each seed on a fresh copy of one migrated database, several at a time. A failing seed is
+//! `furrow sim`: runs the deterministic simulator (`furrow_app::simulation`) over many seeds, on
+//! the in-memory store (`furrow-store-memory`, the default: several times faster) or on SQLite
+//! (each seed on a fresh copy of one migrated database), several at a time. A failing seed is
 //! printed with the one line that reproduces it; `--seed` runs one seed twice and shows that both
 //! runs wrote the same log, byte for byte.
 
@@ -7,16 +8,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use furrow_app::simulation::{SimOptions, SimReport, run_seed};
+use furrow_store_memory::MemoryStore;
 use furrow_store_sqlite::SqliteStore;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub const AFTER_HELP: &str = "Examples:\n  furrow sim --seeds 10000              # seeds 0..10000, 40 commands each\n  \
 furrow sim --seeds 500 --from 7000 --steps 200 --faults 0.3\n  \
-furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be identical\n\n\
+furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be identical\n  \
+furrow sim --seeds 2000 --store sqlite # the same on SQLite databases in /dev/shm\n\n\
 Each seed runs random commands (valid and invalid, every kind) through the real application layer on \
-SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
+the in-memory store or SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
 The invariants are checked after every command; the database and the replayed log must equal the \
 model at the end. Exit status 1 if any seed fails.";
 
@@ -40,18 +43,36 @@ pub struct SimArgs {
     /// Seeds run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
-    /// Where the databases go (default: a temporary directory in memory, /dev/shm, if there is one).
+    /// Where the databases go with `--store sqlite` (default: a temporary directory in memory,
+    /// /dev/shm, if there is one).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The store the seeds run on.
+    #[arg(long, value_enum, default_value_t = SimStore::Memory)]
+    store: SimStore,
+}
+
+/// The stores a simulation can run on. The in-memory one exists for the simulator (and tests):
+/// `furrow serve` does not offer it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimStore {
+    Memory,
+    Sqlite,
 }
 
 pub async fn run(args: SimArgs) -> Result<()> {
     let options = SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false };
-    let scratch = scratch_dir(args.dir.as_deref())?;
-    let template = scratch.path().join("template.db");
-    let migrated = SqliteStore::open(&template).await.context("create the template database")?;
-    furrow_app::store::Store::close(&migrated).await;
-    let runner = Arc::new(Runner { template, dir: scratch.path().to_owned(), options });
+    let sqlite = match args.store {
+        SimStore::Memory => None,
+        SimStore::Sqlite => {
+            let scratch = scratch_dir(args.dir.as_deref())?;
+            let template = scratch.path().join("template.db");
+            let migrated = SqliteStore::open(&template).await.context("create the template database")?;
+            furrow_app::store::Store::close(&migrated).await;
+            Some(SqliteFiles { template, dir: scratch.path().to_owned(), _scratch: scratch })
+        }
+    };
+    let runner = Arc::new(Runner { sqlite, options });
     match args.seed {
         Some(seed) => replay_one(&runner, seed, &args).await,
         None => run_many(runner, &args).await,
@@ -103,10 +124,11 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     println!(
-        "{} seeds × {} commands: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
+        "{} seeds × {} commands on {}: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
          {} sales settled and {} released, {} seeds failed.",
         args.seeds,
         args.steps,
+        args.store.name(),
         totals.committed,
         totals.refused,
         totals.clean_faults + totals.ambiguous_faults,
@@ -122,7 +144,16 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
 }
 
 fn repro(seed: u64, args: &SimArgs) -> String {
-    format!("furrow sim --seed {seed} --steps {} --faults {}", args.steps, args.faults)
+    format!("furrow sim --seed {seed} --steps {} --faults {} --store {}", args.steps, args.faults, args.store.name())
+}
+
+impl SimStore {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+        }
+    }
 }
 
 fn print_report(report: &SimReport) {
@@ -161,17 +192,26 @@ impl Totals {
     }
 }
 
-/// Runs seeds, each on its own copy of the migrated template.
+/// Runs seeds, each on a fresh in-memory store or its own copy of the migrated SQLite template.
 struct Runner {
+    sqlite: Option<SqliteFiles>,
+    options: SimOptions,
+}
+
+/// The migrated template every SQLite seed copies, in a scratch directory removed at the end.
+struct SqliteFiles {
     template: PathBuf,
     dir: PathBuf,
-    options: SimOptions,
+    _scratch: tempfile::TempDir,
 }
 
 impl Runner {
     async fn seed(&self, seed: u64) -> Result<SimReport, String> {
-        let path = self.dir.join(format!("seed-{seed}.db"));
-        std::fs::copy(&self.template, &path).map_err(|e| format!("copy the template: {e}"))?;
+        let Some(files) = &self.sqlite else {
+            return run_seed(seed, Arc::new(MemoryStore::new()), self.options).await;
+        };
+        let path = files.dir.join(format!("seed-{seed}.db"));
+        std::fs::copy(&files.template, &path).map_err(|e| format!("copy the template: {e}"))?;
         let store = Arc::new(SqliteStore::open(&path).await.map_err(|e| e.to_string())?);
         let report = run_seed(seed, store.clone(), self.options).await;
         furrow_app::store::Store::close(store.as_ref()).await;
