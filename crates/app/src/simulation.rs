@@ -61,6 +61,8 @@ pub struct SimReport {
     /// Sales the seed settled, and sales whose escrow it released (cancelled or expired).
     pub sales_settled: u64,
     pub sales_released: u64,
+    /// Settled sales that forfeited a withdrawn participant's share (SPEC §9.9).
+    pub sales_forfeited: u64,
     /// SHA-256 over every log entry's bytes, in order: equal on a rerun of the same seed.
     pub log_hash: [u8; 32],
 }
@@ -100,6 +102,7 @@ async fn drive(
         log_size: 0,
         sales_settled: 0,
         sales_released: 0,
+        sales_forfeited: 0,
         log_hash: [0; 32],
     };
     let setup = furrow_domain::sim::genesis();
@@ -107,7 +110,11 @@ async fn drive(
     if sells(seed) {
         // Something to sell: a batch issued through the lifecycle, priced, and two buyers. Random
         // lifecycle commands alone seldom get that far in a few dozen steps.
-        for (i, command) in furrow_domain::sim::sales::setup().into_iter().enumerate() {
+        let mut setup = furrow_domain::sim::sales::setup();
+        if forfeits(seed) {
+            setup.extend(furrow_domain::sim::sales::withdrawal());
+        }
+        for (i, command) in setup.into_iter().enumerate() {
             let name = command.name();
             let refused = report.refused;
             submit(registry, seed, usize::MAX - 1 - i, command, &mut model, &mut report).await?;
@@ -139,7 +146,12 @@ async fn drive(
     compare_with_store(store, &model).await?;
     for sale in model.lifecycle().sales.sales.values() {
         match sale.status {
-            SaleStatus::Settled => report.sales_settled += 1,
+            SaleStatus::Settled => {
+                report.sales_settled += 1;
+                if sale.settlement.as_ref().is_some_and(|s| !s.forfeitures.is_empty()) {
+                    report.sales_forfeited += 1;
+                }
+            }
             SaleStatus::Cancelled | SaleStatus::Expired => report.sales_released += 1,
             SaleStatus::Escrowed => {}
         }
@@ -190,6 +202,12 @@ async fn submit(
 /// their time (the set-up is 24 commands).
 pub fn sells(seed: u64) -> bool {
     seed.is_multiple_of(4)
+}
+
+/// Whether a selling seed also withdraws a farmer of its set-up (`sim::sales::withdrawal`), so
+/// that its later settlements forfeit that farmer's share: half of them.
+pub fn forfeits(seed: u64) -> bool {
+    sells(seed) && seed.is_multiple_of(8)
 }
 
 /// Microseconds the simulated clock moves before a command: mostly none, one time in eight up to

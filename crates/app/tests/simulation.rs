@@ -68,6 +68,39 @@ async fn seeds_that_sell_settle_release_and_expire_sales() {
     assert!(settled > 0 && released > 0, "the simulator sells: {settled} settled, {released} released");
 }
 
+/// Selling seeds that withdraw a farmer (`simulation::forfeits`) settle sales that forfeit the
+/// farmer's share, and a deliberately wrong split that pays the withdrawn farmer anyway
+/// (`furrow_domain::sales::injected::set_pay_the_withdrawn`) is caught by invariant 9. In memory,
+/// on a current-thread runtime: the switch is per thread.
+#[tokio::test(flavor = "current_thread")]
+async fn settlements_forfeit_withdrawn_shares_and_paying_them_is_caught() {
+    let seeds: Vec<u64> = (0..400).filter(|s| furrow_app::simulation::forfeits(*s)).collect();
+    let in_memory = |seed| run_seed(seed, Arc::new(MemoryStore::new()), SimOptions::default());
+    let mut forfeited = 0;
+    for &seed in &seeds {
+        forfeited += in_memory(seed).await.unwrap_or_else(|e| panic!("seed {seed}: {e}")).sales_forfeited;
+    }
+    assert!(forfeited > 0, "no settlement forfeited a withdrawn farmer's share in {} seeds", seeds.len());
+
+    furrow_domain::sales::injected::set_pay_the_withdrawn(true);
+    let mut caught = Vec::new();
+    for &seed in &seeds {
+        if let Err(e) = in_memory(seed).await {
+            caught.push(format!("seed {seed}: {e}"));
+        }
+    }
+    furrow_domain::sales::injected::set_pay_the_withdrawn(false);
+    eprintln!(
+        "{forfeited} forfeitures; paying the withdrawn was caught by {} seeds, e.g. {:?}",
+        caught.len(),
+        caught.first()
+    );
+    assert!(
+        caught.iter().any(|e| e.contains("invariant 9")),
+        "no seed caught the payout to a withdrawn farmer: {caught:?}"
+    );
+}
+
 /// A deliberately wrong payout split (every share rounded down, the remainders lost:
 /// `furrow_domain::sales::injected`) is caught by the simulator's invariant 8. A current-thread
 /// runtime, because the switch is per thread and the registry's sequencer must run on this one.

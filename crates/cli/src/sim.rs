@@ -125,7 +125,7 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     bar.finish_and_clear();
     println!(
         "{} seeds × {} commands on {}: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
-         {} sales settled and {} released, {} seeds failed.",
+         {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} seeds failed.",
         args.seeds,
         args.steps,
         args.store.name(),
@@ -134,6 +134,7 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
         totals.clean_faults + totals.ambiguous_faults,
         totals.ambiguous_faults,
         totals.sales_settled,
+        totals.sales_forfeited,
         totals.sales_released,
         failures.len()
     );
@@ -159,7 +160,7 @@ impl SimStore {
 fn print_report(report: &SimReport) {
     println!(
         "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} log entries, {} sales \
-         settled and {} released.",
+         settled ({} forfeiting) and {} released.",
         report.seed,
         report.committed,
         report.refused,
@@ -167,6 +168,7 @@ fn print_report(report: &SimReport) {
         report.ambiguous_faults,
         report.log_size,
         report.sales_settled,
+        report.sales_forfeited,
         report.sales_released
     );
 }
@@ -179,6 +181,7 @@ struct Totals {
     ambiguous_faults: u64,
     sales_settled: u64,
     sales_released: u64,
+    sales_forfeited: u64,
 }
 
 impl Totals {
@@ -189,6 +192,7 @@ impl Totals {
         self.ambiguous_faults += report.ambiguous_faults;
         self.sales_settled += report.sales_settled;
         self.sales_released += report.sales_released;
+        self.sales_forfeited += report.sales_forfeited;
     }
 }
 
