@@ -17,7 +17,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub const AFTER_HELP: &str = "Examples:\n  furrow sim --seeds 10000              # seeds 0..10000, 40 commands each\n  \
 furrow sim --seeds 500 --from 7000 --steps 200 --faults 0.3\n  \
 furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be identical\n  \
-furrow sim --seeds 2000 --store sqlite # the same on SQLite databases in /dev/shm\n\n\
+furrow sim --seeds 2000 --store sqlite # the same on SQLite databases in /dev/shm\n  \
+furrow sim --seeds 1000 --clients 4   # up to four clients' commands in flight at once\n\n\
 Each seed runs random commands (valid and invalid, every kind) through the real application layer on \
 the in-memory store or SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
 The invariants are checked after every command; the database and the replayed log must equal the \
@@ -50,6 +51,11 @@ pub struct SimArgs {
     /// The store the seeds run on.
     #[arg(long, value_enum, default_value_t = SimStore::Memory)]
     store: SimStore,
+    /// Simulated clients with commands in flight at once, grouped by the sequencer as the seed
+    /// says (in memory only: SQLite's I/O timing would decide the groups, and a seed would no
+    /// longer replay bit for bit).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    clients: u16,
 }
 
 /// The stores a simulation can run on. The in-memory one exists for the simulator (and tests):
@@ -61,7 +67,12 @@ pub enum SimStore {
 }
 
 pub async fn run(args: SimArgs) -> Result<()> {
-    let options = SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false };
+    if args.clients > 1 && args.store == SimStore::Sqlite {
+        bail!("--clients above 1 runs in memory only: on SQLite, I/O timing would decide the groups");
+    }
+    let clients = usize::from(args.clients);
+    let options =
+        SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false, clients, torn_groups: false };
     let sqlite = match args.store {
         SimStore::Memory => None,
         SimStore::Sqlite => {
@@ -124,11 +135,13 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     println!(
-        "{} seeds × {} commands on {}: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
-         {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} seeds failed.",
+        "{} seeds × {} commands on {} ({} at once at most): {} committed, {} refused, {} commits failed on purpose ({} after writing), \
+         {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} groups shared by \
+         clients, {} seeds failed.",
         args.seeds,
         args.steps,
         args.store.name(),
+        args.clients,
         totals.committed,
         totals.refused,
         totals.clean_faults + totals.ambiguous_faults,
@@ -136,6 +149,7 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
         totals.sales_settled,
         totals.sales_forfeited,
         totals.sales_released,
+        totals.shared_groups,
         failures.len()
     );
     if !failures.is_empty() {
@@ -145,7 +159,13 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
 }
 
 fn repro(seed: u64, args: &SimArgs) -> String {
-    format!("furrow sim --seed {seed} --steps {} --faults {} --store {}", args.steps, args.faults, args.store.name())
+    format!(
+        "furrow sim --seed {seed} --steps {} --faults {} --store {} --clients {}",
+        args.steps,
+        args.faults,
+        args.store.name(),
+        args.clients
+    )
 }
 
 impl SimStore {
@@ -182,6 +202,7 @@ struct Totals {
     sales_settled: u64,
     sales_released: u64,
     sales_forfeited: u64,
+    shared_groups: u64,
 }
 
 impl Totals {
@@ -193,6 +214,7 @@ impl Totals {
         self.sales_settled += report.sales_settled;
         self.sales_released += report.sales_released;
         self.sales_forfeited += report.sales_forfeited;
+        self.shared_groups += report.shared_groups;
     }
 }
 
@@ -212,7 +234,14 @@ struct SqliteFiles {
 impl Runner {
     async fn seed(&self, seed: u64) -> Result<SimReport, String> {
         let Some(files) = &self.sqlite else {
-            return run_seed(seed, Arc::new(MemoryStore::new()), self.options).await;
+            // A runtime of its own, on one thread: the seed alone decides how concurrent
+            // clients interleave (see `run_seed`), whatever else runs in this process.
+            let options = self.options;
+            let run = move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+                runtime.block_on(run_seed(seed, Arc::new(MemoryStore::new()), options))
+            };
+            return tokio::task::spawn_blocking(run).await.map_err(|e| format!("the seed's thread failed: {e}"))?;
         };
         let path = files.dir.join(format!("seed-{seed}.db"));
         std::fs::copy(&files.template, &path).map_err(|e| format!("copy the template: {e}"))?;
