@@ -11,6 +11,7 @@ mod bank;
 mod external;
 mod lifecycle;
 mod model;
+mod program;
 mod reads;
 mod support;
 mod writer;
