@@ -495,10 +495,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("review.approve", "Approve", "承認する"),
     ("review.body_en", "Text (English)", "本文（英語）"),
     ("review.body_ja", "Text (Japanese)", "本文（日本語）"),
-    ("review.buffer", "of which to the buffer pool", "うちバッファプールへ"),
     ("review.cancellation", "Cancellation request", "取消申請"),
     ("review.cancellations", "Cancellations awaiting approval", "承認待ちの取消"),
-    ("review.credits", "Credits to issue", "発行するクレジット"),
     ("review.credits_buffer", "Credits to cancel from the buffer pool", "バッファプールから取り消すクレジット"),
     (
         "review.done_approved",
@@ -539,6 +537,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "review.need_totp",
         "Approvals need two-step sign-in: set up an authenticator app on your account page, then sign out and sign in again with a code.",
         "承認には2段階認証が必要です。アカウントページで認証アプリを設定し、サインアウトしてからコードを使ってもう一度サインインしてください。",
+    ),
+    (
+        "review.net",
+        "Verified net reductions (the batch is its whole tonnes, buffer share included)",
+        "検証済みの正味削減量（発行は整数トン分、バッファ分を含む）",
     ),
     (
         "review.not_editor",

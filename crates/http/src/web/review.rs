@@ -33,8 +33,8 @@ pub struct IssuanceItem {
     pub report: String,
     pub project: String,
     pub period: String,
-    pub credits: String,
-    pub buffer: String,
+    /// The report's verified net reductions: the batch is its floor, the buffer share included.
+    pub net: String,
     pub requested_by: String,
     pub requested_at: String,
     /// The reader asked for it: another operator must approve.
@@ -251,8 +251,10 @@ fn fill_queues(page: &mut QueuePage, lc: &Lifecycle, subject: &str) {
                             )
                         })
                         .unwrap_or_default(),
-                    credits: l.tonnes(&(r.quantity.0 + r.buffer.0)),
-                    buffer: l.tonnes(&r.buffer.0),
+                    net: report
+                        .and_then(|n| n.quantification.as_ref())
+                        .map(|q| format!("{} t CO₂e", q.net.round_dp(2)))
+                        .unwrap_or_default(),
                     requested_by: r.requested_by.clone(),
                     requested_at: when(l, r.requested_at),
                     own: r.requested_by == subject,
