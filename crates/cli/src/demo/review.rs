@@ -70,8 +70,7 @@ pub async fn seed(registry: &Registry, password: &str) -> Result<Reviewers> {
     let enrolment = lc
         .enrolments
         .values()
-        .filter(|e| e.project == ProjectCode(4) && e.status == EnrolmentStatus::Active)
-        .next_back()
+        .rfind(|e| e.project == ProjectCode(4) && e.status == EnrolmentStatus::Active)
         .context("no Kanto enrolment")?;
     let withdrawal = LifecycleCommand::RequestWithdrawal {
         enrolment: enrolment.id,

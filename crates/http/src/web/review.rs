@@ -398,7 +398,7 @@ pub async fn queues(State(state): State<AppState>, reader: Reader, headers: Head
 
 /// What a queue's button asks for.
 enum Action {
-    Lifecycle(LifecycleCommand),
+    Lifecycle(Box<LifecycleCommand>),
     /// Role grants are access configuration, not registry state (`Registry::approve_role`).
     ApproveRole(u64),
 }
@@ -407,20 +407,21 @@ enum Action {
 fn action(kind: &str, id: &str, verb: &str, form: &ActionForm) -> Result<(Action, &'static str), ApiError> {
     use LifecycleCommand as C;
     let reason = form.reason.trim().to_owned();
+    let run = |command: LifecycleCommand| Action::Lifecycle(Box::new(command));
     let number = || id.parse::<u64>().map_err(|_| ApiError::invalid(format!("{id:?} is not a request number")));
     Ok(match (kind, verb) {
-        ("issuance", "approve") => (Action::Lifecycle(C::ApproveIssuance { request: parse(id)? }), "approved"),
-        ("reversals", "approve") => (Action::Lifecycle(C::ApproveReversal { reversal: parse(id)? }), "approved"),
-        ("cancellations", "approve") => (Action::Lifecycle(C::ApproveCancellation { request: number()? }), "approved"),
+        ("issuance", "approve") => (run(C::ApproveIssuance { request: parse(id)? }), "approved"),
+        ("reversals", "approve") => (run(C::ApproveReversal { reversal: parse(id)? }), "approved"),
+        ("cancellations", "approve") => (run(C::ApproveCancellation { request: number()? }), "approved"),
         ("withdrawals", "approve") => {
             let effective = Some(parse::<Date>(form.effective.trim())?);
-            (Action::Lifecycle(C::DecideWithdrawal { enrolment: parse(id)?, effective, reason }), "approved")
+            (run(C::DecideWithdrawal { enrolment: parse(id)?, effective, reason }), "approved")
         }
         ("withdrawals", "refuse") => {
-            (Action::Lifecycle(C::DecideWithdrawal { enrolment: parse(id)?, effective: None, reason }), "refused")
+            (run(C::DecideWithdrawal { enrolment: parse(id)?, effective: None, reason }), "refused")
         }
-        ("reports", "verify") => (Action::Lifecycle(C::VerifyReport { report: parse(id)? }), "verified"),
-        ("reports", "return") => (Action::Lifecycle(C::ReturnReport { report: parse(id)?, reason }), "returned"),
+        ("reports", "verify") => (run(C::VerifyReport { report: parse(id)? }), "verified"),
+        ("reports", "return") => (run(C::ReturnReport { report: parse(id)?, reason }), "returned"),
         ("roles", "approve") => (Action::ApproveRole(number()?), "approved"),
         _ => return Err(ApiError::not_found("no such review action")),
     })
@@ -430,7 +431,7 @@ async fn perform(state: &AppState, session: &Session, action: Action) -> Result<
     let principal = &session.principal;
     match action {
         Action::Lifecycle(command) => {
-            let command = Command::Lifecycle { by: principal.subject.clone(), command };
+            let command = Command::Lifecycle { by: principal.subject.clone(), command: *command };
             let second = needs_second_factor(&command);
             state.registry.execute(principal, command, None).await.map(drop).map_err(|e| (e, second))
         }
