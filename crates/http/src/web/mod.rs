@@ -7,7 +7,7 @@
 //! `Chrome` carries the navigation, and a session would add its own items to it.
 
 mod account;
-mod ecology;
+pub(crate) mod ecology;
 mod exports;
 mod feed;
 pub mod i18n;
