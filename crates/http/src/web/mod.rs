@@ -9,10 +9,10 @@
 mod account;
 pub(crate) mod ecology;
 mod exports;
-mod faq;
 mod feed;
 pub mod i18n;
 mod pages;
+mod review;
 
 use std::sync::LazyLock;
 
@@ -61,6 +61,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(account::me))
         .route("/me/totp", axum::routing::post(account::totp_start))
         .route("/me/totp/confirm", axum::routing::post(account::totp_confirm))
+        .route("/review", get(review::queues))
+        .route("/review/program", get(review::program_entries))
+        .route("/review/program/{id}", get(review::program_entry).post(review::save_program_entry))
+        .route("/review/{kind}/{id}/{action}", axum::routing::post(review::act))
         // The old address of the how-to-verify page keeps working.
         .route("/verify", get(|| async { axum::response::Redirect::permanent("/transparency") }))
         .route("/static/{file}", get(stylesheet))
