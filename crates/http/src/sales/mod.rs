@@ -259,7 +259,7 @@ pub async fn create_quote(
     Ok(created(&committed, quote_dto(&quote)))
 }
 
-fn may_see(principal: &Principal, buyer: AccountId) -> bool {
+pub(crate) fn may_see(principal: &Principal, buyer: AccountId) -> bool {
     is_staff(principal) || (principal.role == Role::Buyer && principal.accounts.contains(&buyer))
 }
 
@@ -555,7 +555,7 @@ fn statement(lc: &Lifecycle, participant: ParticipantId) -> StatementDto {
     StatementDto { participant: participant.to_string(), lines, totals }
 }
 
-fn statement_for(state: &AppState, principal: &Principal, id: &str) -> Result<StatementDto, ApiError> {
+pub(crate) fn statement_for(state: &AppState, principal: &Principal, id: &str) -> Result<StatementDto, ApiError> {
     let id: ParticipantId = parse(id)?;
     let lc = state.registry.lifecycle();
     if !lc.participants.contains_key(&id) {
@@ -579,15 +579,9 @@ pub async fn get_statement(
     statement_for(&state, &principal, &id).map(Json)
 }
 
-/// The same statement as CSV (one line per sale and status, amounts in major units).
-#[utoipa::path(get, path = "/participants/{id}/statement.csv", tag = "sales", params(("id" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn get_statement_csv(
-    State(state): State<AppState>,
-    ReadAuth(principal): ReadAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let s = statement_for(&state, &principal, &id)?;
+/// A statement as CSV (one line per sale and status, amounts in major units): the API's and the
+/// participant's page's download.
+pub(crate) fn statement_csv(s: &StatementDto) -> String {
     let mut csv = String::from(
         "participant,sale,batch,settled_at,credits_sold,contribution_tco2e,currency,amount,status,reference\n",
     );
@@ -609,6 +603,19 @@ pub async fn get_statement_csv(
             reference
         ));
     }
+    csv
+}
+
+/// The same statement as CSV (one line per sale and status, amounts in major units).
+#[utoipa::path(get, path = "/participants/{id}/statement.csv", tag = "sales", params(("id" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_statement_csv(
+    State(state): State<AppState>,
+    ReadAuth(principal): ReadAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = statement_for(&state, &principal, &id)?;
+    let csv = statement_csv(&s);
     let mut response = csv.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     Ok(response)
