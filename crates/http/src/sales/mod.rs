@@ -20,6 +20,7 @@ use furrow_domain::*;
 
 use self::dto::*;
 use crate::AppState;
+use crate::dto::{BeneficiaryDto, ClaimPeriodDto};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, ReadAuth};
 use crate::handlers::{created, parse};
@@ -94,7 +95,7 @@ async fn run(
                 (id.to_string(), Some(if *expired { "expired" } else { "cancelled" }.into()))
             }
             E::PayoutPaid { sale, participant, .. } => (format!("{sale}/{participant}"), Some("paid".into())),
-            E::SaleNoted { sale, .. } => (sale.to_string(), None),
+            E::SaleNoted { sale, .. } | E::SaleClaimStated { sale, .. } => (sale.to_string(), None),
             _ => continue,
         };
         dto.id = id;
@@ -355,6 +356,35 @@ async fn sale_dto(state: &AppState, lc: &Lifecycle, s: &Sale) -> Result<SaleDto,
         settlement,
         released_reason: s.released_reason.clone(),
         notes: notes(s),
+        claim: s.claim.as_ref().map(claim_dto),
+    })
+}
+
+fn claim_dto(c: &RetirementClaim) -> ClaimDto {
+    ClaimDto {
+        beneficiary: BeneficiaryDto {
+            name: c.beneficiary.name.clone(),
+            country: c.beneficiary.country.map(|x| x.to_string()),
+            identifier: c.beneficiary.identifier.clone(),
+        },
+        purpose: c.purpose.to_string(),
+        claim_period: ClaimPeriodDto { from: c.claim_period.from.to_string(), to: c.claim_period.to.to_string() },
+        jurisdiction: c.jurisdiction.as_str().to_owned(),
+        note: c.note.clone(),
+    }
+}
+
+fn claim_of(r: &ClaimDto) -> Result<RetirementClaim, ApiError> {
+    Ok(RetirementClaim {
+        beneficiary: Beneficiary {
+            name: r.beneficiary.name.clone(),
+            country: r.beneficiary.country.as_deref().map(parse).transpose()?,
+            identifier: r.beneficiary.identifier.clone(),
+        },
+        purpose: parse::<RetirementPurpose>(&r.purpose)?,
+        claim_period: ClaimPeriod { from: parse(&r.claim_period.from)?, to: parse(&r.claim_period.to)? },
+        jurisdiction: parse(&r.jurisdiction)?,
+        note: r.note.clone(),
     })
 }
 
@@ -431,6 +461,24 @@ pub async fn settle_sale(
         payment_reference: r.payment_reference.clone(),
         confidential: r.confidential,
     };
+    run(&state, &principal, key, command).await
+}
+
+/// States the claim of an unsettled sale: the beneficiary and purpose its credits are retired for
+/// (the buyer, or the operator). Settlement must then retire them with exactly this claim; the
+/// buyer may state it again until then.
+#[utoipa::path(post, path = "/sales/{id}/claim", tag = "sales", request_body = ClaimDto,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = SaleActionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn state_claim(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<ClaimDto>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let command = SalesCommand::StateClaim { sale: parse(&id)?, claim: claim_of(&body.value)? };
     run(&state, &principal, key, command).await
 }
 

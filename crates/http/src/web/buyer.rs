@@ -260,6 +260,9 @@ async fn sellable(state: &AppState, l: Lang, lc: &Lifecycle, chosen: &str) -> Re
             BlockFilter { batch: Some(batch), account: Some(ISSUANCE_ACCOUNT), state: Some(BlockState::Tradable) };
         let blocks = state.registry.store().blocks(filter, Page { after: None, limit: 1000 }).await?;
         let available: u64 = blocks.iter().map(|b| b.range.len().0).sum();
+        if available == 0 {
+            continue;
+        }
         let label = format!(
             "{batch} · {} · {} {} · {} {}",
             priced.project,

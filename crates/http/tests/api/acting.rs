@@ -271,7 +271,13 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     let (_, html) = page(&app, "/me/sales/S000001?done=claim&lang=en", &cookie).await;
     assert!(html.contains("The beneficiary and purpose were recorded") && html.contains("Scope 3 emissions"));
 
-    // Settlement stays the operator's, and must retire for the buyer's claim.
+    // The operator sees the stated claim; settlement stays the operator's and must retire for it.
+    let sale = app.get_as("/sales/S000001", Some(&app.operator)).await;
+    assert_eq!(sale["claim"]["beneficiary"]["name"], "Kansai Rail Co., Ltd.");
+    assert_eq!(
+        (sale["claim"]["purpose"].as_str(), sale["claim"]["jurisdiction"].as_str()),
+        (Some("scope3"), Some("JP-27"))
+    );
     let mut changed = settle_body(false);
     changed["beneficiary"]["name"] = json!("Someone Else K.K.");
     let (status, body) = app.post("/sales/S000001/settle", &app.operator, changed).await;
