@@ -84,6 +84,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     for (email, what) in &users {
         say!("    {email:<32} {what}");
     }
+    say!("  As the grower: {url}/me/farm   (parcels, reports, payouts, statement CSV, withdrawal request)");
+    say!("  As the buyer:  {url}/buy   (price, quote, purchase; {url}/me/purchases: awaiting payment, certificates)");
     say!();
     say!("  Retire 10 credits as Kansai Rail:");
     say!(
