@@ -10,7 +10,7 @@
 mod account;
 mod acting;
 mod buyer;
-mod ecology;
+pub(crate) mod ecology;
 mod exports;
 mod faq;
 mod feed;
