@@ -25,7 +25,9 @@ use subsetter::GlyphRemapper;
 use super::{disclosure, dto::MoneyDto};
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::Path;
+use crate::extract::{Path, Query};
+use crate::web::i18n::Lang;
+use furrow_domain::lifecycle::ecology::EcoScore;
 
 /// Everything a certificate shows, gathered once for both renderings.
 pub struct CertificateData {
@@ -36,20 +38,83 @@ pub struct CertificateData {
     pub quantity: u64,
     pub serials: Vec<String>,
     pub beneficiary: String,
+    /// The purpose's code (`scope3`); pages show it in words.
     pub purpose: String,
-    pub claim_period: String,
+    pub claim_from: String,
+    pub claim_to: String,
     pub jurisdiction: String,
     pub note: String,
     pub project: String,
     pub methodology: String,
     pub vintage: String,
     pub batch: String,
+    /// The monitoring period's ecological score, in English (the PDF's words).
     pub ecological: String,
+    /// The same score, for the HTML page to put in its reader's language.
+    pub eco: Option<EcoScore>,
     /// Disclosure lines (price, farmers' share, or the batch aggregates when confidential).
-    pub price: Vec<String>,
+    pub price: Vec<PriceLine>,
     pub log_index: Option<u64>,
-    pub proof: String,
+    pub proof: Proof,
     qr: QrCode,
+}
+
+/// The inclusion proof, or why there is none yet (a checkpoint is signed about once a second).
+pub enum Proof {
+    /// A C2SP `tlog-proof@v1` bundle.
+    Bundle(String),
+    /// Logged, but no signed checkpoint covers the entry yet.
+    NextCheckpoint,
+    /// Not found in the log yet.
+    NotYet,
+}
+
+impl Proof {
+    pub fn text(&self, l: Lang) -> String {
+        match self {
+            Proof::Bundle(bundle) => bundle.clone(),
+            Proof::NextCheckpoint => l.t("cert.proof_next").to_owned(),
+            Proof::NotYet => l.t("cert.proof_not_yet").to_owned(),
+        }
+    }
+}
+
+/// One line of the price disclosure, kept as data so each rendering words it in its language.
+pub enum PriceLine {
+    NoSale,
+    Confidential,
+    PerCredit(String),
+    FarmerShare { share: String, pct: String },
+    Commission(String),
+    Forfeited(String),
+    Batch { batch: String, credits: String, sales: String, average: String, currency: String, pct: String },
+}
+
+impl PriceLine {
+    pub fn text(&self, l: Lang) -> String {
+        match (self, l) {
+            (PriceLine::NoSale, _) => l.t("cert.no_sale").to_owned(),
+            (PriceLine::Confidential, _) => l.t("cert.confidential").to_owned(),
+            (PriceLine::PerCredit(p), Lang::En) => format!("Price per credit: {p}"),
+            (PriceLine::PerCredit(p), Lang::Ja) => format!("1クレジットあたりの価格：{p}"),
+            (PriceLine::FarmerShare { share, pct }, Lang::En) => {
+                format!("Paid to farmers: {share} per credit ({pct} % of the price)")
+            }
+            (PriceLine::FarmerShare { share, pct }, Lang::Ja) => {
+                format!("農業者への支払い：1クレジットあたり {share}（価格の {pct} %）")
+            }
+            (PriceLine::Commission(c), Lang::En) => format!("Program commission: {c} %"),
+            (PriceLine::Commission(c), Lang::Ja) => format!("プログラム手数料：{c} %"),
+            (PriceLine::Forfeited(m), Lang::En) => format!("Forfeited by withdrawn participants: {m}"),
+            (PriceLine::Forfeited(m), Lang::Ja) => format!("撤退した参加者の没収分：{m}"),
+            (PriceLine::Batch { batch, credits, sales, average, currency, pct }, Lang::En) => format!(
+                "Batch {batch}: {credits} credits in {sales} sales, average {average} {currency} per credit, {pct} % to farmers"
+            ),
+            (PriceLine::Batch { batch, credits, sales, average, currency, pct }, Lang::Ja) => format!(
+                "バッチ {batch}：{sales} 件の販売で {credits} クレジット、1クレジットあたり平均 {average} {currency}、農業者へ {pct} %"
+            ),
+        }
+    }
 }
 
 fn money(m: &MoneyDto) -> String {
@@ -83,42 +148,47 @@ async fn gather(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Certi
     let d = disclosure(&lc, &retirement, batch.map(|b| b.id));
     let mut price = Vec::new();
     if d.sale.is_none() {
-        price.push("Retired directly by the holder; no sale.".to_owned());
+        price.push(PriceLine::NoSale);
     } else if d.confidential {
-        price.push("The sale is confidential; the batch's aggregates:".to_owned());
+        price.push(PriceLine::Confidential);
     } else {
         if let Some(p) = &d.price_per_credit {
-            price.push(format!("Price per credit: {}", money(p)));
+            price.push(PriceLine::PerCredit(money(p)));
         }
         if let (Some(share), Some(pct)) = (&d.farmer_share_per_credit, &d.farmer_share_pct) {
-            price.push(format!("Paid to farmers: {} per credit ({pct} % of the price)", money(share)));
+            price.push(PriceLine::FarmerShare { share: money(share), pct: pct.to_string() });
         }
         if let Some(c) = &d.commission_pct {
-            price.push(format!("Program commission: {c} %"));
+            price.push(PriceLine::Commission(c.to_string()));
         }
         if let Some(f) = d.forfeited.as_ref().filter(|f| f.minor > 0) {
-            price.push(format!("Forfeited by withdrawn participants: {}", money(f)));
+            price.push(PriceLine::Forfeited(money(f)));
         }
     }
     if d.sale.is_some() {
         for a in &d.batch_aggregates {
-            price.push(format!(
-                "Batch {}: {} credits in {} sales, average {} {} per credit, {} % to farmers",
-                a.batch, a.credits_sold, a.sales, a.average_price_per_credit, a.currency, a.farmer_share_pct
-            ));
+            price.push(PriceLine::Batch {
+                batch: a.batch.to_string(),
+                credits: a.credits_sold.to_string(),
+                sales: a.sales.to_string(),
+                average: a.average_price_per_credit.to_string(),
+                currency: a.currency.to_string(),
+                pct: a.farmer_share_pct.to_string(),
+            });
         }
     }
     // The monitoring period's ecological score, the one the sales filter reads.
-    let ecological = batch.and_then(|b| lc.batch_ecological_score(b.id)).map_or_else(
+    let eco = batch.and_then(|b| lc.batch_ecological_score(b.id));
+    let ecological = eco.as_ref().map_or_else(
         || "Not scored: the batch was not issued from a monitoring report".to_owned(),
-        |s| crate::lifecycle::ecology::score_line(&s),
+        crate::lifecycle::ecology::score_line,
     );
     let (log_index, proof) = match furrow_app::transparency::retirement_entry(store, retirement.id).await {
         Ok(index) => match furrow_app::transparency::proof_bundle(store, index).await {
-            Ok(bundle) => (Some(index), bundle),
-            Err(_) => (Some(index), "The next signed checkpoint will include this entry; reload shortly.".into()),
+            Ok(bundle) => (Some(index), Proof::Bundle(bundle)),
+            Err(_) => (Some(index), Proof::NextCheckpoint),
         },
-        Err(_) => (None, "Not yet in a signed checkpoint; reload shortly.".into()),
+        Err(_) => (None, Proof::NotYet),
     };
     let host =
         headers.get(header::HOST).and_then(|h| h.to_str().ok()).filter(|h| h.len() <= 255).unwrap_or("localhost");
@@ -140,7 +210,8 @@ async fn gather(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Certi
         serials: retirement.ranges.iter().map(|r| printer.range_any(*r).serial).collect(),
         beneficiary,
         purpose: c.purpose.to_string(),
-        claim_period: format!("{} to {}", c.claim_period.from, c.claim_period.to),
+        claim_from: c.claim_period.from.to_string(),
+        claim_to: c.claim_period.to.to_string(),
         jurisdiction: c.jurisdiction.to_string(),
         note: c.note.clone(),
         project,
@@ -148,6 +219,7 @@ async fn gather(state: &AppState, headers: &HeaderMap, id: &str) -> Result<Certi
         vintage: batch.map_or(String::new(), |b| b.vintage.to_string()),
         batch: batch.map_or(String::new(), |b| b.id.to_string()),
         ecological,
+        eco,
         price,
         log_index,
         proof,
@@ -176,19 +248,64 @@ fn qr_svg(qr: &QrCode) -> String {
 #[template(path = "certificate.html")]
 struct CertificateHtml<'a> {
     c: &'a CertificateData,
+    l: Lang,
+    /// This certificate in the other language.
+    switch: String,
+    quantity: String,
+    retired_at: String,
+    claim_period: String,
+    purpose: String,
+    ecological: String,
+    price: Vec<String>,
+    proof: String,
     qr_svg: String,
 }
 
-/// The certificate of a retirement, as an HTML page (public, permanent).
-#[utoipa::path(get, path = "/certificates/{id}", tag = "sales", params(("id" = String, Path, description = "e.g. AGR-CERT-R000001")),
+impl<'a> CertificateHtml<'a> {
+    fn new(c: &'a CertificateData, l: Lang) -> Self {
+        let purpose = match l.word(&c.purpose) {
+            "" => c.purpose.clone(),
+            word => word.to_owned(),
+        };
+        let ecological = c
+            .eco
+            .as_ref()
+            .map_or_else(|| l.t("cert.not_scored").to_owned(), |s| crate::web::ecology::score_sentence(l, s));
+        CertificateHtml {
+            c,
+            l,
+            switch: format!("?lang={}", l.other().code()),
+            quantity: format!("{} ({} {})", l.tonnes(&c.quantity), l.num(&c.quantity), l.t("cert.credits")),
+            retired_at: l.when(&c.retired_at),
+            claim_period: format!("{} – {}", l.date(&c.claim_from), l.date(&c.claim_to)),
+            purpose,
+            ecological,
+            price: c.price.iter().map(|p| p.text(l)).collect(),
+            proof: c.proof.text(l),
+            qr_svg: qr_svg(&c.qr),
+        }
+    }
+}
+
+/// `?lang=` on a certificate's URL.
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// The certificate of a retirement, as an HTML page (public, permanent), in English or Japanese
+/// (`?lang=`, then the language cookie, then Accept-Language).
+#[utoipa::path(get, path = "/certificates/{id}", tag = "sales", params(("id" = String, Path, description = "e.g. AGR-CERT-R000001"),
+        ("lang" = Option<String>, Query, description = "`en` or `ja`")),
     responses((status = 200, body = String, content_type = "text/html"), (status = 404, body = Problem)))]
 pub async fn certificate_html(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(query): Query<LangQuery>,
 ) -> Result<Response, ApiError> {
     let c = gather(&state, &headers, &id).await?;
-    let page = CertificateHtml { qr_svg: qr_svg(&c.qr), c: &c };
+    let page = CertificateHtml::new(&c, Lang::negotiate(query.lang.as_deref(), &headers));
     let html = page.render().map_err(|e| ApiError::invalid(format!("rendering the certificate: {e}")))?;
     Ok(Html(html).into_response())
 }
@@ -438,7 +555,7 @@ pub fn render_pdf_with(c: &CertificateData, cjk_font: Option<&[u8]>) -> Vec<u8> 
         ("Credits retired", "償却済みクレジット", format!("{} tCO2e ({} credits)", c.quantity, c.quantity)),
         ("Beneficiary", "受益者", c.beneficiary.clone()),
         ("Purpose", "目的", c.purpose.clone()),
-        ("Claim period", "主張期間", c.claim_period.clone()),
+        ("Claim period", "主張期間", format!("{} to {}", c.claim_from, c.claim_to)),
         ("Jurisdiction", "管轄", c.jurisdiction.clone()),
         ("Retired at", "償却日時", c.retired_at.clone()),
         ("Retirement", "償却", c.retirement.clone()),
@@ -480,7 +597,7 @@ pub fn render_pdf_with(c: &CertificateData, cjk_font: Option<&[u8]>) -> Vec<u8> 
     y -= 8.0;
     page.text(f_bold, 9.5, 48.0, y, "Price disclosure");
     page.ja(6.5, 48.0, y - 8.5, "価格の開示");
-    for line in c.price.iter().flat_map(|l| wrap(l, 70)) {
+    for line in c.price.iter().flat_map(|l| wrap(&l.text(Lang::En), 70)) {
         page.text(f_sans, 9.0, 150.0, y, &line);
         y -= 12.0;
     }
@@ -490,7 +607,7 @@ pub fn render_pdf_with(c: &CertificateData, cjk_font: Option<&[u8]>) -> Vec<u8> 
     page.ja(6.5, 48.0, y - 8.5, "包含証明");
     page.text(f_sans, 9.0, 150.0, y, &format!("Log entry {index}; C2SP tlog-proof bundle:"));
     y -= 11.0;
-    for line in c.proof.lines().flat_map(|l| wrap(l, 92)).take(((y - 70.0) / 8.0).max(0.0) as usize) {
+    for line in c.proof.text(Lang::En).lines().flat_map(|l| wrap(l, 92)).take(((y - 70.0) / 8.0).max(0.0) as usize) {
         page.text(f_mono, 6.0, 150.0, y, &line);
         y -= 8.0;
     }
@@ -549,7 +666,8 @@ mod tests {
             serials: vec!["AGR-JP-P0001-2026-B000001-000000001-000000003".into()],
             beneficiary: beneficiary.into(),
             purpose: "scope3".into(),
-            claim_period: "2025-04-01 to 2026-03-31".into(),
+            claim_from: "2025-04-01".into(),
+            claim_to: "2026-03-31".into(),
             jurisdiction: "JP-27".into(),
             note: String::new(),
             project: "P0001 魚沼の中干し延長".into(),
@@ -557,9 +675,10 @@ mod tests {
             vintage: "2026".into(),
             batch: "B000001".into(),
             ecological: "Not scored yet".into(),
-            price: vec!["Price per credit: 3925 JPY".into()],
+            eco: None,
+            price: vec![PriceLine::PerCredit("3925 JPY".into())],
             log_index: None,
-            proof: "pending".into(),
+            proof: Proof::NotYet,
         }
     }
 

@@ -82,6 +82,20 @@ fn period(l: Lang, p: furrow_domain::lifecycle::Period) -> String {
     format!("{} – {}", l.date(&p.from.to_string()), l.date(&p.to.to_string()))
 }
 
+/// A period's score in one sentence of the reader's language: the certificate's line.
+pub(crate) fn score_sentence(l: Lang, s: &EcoScore) -> String {
+    let period = period(l, s.period);
+    let Some(total) = s.score else {
+        return format!("{} ({period})", l.t("ecology.no_score"));
+    };
+    let parts: Vec<String> =
+        s.categories.iter().map(|(c, v)| format!("{} {}", category_word(l, *c), score(*v))).collect();
+    match l {
+        Lang::En => format!("{} / 100 for the monitoring period {period} ({})", score(total), parts.join(", ")),
+        Lang::Ja => format!("{} / 100（モニタリング期間 {period}；{}）", score(total), parts.join("、")),
+    }
+}
+
 pub fn eco_view(l: Lang, s: &EcoScore) -> EcoView {
     let catalogue = ecology::catalogue();
     let indicators = s

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with_clock};
 
 /// Runs the lifecycle to a batch of 140 credits (+8 buffer) from two farmers (10 ha and 30 ha)
 /// through the registry, and records the example pricing over HTTP. Returns the batch id.
-async fn seeded(app: &TestApp) -> String {
+pub(crate) async fn seeded(app: &TestApp) -> String {
     let registry = app.registry.clone();
     let mut run = |by: &str, command: LifecycleCommand| -> Vec<Event> {
         let principal = Principal {
@@ -199,17 +199,47 @@ async fn a_sale_from_quote_to_payouts_statements_and_disclosure() {
     let html = app.client.get(format!("{}/certificates/AGR-CERT-R000001", app.url)).send().await.expect("html");
     assert_eq!(html.status().as_u16(), 200);
     let html = html.text().await.expect("text");
-    for needle in
-        ["AGR-CERT-R000001", "Kansai Rail Co., Ltd.", "scope3", "AG-005", "3925 JPY", "<svg", "Inclusion proof"]
-    {
+    for needle in [
+        "AGR-CERT-R000001",
+        "Kansai Rail Co., Ltd.",
+        "Scope 3 emissions",
+        "AG-005",
+        "Price per credit: 3925 JPY",
+        "<svg",
+        "Inclusion proof",
+    ] {
         assert!(html.contains(needle), "the certificate shows {needle}");
     }
     // Issue #6: the certificate carries the ecological score of the monitoring period the batch
     // was issued from (31 frogs of 0..150 → 20.7), in the HTML and in the JSON certificate.
     assert!(
-        html.contains("20.7 / 100 for the monitoring period 2026-01-01 to 2026-12-31 (biodiversity 20.7)"),
+        html.contains("20.7 / 100 for the monitoring period 1 Jan 2026 – 31 Dec 2026 (Biodiversity 20.7)"),
         "the certificate shows the period's ecological score"
     );
+    // Issue #9: the same certificate in Japanese, by Accept-Language or by its switch link.
+    let ja = app
+        .client
+        .get(format!("{}/certificates/AGR-CERT-R000001", app.url))
+        .header("accept-language", "ja,en;q=0.5")
+        .send()
+        .await
+        .expect("html")
+        .text()
+        .await
+        .expect("text");
+    assert!(html.contains(r#"href="?lang=ja""#), "the English certificate links to the Japanese one");
+    for needle in [
+        r#"<html lang="ja">"#,
+        "償却証明書",
+        "Kansai Rail Co., Ltd.",
+        "スコープ3排出量",
+        "1クレジットあたりの価格：3925 JPY",
+        "20.7 / 100（モニタリング期間 2026年1月1日 – 2026年12月31日；生物多様性 20.7）",
+        "包含証明",
+    ] {
+        assert!(ja.contains(needle), "the Japanese certificate shows {needle}");
+    }
+    assert!(!ja.contains("Certificate of Retirement"), "no English label left in the Japanese certificate");
     // The JSON certificate needs a signed checkpoint over the retirement: the checkpointer
     // publishes within about a second.
     let mut json = Value::Null;
@@ -236,6 +266,7 @@ async fn a_sale_from_quote_to_payouts_statements_and_disclosure() {
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
     if let Ok(dir) = std::env::var("FURROW_CERTIFICATE_DIR") {
         std::fs::write(format!("{dir}/certificate.html"), &html).expect("write html");
+        std::fs::write(format!("{dir}/certificate-ja.html"), &ja).expect("write html");
         std::fs::write(format!("{dir}/certificate.pdf"), &pdf).expect("write pdf");
     }
     let (status, body) = app.get("/certificates/XYZ-CERT-R000001").await;
