@@ -9,6 +9,7 @@ pub mod explorer;
 pub mod external;
 mod idempotency;
 pub mod password;
+pub mod program;
 mod ratelimit;
 mod security;
 mod sequencer;
@@ -95,6 +96,11 @@ impl Registry {
     /// The read side.
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The registry's clock: pages compare it with a quote's expiry.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// The program lifecycle as of the last commit (methodologies, projects, participants,

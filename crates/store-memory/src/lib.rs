@@ -375,6 +375,17 @@ impl Store for MemoryStore {
         Ok(people::apply_role_request(&mut self.lock(), id, by, at))
     }
 
+    async fn program_entries(&self) -> Result<Vec<furrow_store::ProgramEntry>, StoreError> {
+        Ok(people::program_entries(&self.lock()))
+    }
+    async fn seed_program_entries(&self, entries: &[furrow_store::ProgramEntry]) -> Result<(), StoreError> {
+        people::seed_program_entries(&mut self.lock(), entries);
+        Ok(())
+    }
+    async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
+        Ok(people::update_program_entry(&mut self.lock(), entry))
+    }
+
     async fn program(&self) -> Result<Option<Program>, StoreError> {
         Ok(self.lock().program.get(&1).cloned())
     }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use furrow_domain::Timestamp;
 use furrow_store::{
-    Organisation, RoleRequest, SecurityEvent, SessionRecord, StoreError, TokenPolicy, TokenRecord, UserRecord,
+    Organisation, ProgramEntry, RoleRequest, SecurityEvent, SessionRecord, StoreError, TokenPolicy, TokenRecord,
+    UserRecord,
 };
 
 use crate::{Tables, next_id};
@@ -18,6 +19,8 @@ pub(crate) struct People {
     pub(crate) users: BTreeMap<u64, UserRecord>,
     pub(crate) sessions: BTreeMap<[u8; 32], SessionRecord>,
     pub(crate) role_requests: BTreeMap<u64, RoleRequest>,
+    /// The program's pages (issue #9), by id; read in (position, id) order.
+    pub(crate) program_entries: BTreeMap<u64, ProgramEntry>,
 }
 
 impl People {
@@ -107,5 +110,27 @@ pub(crate) fn apply_role_request(t: &mut Tables, id: u64, by: &str, at: Timestam
         user.role = role;
         user.accounts = accounts;
     }
+    true
+}
+
+/// Every entry of the program's pages, ordered like `ORDER BY position, id`.
+pub(crate) fn program_entries(t: &Tables) -> Vec<ProgramEntry> {
+    let mut entries: Vec<ProgramEntry> = t.people.program_entries.values().cloned().collect();
+    entries.sort_by_key(|e| (e.position, e.id));
+    entries
+}
+
+/// `INSERT … ON CONFLICT (id) DO NOTHING` for each entry: an entry already there keeps its text.
+pub(crate) fn seed_program_entries(t: &mut Tables, entries: &[ProgramEntry]) {
+    for e in entries {
+        t.people.program_entries.entry(e.id).or_insert_with(|| e.clone());
+    }
+}
+
+/// Replaces an entry's texts and authorship (not its section or position); false when no entry
+/// has that id.
+pub(crate) fn update_program_entry(t: &mut Tables, e: &ProgramEntry) -> bool {
+    let Some(stored) = t.people.program_entries.get_mut(&e.id) else { return false };
+    *stored = ProgramEntry { section: stored.section.clone(), position: stored.position, ..e.clone() };
     true
 }

@@ -12,6 +12,7 @@ mod bank;
 mod external;
 mod lifecycle;
 mod model;
+mod program;
 mod reads;
 mod support;
 mod writer;

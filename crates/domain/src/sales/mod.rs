@@ -116,6 +116,12 @@ pub enum SalesCommand {
         sale: SaleId,
         note: String,
     },
+    /// The buyer names, before settlement, whom its credits are retired for and why; settlement
+    /// must then retire them with exactly this claim, so the operator cannot change it.
+    StateClaim {
+        sale: SaleId,
+        claim: RetirementClaim,
+    },
 }
 
 impl SalesCommand {
@@ -130,6 +136,7 @@ impl SalesCommand {
             Self::PayPayout { .. } => "pay_payout",
             Self::Refund { .. } => "refund",
             Self::RecordNote { .. } => "record_sale_note",
+            Self::StateClaim { .. } => "state_sale_claim",
         }
     }
 }
@@ -240,6 +247,8 @@ pub struct Sale {
     pub paid: BTreeMap<ParticipantId, Paid>,
     pub notes: Vec<SaleNote>,
     pub released_reason: Option<String>,
+    /// The claim the buyer stated for settlement (`SalesCommand::StateClaim`), latest first wins.
+    pub claim: Option<RetirementClaim>,
 }
 
 /// The sales part of the lifecycle state.
@@ -325,6 +334,7 @@ impl Sales {
                     paid: BTreeMap::new(),
                     notes: Vec::new(),
                     released_reason: None,
+                    claim: None,
                 };
                 assert!(self.sales.insert(*id, sale).is_none(), "sale {id} opened twice");
             }
@@ -347,6 +357,10 @@ impl Sales {
             E::SaleNoted { sale, note, by } => {
                 let sale = self.sales.get_mut(sale).expect("noted sale exists");
                 sale.notes.push(SaleNote { note: note.clone(), by: by.clone(), at });
+            }
+            E::SaleClaimStated { sale, claim, .. } => {
+                let sale = self.sales.get_mut(sale).expect("claimed sale exists");
+                sale.claim = Some(claim.clone());
             }
             _ => unreachable!("not a sales event"),
         }
@@ -674,6 +688,15 @@ impl Ledger {
                     return Err(DomainError::QuoteExpired { quote: s.quote });
                 }
                 crate::ledger::check_claim(claim)?;
+                if let Some(stated) = &s.claim
+                    && stated != claim
+                {
+                    return Err(DomainError::Invalid(format!(
+                        "the buyer stated the claim of sale {sale} (beneficiary {:?}, purpose {}); settle it with \
+                         that claim",
+                        stated.beneficiary.name, stated.purpose
+                    )));
+                }
                 check_text("payment reference", payment_reference, MAX_NAME_LEN, true)?;
                 let quote = &sales.quotes[&s.quote];
                 let lc = self.lifecycle();
@@ -761,6 +784,11 @@ impl Ledger {
                 sale_of(sale)?;
                 check_text("note", note, MAX_NOTE_LEN, true)?;
                 Ok(vec![sales_event(E::SaleNoted { sale: *sale, note: note.clone(), by })])
+            }
+            C::StateClaim { sale, claim } => {
+                escrowed(sale_of(sale)?, "take a claim")?;
+                crate::ledger::check_claim(claim)?;
+                Ok(vec![sales_event(E::SaleClaimStated { sale: *sale, claim: claim.clone(), by })])
             }
         }
     }

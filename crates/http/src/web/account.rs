@@ -46,6 +46,8 @@ pub struct MePage {
     pub totp: bool,
     pub csrf: String,
     pub notice: Option<&'static str>,
+    /// Program staff and verifiers have review queues (`/review`).
+    pub reviews: bool,
 }
 
 #[derive(Template)]
@@ -93,14 +95,14 @@ pub async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<Session>
 
 /// Refuses a POST sent by a page of another site: browsers send `Origin` with every POST, and a
 /// request without one did not come from a foreign page's form.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     let origin_host = origin.split_once("://").map_or("", |(_, rest)| rest);
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-fn forbidden(detail: &str) -> ApiError {
+pub(super) fn forbidden(detail: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "csrf", detail)
 }
 
@@ -116,7 +118,7 @@ fn cookie(headers: &HeaderMap, id: &str) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("furrow_session=; Max-Age=0"))
 }
 
-fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
+pub(super) fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     let mut response = Redirect::to(to).into_response();
     if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -126,7 +128,7 @@ fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
     response
 }
 
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -206,6 +208,10 @@ async fn me_page(state: &AppState, reader: &Reader, session: Session, notice: Op
         totp: session.user.totp_secret.is_some(),
         csrf: session.csrf.clone(),
         notice,
+        reviews: matches!(
+            session.principal.role,
+            furrow_domain::Role::Operator | furrow_domain::Role::Admin | furrow_domain::Role::Verifier
+        ),
     };
     private(render(&page))
 }

@@ -2,6 +2,7 @@
 //! over HTTP. One binary, so linking happens once.
 
 mod accounts;
+mod acting;
 mod authz_matrix;
 mod ecology;
 mod helpers;
@@ -10,6 +11,7 @@ mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod review;
 mod sales;
 mod security;
 mod transparency;
