@@ -263,13 +263,14 @@ async fn sellable(state: &AppState, l: Lang, lc: &Lifecycle, chosen: &str) -> Re
         if available == 0 {
             continue;
         }
+        // What decides the choice first (how many are left), then what the batch is.
         let label = format!(
-            "{batch} · {} · {} {} · {} {}",
+            "{batch} · {} {} · {} · {} {}",
+            l.tonnes(&available),
+            l.t("act.buy.available"),
             priced.project,
             priced.methodology_code,
-            b.vintage,
-            l.tonnes(&available),
-            l.t("act.buy.available")
+            b.vintage
         );
         options.push(BatchOption { id: batch.to_string(), label, selected: batch.to_string() == chosen });
     }

@@ -238,6 +238,9 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     assert!(html.contains("Open") && html.contains("Valid until") && html.contains("¥39,250"), "{html}");
     let (status, _) = page(&app, "/me/quotes/Q000001", &other).await;
     assert_eq!(status, 403, "another buyer does not see it");
+    let (status, html) = page(&app, "/me/quotes/Q000099?lang=ja", &cookie).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("該当するものが見つかりません"), "{html}");
 
     // Accept: escrowed, and the page says what happens next instead of pretending it is done.
     let response = post(&app, "/me/quotes/Q000001/accept", Some(&other), form(&[("csrf", &csrf)])).await;
@@ -246,6 +249,7 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     assert_eq!((response.status().as_u16(), location(&response)), (303, "/me/sales/S000001".to_owned()));
     let (_, html) = page(&app, "/me/sales/S000001?lang=en", &cookie).await;
     assert!(html.contains("Awaiting payment") && html.contains("Reserved until"), "{html}");
+    assert_eq!(page(&app, "/me/sales/S000001", &other).await.0, 403, "another buyer does not see the sale");
     assert!(!html.contains("certificate-pdf"), "no certificate before settlement");
 
     // The beneficiary and purpose: another buyer cannot name them; the buyer does.
