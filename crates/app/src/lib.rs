@@ -9,6 +9,7 @@ pub mod explorer;
 pub mod external;
 mod idempotency;
 pub mod password;
+pub mod program;
 mod ratelimit;
 mod security;
 mod sequencer;

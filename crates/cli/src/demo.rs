@@ -1,5 +1,7 @@
 //! `furrow demo`: a believable program on a fresh database, served at once.
 
+mod review;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -44,7 +46,9 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     let second_operator = registry.create_token(OPERATOR_B, Role::Operator, &[]).await?;
     let buyer =
         registry.create_token("Kansai Rail sustainability team (demo)", Role::Buyer, &[seeded.kansai_rail]).await?;
-    let (password, users) = demo_users(&registry, seeded.kansai_rail).await?;
+    let (password, mut users) = demo_users(&registry, seeded.kansai_rail).await?;
+    let reviewers = review::seed(&registry, &password).await.context("seeding the review queues")?;
+    users.extend(reviewers.users);
 
     let url = base_url(&listener)?;
     say!("Furrow demo registry is running at {url}");
@@ -84,6 +88,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     for (email, what) in &users {
         say!("    {email:<32} {what}");
     }
+    say!("  TOTP key of {}: {}   (any authenticator app)", reviewers.operator_email, reviewers.totp_key);
+    say!("  Review:       {url}/review   (signed in: each role's queue; operators edit /review/program)");
     say!("  As the grower: {url}/me/farm   (parcels, reports, payouts, statement CSV, withdrawal request)");
     say!("  As the buyer:  {url}/buy   (price, quote, purchase; {url}/me/purchases: awaiting payment, certificates)");
     say!();

@@ -105,7 +105,7 @@ impl Browser {
     }
 
     /// Waits until the page's URL satisfies `done` (a click returns before its navigation ends).
-    async fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+    async fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = self.current_url().await;
@@ -124,21 +124,7 @@ impl Browser {
     async fn follow(&self, css: &str) -> String {
         let before = self.current_url().await;
         self.click(css).await;
-        self.wait_for(css, |u| u != before).await
-    }
-
-    async fn sign_in(&self, url: &str, email: &str, password: &str) {
-        self.goto(&format!("{url}/signin?lang=en")).await;
-        self.type_into("input[name=email]", email).await;
-        self.type_into("input[name=password]", password).await;
-        self.click("form[action='/signin'] button").await;
-        self.wait_for("signed in, on /me", |u| u.ends_with("/me")).await;
-    }
-
-    async fn sign_out(&self, url: &str) {
-        self.goto(&format!("{url}/me")).await;
-        self.click("form[action='/signout'] button").await;
-        self.wait_for("signed out", |u| !u.contains("/me")).await;
+        self.wait_until(css, |u| u != before).await
     }
 
     async fn current_url(&self) -> String {
@@ -332,9 +318,9 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let both = |name: &str| {
         [(1280, shots.join(format!("{name}-desktop.png"))), (390, shots.join(format!("{name}-phone.png")))]
     };
-    browser.sign_in(&url, "grower@farm.demo", &password).await;
+    browser.sign_in(&url, "grower@farm.demo", &password, "").await;
     browser.follow("a#farm-link").await;
-    browser.wait_for("the farm page", |u| u.ends_with("/me/farm")).await;
+    browser.wait_until("the farm page", |u| u.ends_with("/me/farm")).await;
     assert!(browser.text("h1").await.contains("My farm"));
     let payouts = browser.text("main").await;
     assert!(payouts.contains("Paid") && payouts.contains("¥"), "a paid payout in yen: {payouts}");
@@ -342,7 +328,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         browser.screenshot(width, &file).await;
     }
     browser.follow("form[action='/me/farm/withdrawal'] button").await;
-    browser.wait_for("the withdrawal is sent", |u| u.contains("done=withdrawal")).await;
+    browser.wait_until("the withdrawal is sent", |u| u.contains("done=withdrawal")).await;
     assert!(browser.text("#notice").await.contains("withdrawal request was recorded"));
     assert!(browser.text("table#enrolment-table").await.contains("Withdrawal requested"));
     browser.follow("header a.lang").await;
@@ -356,18 +342,18 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
 
     // A buyer: previews the price, gets a quote, buys, names the beneficiary, waits for payment
     // (the operator settles through the API, as after a bank transfer), then opens the certificate.
-    browser.sign_in(&url, "treasury@kansai-rail.demo", &password).await;
+    browser.sign_in(&url, "treasury@kansai-rail.demo", &password, "").await;
     browser.follow("a#buy-link").await;
     browser.type_into("input[name=quantity]", "5").await;
     browser.follow("form[action='/buy'][method=get] button").await;
-    browser.wait_for("the price", |u| u.contains("quantity=5")).await;
+    browser.wait_until("the price", |u| u.contains("quantity=5")).await;
     let price = browser.text("dl.price").await;
     assert!(price.contains("Program fee") && price.contains("¥"), "price and fee: {price}");
     for (width, file) in both("buy") {
         browser.screenshot(width, &file).await;
     }
     browser.follow("form[action='/buy'][method=post] button").await;
-    let quote = browser.wait_for("the quote", |u| u.contains("/me/quotes/Q")).await;
+    let quote = browser.wait_until("the quote", |u| u.contains("/me/quotes/Q")).await;
     assert!(browser.text("#status").await.contains("Open"));
     assert!(!browser.text("#expires").await.is_empty(), "the quote shows its expiry");
     for (width, file) in both("quote") {
@@ -375,13 +361,13 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     }
     browser.goto(&quote).await;
     browser.follow("form[action$='/accept'] button").await;
-    let sale_url = browser.wait_for("the sale", |u| u.contains("/me/sales/S")).await;
+    let sale_url = browser.wait_until("the sale", |u| u.contains("/me/sales/S")).await;
     let sale = sale_url.rsplit('/').next().expect("sale id").to_owned();
     assert!(browser.text("#status").await.contains("Awaiting payment"), "the escrowed sale awaits payment");
     browser.type_into("input[name=beneficiary]", "Kansai Rail Co., Ltd.").await;
     browser.type_into("input[name=country]", "JP").await;
     browser.follow("form[action$='/claim'] button").await;
-    browser.wait_for("the claim is saved", |u| u.contains("done=claim")).await;
+    browser.wait_until("the claim is saved", |u| u.contains("done=claim")).await;
     assert!(browser.text("#claim-stated").await.contains("Kansai Rail"));
     for (width, file) in both("sale-awaiting") {
         browser.screenshot(width, &file).await;
@@ -408,7 +394,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     assert_eq!(pdf.status().as_u16(), 200);
     assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF"), "the certificate downloads as a PDF");
     browser.follow("a#certificate-html").await;
-    browser.wait_for("the certificate", |u| u.contains("/certificates/")).await;
+    browser.wait_until("the certificate", |u| u.contains("/certificates/")).await;
     assert!(browser.text("body").await.contains("Kansai Rail Co., Ltd."), "the certificate names the beneficiary");
     browser.goto(&format!("{url}/me/purchases?lang=ja")).await;
     assert!(browser.text("h1").await.contains("購入履歴"), "purchases in Japanese");
@@ -460,5 +446,205 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         }
     }
     let _ = http.delete(format!("{base}/session/{id}")).send().await;
+    eprintln!("screenshots in {}", shots.display());
+}
+
+// ------------------------------------------------------------------ review queues (issue #9)
+
+impl Browser {
+    async fn clear(&self, css: &str) {
+        let id = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("element/{id}/clear"), Some(json!({}))).await;
+    }
+
+    /// Waits until the current address contains `part` (a form's navigation may finish after
+    /// the click returns).
+    async fn wait_for(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.current_url().await.contains(part) {
+            assert!(Instant::now() < deadline, "never reached {part}: at {}", self.current_url().await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn sign_in(&self, url: &str, email: &str, password: &str, code: &str) {
+        self.goto(&format!("{url}/signin?lang=en")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        if !code.is_empty() {
+            self.type_into("input[name=code]", code).await;
+        }
+        self.click("form[action='/signin'] button").await;
+        self.wait_for("/me").await;
+    }
+
+    async fn sign_out(&self, url: &str) {
+        self.goto(&format!("{url}/me")).await;
+        self.click("form[action='/signout'] button").await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.current_url().await.ends_with("/me") {
+            assert!(Instant::now() < deadline, "sign-out did not navigate");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The demo's address, its users' password and its TOTP operator's key, from its banner.
+struct Demo {
+    url: String,
+    password: String,
+    totp_key: String,
+    _process: Killed,
+}
+
+fn start_demo(dir: &Path) -> Demo {
+    let mut demo = furrow()
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.join("demo"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("demo starts");
+    let stdout = demo.stdout.take().expect("stdout");
+    let process = Killed(demo);
+    let (mut url, mut password, mut totp_key) = (None, None, None);
+    for line in BufReader::new(stdout).lines().take(100) {
+        let line = line.expect("line");
+        if url.is_none() {
+            url =
+                line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_owned());
+        }
+        if let Some(rest) = line.split("(password ").nth(1) {
+            password = rest.split(',').next().map(str::to_owned);
+        }
+        if let Some(rest) = line.trim_start().strip_prefix("TOTP key of ") {
+            totp_key = rest.split(": ").nth(1).and_then(|k| k.split_whitespace().next()).map(str::to_owned);
+        }
+        if line.contains("Press Ctrl-C") {
+            break;
+        }
+    }
+    Demo {
+        url: url.expect("the demo prints its URL"),
+        password: password.expect("the demo prints its users' password"),
+        totp_key: totp_key.expect("the demo prints its operator's TOTP key"),
+        _process: process,
+    }
+}
+
+/// Chromium driven by chromedriver on a free port, in English.
+async fn start_browser(driver: PathBuf, chromium: PathBuf) -> (Killed, Browser) {
+    let port = free_port();
+    let process = Killed(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = http.get(format!("{base}/status")).send().await.ok();
+        if let Some(r) = ready
+            && let Ok(v) = r.json::<Value>().await
+            && v["value"]["ready"] == true
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not become ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=en-GB",
+                     "--hide-scrollbars", "--window-size=1280,900"],
+            "prefs": {"intl.accept_languages": "en-GB,en"}
+        }
+    }}});
+    let created: Value = http
+        .post(format!("{base}/session"))
+        .json(&capabilities)
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("json");
+    let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+    (process, Browser { http, session: format!("{base}/session/{id}") })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_approves_issuance_a_verifier_verifies_and_the_edited_program_page_shows_in_japanese() {
+    let (Some(driver), Some(chromium)) = (which("chromedriver"), which("chromium")) else {
+        let reason = "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)";
+        assert!(!furrow_testkit::in_ci(), "CI needs a browser: {reason}");
+        eprintln!("SKIPPED the browser test: {reason}");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = start_demo(dir.path());
+    let (_driver, browser) = start_browser(driver, chromium).await;
+    let url = demo.url.clone();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let shoot = |name: &'static str| {
+        let (browser, shots) = (&browser, &shots);
+        async move {
+            for (width, label) in [(1280, "desktop"), (390, "phone")] {
+                browser.screenshot(width, &shots.join(format!("{name}-{label}.png"))).await;
+            }
+        }
+    };
+
+    // The operator with two-step sign-in approves the issuance another operator requested.
+    let secret = furrow_app::totp::from_base32(&demo.totp_key).expect("a base32 key");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    let code = format!("{:06}", furrow_app::totp::totp(&secret, now, 6));
+    browser.sign_in(&url, "ren@furrow.demo", &demo.password, &code).await;
+    browser.click("main a[href='/review']").await;
+    browser.wait_for("/review").await;
+    let issuance = browser.text("#issuance").await;
+    assert!(issuance.contains("Requested by") && issuance.contains("Approve"), "a request to approve: {issuance}");
+    assert!(browser.text("#withdrawals").await.contains("retirement from farming"));
+    shoot("review-operator").await;
+    browser.click("#issuance form[action^='/review/issuance/'] button").await;
+    browser.wait_for("done=approved").await;
+    assert!(browser.text("main .notice").await.contains("Approved"), "the approval is confirmed");
+
+    // The operator edits the program page's first text in Japanese; the public page shows it.
+    browser.goto(&format!("{url}/review/program?lang=ja")).await;
+    shoot("review-program-ja").await;
+    browser.click("a[href='/review/program/1']").await;
+    browser.wait_for("/review/program/1").await;
+    browser.clear("textarea[name=body_ja]").await;
+    browser.type_into("textarea[name=body_ja]", "ブラウザから編集した制度の説明です。").await;
+    shoot("review-entry-ja").await;
+    browser.click("form.edit button").await;
+    browser.wait_for("done=saved").await;
+    browser.goto(&format!("{url}/program?lang=ja")).await;
+    let main = browser.text("main").await;
+    assert!(main.contains("ブラウザから編集した制度の説明です。"), "the edited text is public: {main}");
+    shoot("program-edited-ja").await;
+    browser.sign_out(&url).await;
+
+    // The verifier verifies the report submitted on the project assigned to them.
+    browser.sign_in(&url, "vera@furrow.demo", &demo.password, "").await;
+    browser.goto(&format!("{url}/review?lang=en")).await;
+    let reports = browser.text("#reports").await;
+    assert!(reports.contains("P0003") && reports.contains("Verify"), "the assigned report: {reports}");
+    shoot("review-verifier").await;
+    browser.click("#reports form[action$='/verify'] button").await;
+    browser.wait_for("done=verified").await;
+    assert!(browser.text("main .notice").await.contains("Verified"));
+    browser.goto(&format!("{url}/review?lang=ja")).await;
+    shoot("review-verifier-ja").await;
+    browser.sign_out(&url).await;
+    let _ = browser.http.delete(browser.session.clone()).send().await;
     eprintln!("screenshots in {}", shots.display());
 }

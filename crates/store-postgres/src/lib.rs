@@ -16,6 +16,7 @@
 mod accounts;
 mod external;
 mod group;
+mod program;
 mod security;
 
 use std::collections::BTreeMap;
@@ -418,6 +419,18 @@ impl Store for PgStore {
     }
     async fn apply_role_request(&self, id: u64, by: &str, at: Timestamp) -> Result<bool, StoreError> {
         accounts::apply_request(&self.primary, id, by, at).await
+    }
+
+    // The program's pages are read from the primary, so an operator sees an edit at once (a
+    // replica may lag).
+    async fn program_entries(&self) -> Result<Vec<furrow_store::ProgramEntry>, StoreError> {
+        program::entries(&self.primary).await
+    }
+    async fn seed_program_entries(&self, entries: &[furrow_store::ProgramEntry]) -> Result<(), StoreError> {
+        program::seed(&self.primary, entries).await
+    }
+    async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
+        program::update(&self.primary, entry).await
     }
 
     async fn program(&self) -> Result<Option<Program>, StoreError> {

@@ -8,6 +8,7 @@
 mod accounts;
 mod external;
 mod group;
+mod program;
 mod security;
 
 use std::collections::BTreeMap;
@@ -367,6 +368,16 @@ impl Store for SqliteStore {
     }
     async fn apply_role_request(&self, id: u64, by: &str, at: Timestamp) -> Result<bool, StoreError> {
         accounts::apply_request(&self.writer, id, by, at).await
+    }
+
+    async fn program_entries(&self) -> Result<Vec<furrow_store::ProgramEntry>, StoreError> {
+        program::entries(&self.readers).await
+    }
+    async fn seed_program_entries(&self, entries: &[furrow_store::ProgramEntry]) -> Result<(), StoreError> {
+        program::seed(&self.writer, entries).await
+    }
+    async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
+        program::update(&self.writer, entry).await
     }
 
     async fn program(&self) -> Result<Option<Program>, StoreError> {

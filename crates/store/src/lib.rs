@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod external;
+pub mod program;
 pub mod rows;
 pub mod security;
 
@@ -17,6 +18,7 @@ use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
     Program, Retirement, RetirementId, Role, Timestamp,
 };
+pub use program::ProgramEntry;
 pub use security::{SecurityEvent, TokenListing, TokenPolicy};
 
 /// Why a store operation failed.
@@ -289,6 +291,26 @@ pub trait Store: Send + Sync + 'static {
         Err(accounts_unsupported())
     }
 
+    // --- the program's pages (issue #9) ---
+    // Defaults refuse, like the users' methods above; both SQL backends implement them.
+
+    /// Every entry of the program's pages, by position.
+    async fn program_entries(&self) -> Result<Vec<ProgramEntry>, StoreError> {
+        Err(program_unsupported())
+    }
+    /// Inserts the built-in entries, keeping any entry whose id is already stored (so seeding
+    /// twice, or concurrently, changes nothing).
+    async fn seed_program_entries(&self, entries: &[ProgramEntry]) -> Result<(), StoreError> {
+        let _ = entries;
+        Err(program_unsupported())
+    }
+    /// Replaces an entry's texts and who/when; false if there is no entry with its id. Section
+    /// and position stay as stored.
+    async fn update_program_entry(&self, entry: &ProgramEntry) -> Result<bool, StoreError> {
+        let _ = entry;
+        Err(program_unsupported())
+    }
+
     // --- public reads (never through the writer) ---
 
     async fn program(&self) -> Result<Option<Program>, StoreError>;
@@ -389,6 +411,10 @@ pub trait Store: Send + Sync + 'static {
 
 fn accounts_unsupported() -> StoreError {
     StoreError::Other("this store keeps no users or sessions".into())
+}
+
+fn program_unsupported() -> StoreError {
+    StoreError::Other("this store keeps no program pages".into())
 }
 
 fn external_unsupported() -> StoreError {

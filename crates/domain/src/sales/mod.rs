@@ -405,6 +405,17 @@ pub mod injected {
 
     thread_local! {
         static WRONG_PAYOUT_SPLIT: Cell<bool> = const { Cell::new(false) };
+        static PAY_THE_WITHDRAWN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes `split_payouts` pay withdrawn participants their share instead of forfeiting it
+    /// (invariant 9 breaks).
+    pub fn set_pay_the_withdrawn(on: bool) {
+        PAY_THE_WITHDRAWN.with(|bug| bug.set(on));
+    }
+
+    pub(crate) fn pay_the_withdrawn() -> bool {
+        PAY_THE_WITHDRAWN.with(Cell::get)
     }
 
     /// Makes `split_payouts` round every share down, losing the remainders (invariant 8 breaks).
@@ -436,13 +447,15 @@ pub fn split_payouts(
     let mut forfeitures = Vec::new();
     for ((participant, contribution, withdrawn), part) in contributors.iter().zip(parts) {
         let amount = Money { currency: net.currency, minor: part };
+        // The deliberate bug `injected::pay_the_withdrawn` forgets the withdrawal.
+        let withdrawn = withdrawn.filter(|_| !injected::pay_the_withdrawn());
         match withdrawn {
             None => payouts.push(Payout { participant: *participant, contribution: *contribution, amount }),
             Some(date) => forfeitures.push(Forfeiture {
                 participant: *participant,
                 contribution: *contribution,
                 amount,
-                withdrawn: *date,
+                withdrawn: date,
             }),
         }
     }

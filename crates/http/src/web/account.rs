@@ -46,6 +46,8 @@ pub struct MePage {
     pub totp: bool,
     pub csrf: String,
     pub notice: Option<&'static str>,
+    /// Program staff and verifiers have review queues (`/review`).
+    pub reviews: bool,
 }
 
 #[derive(Template)]
@@ -206,6 +208,10 @@ async fn me_page(state: &AppState, reader: &Reader, session: Session, notice: Op
         totp: session.user.totp_secret.is_some(),
         csrf: session.csrf.clone(),
         notice,
+        reviews: matches!(
+            session.principal.role,
+            furrow_domain::Role::Operator | furrow_domain::Role::Admin | furrow_domain::Role::Verifier
+        ),
     };
     private(render(&page))
 }

@@ -12,11 +12,11 @@ mod acting;
 mod buyer;
 pub(crate) mod ecology;
 mod exports;
-mod faq;
 mod feed;
 pub mod i18n;
 mod pages;
 mod participant;
+mod review;
 
 use std::sync::LazyLock;
 
@@ -65,6 +65,10 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(account::me))
         .route("/me/totp", axum::routing::post(account::totp_start))
         .route("/me/totp/confirm", axum::routing::post(account::totp_confirm))
+        .route("/review", get(review::queues))
+        .route("/review/program", get(review::program_entries))
+        .route("/review/program/{id}", get(review::program_entry).post(review::save_program_entry))
+        .route("/review/{kind}/{id}/{action}", axum::routing::post(review::act))
         // Issue #9: the signed-in pages that act, for participants and buyers.
         .route("/me/farm", get(participant::farm))
         .route("/me/farm/statement.csv", get(participant::statement))

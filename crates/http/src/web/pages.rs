@@ -704,9 +704,15 @@ async fn methodology_page(state: &AppState, r: &Reader, Path(id): Path<String>) 
 
 // ------------------------------------------------------------------ program and joining
 
+/// One text block of the program page: a heading and its paragraphs.
+pub struct TextBlock {
+    pub title: String,
+    pub paragraphs: Vec<String>,
+}
+
 pub struct FaqSection {
     pub title: &'static str,
-    pub items: Vec<(&'static str, &'static str)>,
+    pub items: Vec<TextBlock>,
 }
 
 #[derive(Template)]
@@ -714,20 +720,32 @@ pub struct FaqSection {
 pub struct ProgramPage {
     pub l: Lang,
     pub c: Chrome,
+    pub blocks: Vec<TextBlock>,
     pub sections: Vec<FaqSection>,
+}
+
+/// An entry in the reader's language. Stored text is plain: the template escapes it, and blank
+/// lines separate paragraphs.
+fn text_block(l: Lang, e: &furrow_app::store::ProgramEntry) -> TextBlock {
+    let (title, body) = if l == Lang::Ja { (&e.title_ja, &e.body_ja) } else { (&e.title_en, &e.body_en) };
+    let paragraphs = body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned).collect();
+    TextBlock { title: title.clone(), paragraphs }
 }
 
 page!(program, program_page);
 async fn program_page(state: &AppState, r: &Reader) -> PageResult {
     let l = r.lang;
-    let sections = super::faq::SECTIONS
+    let entries = state.registry.program_entries().await?;
+    let blocks = entries.iter().filter(|e| e.section == "page").map(|e| text_block(l, e)).collect();
+    let sections = furrow_app::program::SECTIONS
         .iter()
+        .filter(|s| **s != "page")
         .map(|s| FaqSection {
-            title: l.t(s.title),
-            items: s.items.iter().map(|q| if l == Lang::Ja { (q.2, q.3) } else { (q.0, q.1) }).collect(),
+            title: super::review::section_title(s),
+            items: entries.iter().filter(|e| e.section == *s).map(|e| text_block(l, e)).collect(),
         })
         .collect();
-    Ok(render(&ProgramPage { l, c: r.chrome(state).await, sections }))
+    Ok(render(&ProgramPage { l, c: r.chrome(state).await, blocks, sections }))
 }
 
 pub struct OpenProject {

@@ -11,6 +11,7 @@ mod ledger;
 mod lifecycle;
 mod limits;
 mod openapi;
+mod review;
 mod sales;
 mod security;
 mod transparency;
