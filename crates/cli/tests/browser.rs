@@ -105,7 +105,7 @@ impl Browser {
     }
 
     /// Waits until the page's URL satisfies `done` (a click returns before its navigation ends).
-    async fn wait_until(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+    async fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let url = self.current_url().await;
@@ -124,7 +124,25 @@ impl Browser {
     async fn follow(&self, css: &str) -> String {
         let before = self.current_url().await;
         self.click(css).await;
-        self.wait_until(css, |u| u != before).await
+        self.wait_for(css, |u| u != before).await
+    }
+
+    /// Signs in through the form; `code` is the TOTP code, empty for a password-only session.
+    async fn sign_in(&self, url: &str, email: &str, password: &str, code: &str) {
+        self.goto(&format!("{url}/signin?lang=en")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        if !code.is_empty() {
+            self.type_into("input[name=code]", code).await;
+        }
+        self.click("form[action='/signin'] button").await;
+        self.wait_for("signed in, on /me", |u| u.ends_with("/me")).await;
+    }
+
+    async fn sign_out(&self, url: &str) {
+        self.goto(&format!("{url}/me")).await;
+        self.click("form[action='/signout'] button").await;
+        self.wait_for("signed out", |u| !u.contains("/me")).await;
     }
 
     async fn current_url(&self) -> String {
@@ -320,7 +338,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     };
     browser.sign_in(&url, "grower@farm.demo", &password, "").await;
     browser.follow("a#farm-link").await;
-    browser.wait_until("the farm page", |u| u.ends_with("/me/farm")).await;
+    browser.wait_for("the farm page", |u| u.ends_with("/me/farm")).await;
     assert!(browser.text("h1").await.contains("My farm"));
     let payouts = browser.text("main").await;
     assert!(payouts.contains("Paid") && payouts.contains("¥"), "a paid payout in yen: {payouts}");
@@ -328,7 +346,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         browser.screenshot(width, &file).await;
     }
     browser.follow("form[action='/me/farm/withdrawal'] button").await;
-    browser.wait_until("the withdrawal is sent", |u| u.contains("done=withdrawal")).await;
+    browser.wait_for("the withdrawal is sent", |u| u.contains("done=withdrawal")).await;
     assert!(browser.text("#notice").await.contains("withdrawal request was recorded"));
     assert!(browser.text("table#enrolment-table").await.contains("Withdrawal requested"));
     browser.follow("header a.lang").await;
@@ -346,14 +364,14 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     browser.follow("a#buy-link").await;
     browser.type_into("input[name=quantity]", "5").await;
     browser.follow("form[action='/buy'][method=get] button").await;
-    browser.wait_until("the price", |u| u.contains("quantity=5")).await;
+    browser.wait_for("the price", |u| u.contains("quantity=5")).await;
     let price = browser.text("dl.price").await;
     assert!(price.contains("Program fee") && price.contains("¥"), "price and fee: {price}");
     for (width, file) in both("buy") {
         browser.screenshot(width, &file).await;
     }
     browser.follow("form[action='/buy'][method=post] button").await;
-    let quote = browser.wait_until("the quote", |u| u.contains("/me/quotes/Q")).await;
+    let quote = browser.wait_for("the quote", |u| u.contains("/me/quotes/Q")).await;
     assert!(browser.text("#status").await.contains("Open"));
     assert!(!browser.text("#expires").await.is_empty(), "the quote shows its expiry");
     for (width, file) in both("quote") {
@@ -361,13 +379,13 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     }
     browser.goto(&quote).await;
     browser.follow("form[action$='/accept'] button").await;
-    let sale_url = browser.wait_until("the sale", |u| u.contains("/me/sales/S")).await;
+    let sale_url = browser.wait_for("the sale", |u| u.contains("/me/sales/S")).await;
     let sale = sale_url.rsplit('/').next().expect("sale id").to_owned();
     assert!(browser.text("#status").await.contains("Awaiting payment"), "the escrowed sale awaits payment");
     browser.type_into("input[name=beneficiary]", "Kansai Rail Co., Ltd.").await;
     browser.type_into("input[name=country]", "JP").await;
     browser.follow("form[action$='/claim'] button").await;
-    browser.wait_until("the claim is saved", |u| u.contains("done=claim")).await;
+    browser.wait_for("the claim is saved", |u| u.contains("done=claim")).await;
     assert!(browser.text("#claim-stated").await.contains("Kansai Rail"));
     for (width, file) in both("sale-awaiting") {
         browser.screenshot(width, &file).await;
@@ -394,7 +412,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     assert_eq!(pdf.status().as_u16(), 200);
     assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF"), "the certificate downloads as a PDF");
     browser.follow("a#certificate-html").await;
-    browser.wait_until("the certificate", |u| u.contains("/certificates/")).await;
+    browser.wait_for("the certificate", |u| u.contains("/certificates/")).await;
     assert!(browser.text("body").await.contains("Kansai Rail Co., Ltd."), "the certificate names the beneficiary");
     browser.goto(&format!("{url}/me/purchases?lang=ja")).await;
     assert!(browser.text("h1").await.contains("購入履歴"), "purchases in Japanese");
@@ -455,37 +473,6 @@ impl Browser {
     async fn clear(&self, css: &str) {
         let id = self.find(css).await;
         self.call(reqwest::Method::POST, &format!("element/{id}/clear"), Some(json!({}))).await;
-    }
-
-    /// Waits until the current address contains `part` (a form's navigation may finish after
-    /// the click returns).
-    async fn wait_for(&self, part: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.current_url().await.contains(part) {
-            assert!(Instant::now() < deadline, "never reached {part}: at {}", self.current_url().await);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn sign_in(&self, url: &str, email: &str, password: &str, code: &str) {
-        self.goto(&format!("{url}/signin?lang=en")).await;
-        self.type_into("input[name=email]", email).await;
-        self.type_into("input[name=password]", password).await;
-        if !code.is_empty() {
-            self.type_into("input[name=code]", code).await;
-        }
-        self.click("form[action='/signin'] button").await;
-        self.wait_for("/me").await;
-    }
-
-    async fn sign_out(&self, url: &str) {
-        self.goto(&format!("{url}/me")).await;
-        self.click("form[action='/signout'] button").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.current_url().await.ends_with("/me") {
-            assert!(Instant::now() < deadline, "sign-out did not navigate");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 }
 
@@ -608,25 +595,25 @@ async fn an_operator_approves_issuance_a_verifier_verifies_and_the_edited_progra
     let code = format!("{:06}", furrow_app::totp::totp(&secret, now, 6));
     browser.sign_in(&url, "ren@furrow.demo", &demo.password, &code).await;
     browser.click("main a[href='/review']").await;
-    browser.wait_for("/review").await;
+    browser.wait_for("/review", |u| u.contains("/review")).await;
     let issuance = browser.text("#issuance").await;
     assert!(issuance.contains("Requested by") && issuance.contains("Approve"), "a request to approve: {issuance}");
     assert!(browser.text("#withdrawals").await.contains("retirement from farming"));
     shoot("review-operator").await;
     browser.click("#issuance form[action^='/review/issuance/'] button").await;
-    browser.wait_for("done=approved").await;
+    browser.wait_for("done=approved", |u| u.contains("done=approved")).await;
     assert!(browser.text("main .notice").await.contains("Approved"), "the approval is confirmed");
 
     // The operator edits the program page's first text in Japanese; the public page shows it.
     browser.goto(&format!("{url}/review/program?lang=ja")).await;
     shoot("review-program-ja").await;
     browser.click("a[href='/review/program/1']").await;
-    browser.wait_for("/review/program/1").await;
+    browser.wait_for("/review/program/1", |u| u.contains("/review/program/1")).await;
     browser.clear("textarea[name=body_ja]").await;
     browser.type_into("textarea[name=body_ja]", "ブラウザから編集した制度の説明です。").await;
     shoot("review-entry-ja").await;
     browser.click("form.edit button").await;
-    browser.wait_for("done=saved").await;
+    browser.wait_for("done=saved", |u| u.contains("done=saved")).await;
     browser.goto(&format!("{url}/program?lang=ja")).await;
     let main = browser.text("main").await;
     assert!(main.contains("ブラウザから編集した制度の説明です。"), "the edited text is public: {main}");
@@ -640,7 +627,7 @@ async fn an_operator_approves_issuance_a_verifier_verifies_and_the_edited_progra
     assert!(reports.contains("P0003") && reports.contains("Verify"), "the assigned report: {reports}");
     shoot("review-verifier").await;
     browser.click("#reports form[action$='/verify'] button").await;
-    browser.wait_for("done=verified").await;
+    browser.wait_for("done=verified", |u| u.contains("done=verified")).await;
     assert!(browser.text("main .notice").await.contains("Verified"));
     browser.goto(&format!("{url}/review?lang=ja")).await;
     shoot("review-verifier-ja").await;
