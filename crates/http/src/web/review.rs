@@ -127,6 +127,7 @@ pub struct EntryRow {
 }
 
 pub struct EntrySection {
+    pub code: &'static str,
     pub title: &'static str,
     pub entries: Vec<EntryRow>,
 }
@@ -146,7 +147,10 @@ pub struct EntryPage {
     pub l: Lang,
     pub c: Chrome,
     pub csrf: String,
-    pub id: u64,
+    /// Where the form posts: the entry's address, or `/review/program/new`.
+    pub action: String,
+    /// The section's code, sent back by the form for a new entry.
+    pub section_code: String,
     pub section: &'static str,
     pub texts: ProgramTexts,
     pub updated_by: String,
@@ -170,6 +174,9 @@ pub struct ActionForm {
 pub struct EntryForm {
     #[serde(default)]
     csrf: String,
+    /// For a new entry: the section it goes to.
+    #[serde(default)]
+    section: String,
     #[serde(default)]
     title_en: String,
     #[serde(default)]
@@ -496,6 +503,7 @@ pub async fn program_entries(State(state): State<AppState>, reader: Reader, head
     let sections = SECTIONS
         .iter()
         .map(|section| EntrySection {
+            code: section,
             title: section_title(section),
             entries: entries
                 .iter()
@@ -514,26 +522,76 @@ pub async fn program_entries(State(state): State<AppState>, reader: Reader, head
     private(render(&page))
 }
 
+/// The form for an entry: a stored one (`Some`), or a new one in `section`.
 async fn entry_page(
     state: &AppState,
     reader: &Reader,
     session: &Session,
-    entry: &ProgramEntry,
+    entry: Option<&ProgramEntry>,
+    section: &str,
     texts: ProgramTexts,
     error: Option<String>,
 ) -> Response {
+    let l = reader.lang;
     let page = EntryPage {
-        l: reader.lang,
+        l,
         c: reader.chrome(state).await,
         csrf: session.csrf.clone(),
-        id: entry.id,
-        section: section_title(&entry.section),
+        action: entry.map_or("/review/program/new".to_owned(), |e| format!("/review/program/{}", e.id)),
+        section_code: section.to_owned(),
+        section: section_title(section),
         texts,
-        updated_by: entry.updated_by.clone(),
-        updated_at: when(reader.lang, entry.updated_at),
+        updated_by: entry.map(|e| e.updated_by.clone()).unwrap_or_default(),
+        updated_at: entry.map(|e| when(l, e.updated_at)).unwrap_or_default(),
         error,
     };
     private(render(&page))
+}
+
+fn empty_texts() -> ProgramTexts {
+    ProgramTexts { title_en: String::new(), body_en: String::new(), title_ja: String::new(), body_ja: String::new() }
+}
+
+/// `GET /review/program/new?section=…`: an empty form for a new entry at the end of a section.
+pub async fn new_program_entry(State(state): State<AppState>, reader: Reader, headers: HeaderMap) -> Response {
+    let session = match editor(&state, &reader, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let query = reader.query.as_deref().unwrap_or("");
+    let section = query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "section").map(|kv| kv.1);
+    match section.filter(|s| SECTIONS.contains(s)) {
+        Some(section) => entry_page(&state, &reader, &session, None, section, empty_texts(), None).await,
+        None => reader.fail(&state, ApiError::not_found("no such section of the program's pages")).await,
+    }
+}
+
+/// `POST /review/program/new`: adds the entry; an invalid text shows the form again (422).
+pub async fn add_program_entry(
+    State(state): State<AppState>,
+    reader: Reader,
+    headers: HeaderMap,
+    form: Result<Form<EntryForm>, FormRejection>,
+) -> Response {
+    let session = match editor(&state, &reader, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let Ok(Form(form)) = form else { return reader.fail(&state, malformed()).await };
+    if !same_origin(&headers) || !same_secret(&form.csrf, &session.csrf) {
+        return reader.fail(&state, csrf_mismatch()).await;
+    }
+    let texts =
+        ProgramTexts { title_en: form.title_en, body_en: form.body_en, title_ja: form.title_ja, body_ja: form.body_ja };
+    match state.registry.add_program_entry(&session.principal, &form.section, &texts).await {
+        Ok(_) => see_other("/review/program?done=saved", None),
+        Err(AppError::Invalid(detail)) if SECTIONS.contains(&form.section.as_str()) => {
+            let mut response = entry_page(&state, &reader, &session, None, &form.section, texts, Some(detail)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(e) => reader.fail(&state, e.into()).await,
+    }
 }
 
 async fn stored_entry(state: &AppState, id: &str) -> Result<ProgramEntry, ApiError> {
@@ -561,7 +619,7 @@ pub async fn program_entry(
                 title_ja: entry.title_ja.clone(),
                 body_ja: entry.body_ja.clone(),
             };
-            entry_page(&state, &reader, &session, &entry, texts, None).await
+            entry_page(&state, &reader, &session, Some(&entry), &entry.section, texts, None).await
         }
         Err(e) => reader.fail(&state, e).await,
     }
@@ -593,7 +651,8 @@ pub async fn save_program_entry(
     match state.registry.edit_program_entry(&session.principal, entry.id, &texts).await {
         Ok(_) => see_other("/review/program?done=saved", None),
         Err(AppError::Invalid(detail)) => {
-            let mut response = entry_page(&state, &reader, &session, &entry, texts, Some(detail)).await;
+            let mut response =
+                entry_page(&state, &reader, &session, Some(&entry), &entry.section, texts, Some(detail)).await;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response
         }

@@ -397,6 +397,32 @@ async fn operators_edit_the_program_pages_in_both_languages_and_the_text_is_esca
     assert!(en.contains("<p>Private.</p>") && en.contains("<p>Agricultural &#38; international.</p>"), "{en}");
     let ja = page("ja").await;
     assert!(ja.contains("J-クレジットとの違い（改訂）") && ja.contains("<p>農業に特化しています。</p>"), "{ja}");
+    // A new question for farmers, at the end of their section, in both languages.
+    let (status, html) = get(&app, "/review/program/new?section=farmers", &ren.cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("action=\"/review/program/new\"") && html.contains("value=\"farmers\""), "{html}");
+    let question = [
+        ("section", "farmers"),
+        ("title_en", "Can I enrol rented fields?"),
+        ("body_en", "Yes, with the owner's written consent."),
+        ("title_ja", "借りている圃場も登録できますか？"),
+        ("body_ja", "はい、所有者の書面による同意があれば登録できます。"),
+    ];
+    let (status, _, _) = post(&app, &vera, "/review/program/new", &question, true).await;
+    assert_eq!(status, 403, "a verifier adds nothing");
+    let mut nowhere = question;
+    nowhere[0].1 = "gossip";
+    let (status, _, _) = post(&app, &ren, "/review/program/new", &nowhere, true).await;
+    assert_eq!(status, 422, "no such section");
+    let (status, location, _) = post(&app, &ren, "/review/program/new", &question, true).await;
+    assert_eq!((status, location.as_str()), (303, "/review/program?done=saved"));
+    let en = page("en").await;
+    let farmers = en.split("For farmers").nth(1).expect("the farmers' section");
+    assert!(farmers.trim_end().contains("Can I enrol rented fields?"), "{farmers}");
+    let last = farmers.rfind("<summary>").map(|i| &farmers[i..]).unwrap_or_default();
+    assert!(last.contains("Can I enrol rented fields?"), "the new question comes last: {last}");
+    assert!(page("ja").await.contains("借りている圃場も登録できますか？"));
+
     // Who and when: on the entry and in the audit trail.
     let (_, html) = get(&app, "/review/program", &ren.cookie).await;
     assert!(html.contains(&ren.subject), "{html}");
@@ -407,5 +433,6 @@ async fn operators_edit_the_program_pages_in_both_languages_and_the_text_is_esca
         .iter()
         .any(|e| e["kind"] == "program_page_edited" && e["subject"] == ren.subject.as_str());
     assert!(edited, "{events}");
+    assert!(events.to_string().contains("program_page_added"), "{events}");
     let _ = a;
 }
