@@ -337,6 +337,34 @@ fn fill_queues(page: &mut QueuePage, lc: &Lifecycle, subject: &str) {
     }
 }
 
+/// How staff read a log actor: a signed-in user's pseudonym `user-{id}` with the e-mail address
+/// (staff pages only; the public log shows the pseudonym alone), anyone else as recorded.
+async fn person(state: &AppState, subject: &str) -> String {
+    let id = subject.strip_prefix("user-").and_then(|n| n.parse::<u64>().ok());
+    match id {
+        Some(id) => match state.registry.store().user(id).await {
+            Ok(Some(user)) => format!("{} ({subject})", user.email),
+            _ => subject.to_owned(),
+        },
+        None => subject.to_owned(),
+    }
+}
+
+async fn name_people(state: &AppState, page: &mut QueuePage) {
+    for r in &mut page.issuance {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+    for w in &mut page.withdrawals {
+        w.requested_by = person(state, &w.requested_by).await;
+    }
+    for r in &mut page.reversals {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+    for r in &mut page.cancellations {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+}
+
 async fn queue_page(
     state: &AppState,
     reader: &Reader,
@@ -373,21 +401,20 @@ async fn queue_page(
         can_edit: may_edit(principal),
     };
     fill_queues(&mut page, &state.registry.lifecycle(), &principal.subject);
+    name_people(state, &mut page).await;
     if page.admin {
         match state.registry.role_requests(principal).await {
             Ok(requests) => {
-                page.roles = requests
-                    .into_iter()
-                    .filter(|r| r.approved_at.is_none())
-                    .map(|r| RoleItem {
+                for r in requests.into_iter().filter(|r| r.approved_at.is_none()) {
+                    page.roles.push(RoleItem {
                         id: r.id.to_string(),
-                        user: format!("user-{}", r.user),
+                        user: person(state, &format!("user-{}", r.user)).await,
                         role: r.role.to_string(),
                         own: r.requested_by == principal.subject,
-                        requested_by: r.requested_by,
+                        requested_by: person(state, &r.requested_by).await,
                         requested_at: when(reader.lang, r.requested_at),
-                    })
-                    .collect();
+                    });
+                }
             }
             Err(e) => return reader.fail(state, e.into()).await,
         }
@@ -500,23 +527,19 @@ pub async fn program_entries(State(state): State<AppState>, reader: Reader, head
         Ok(entries) => entries,
         Err(e) => return reader.fail(&state, e.into()).await,
     };
-    let sections = SECTIONS
-        .iter()
-        .map(|section| EntrySection {
-            code: section,
-            title: section_title(section),
-            entries: entries
-                .iter()
-                .filter(|e| e.section == *section)
-                .map(|e| EntryRow {
-                    id: e.id,
-                    title: if l == Lang::Ja { e.title_ja.clone() } else { e.title_en.clone() },
-                    updated_by: e.updated_by.clone(),
-                    updated_at: when(l, e.updated_at),
-                })
-                .collect(),
-        })
-        .collect();
+    let mut sections = Vec::new();
+    for section in SECTIONS {
+        let mut rows = Vec::new();
+        for e in entries.iter().filter(|e| e.section == section) {
+            rows.push(EntryRow {
+                id: e.id,
+                title: if l == Lang::Ja { e.title_ja.clone() } else { e.title_en.clone() },
+                updated_by: person(&state, &e.updated_by).await,
+                updated_at: when(l, e.updated_at),
+            });
+        }
+        sections.push(EntrySection { code: section, title: section_title(section), entries: rows });
+    }
     let page =
         ProgramListPage { l, c: reader.chrome(&state).await, notice: done_notice(reader.query.as_deref()), sections };
     private(render(&page))

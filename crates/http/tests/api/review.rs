@@ -176,7 +176,8 @@ async fn an_operator_approves_issuance_another_requested_and_the_requester_canno
     let (status, html) = get(&app, "/review", &ren.cookie).await;
     assert_eq!(status, 200, "{html}");
     let issuance = html.split("id=\"issuance\"").nth(1).expect("the issuance queue");
-    assert!(issuance.contains("I000001") && issuance.contains(&ren.subject), "{issuance}");
+    let requester = format!("ren@example.jp ({})", ren.subject);
+    assert!(issuance.contains("I000001") && issuance.contains(&requester), "staff see who asked: {issuance}");
     assert!(issuance.contains("You asked for this") && issuance.contains(" t CO₂e"), "{issuance}");
     assert!(!issuance.contains("/review/issuance/I000001/approve"), "no approve button for the requester");
 
