@@ -134,8 +134,9 @@ pub fn authorize(principal: &Principal, command: &Command, lifecycle: &Lifecycle
     }
 }
 
-/// Operators run sales. A buyer asks for quotes for its own accounts, accepts its own quotes and
-/// cancels its own unsettled sales; settlement (payment recorded) and payouts are the operator's.
+/// Operators run sales. A buyer asks for quotes for its own accounts, accepts its own quotes,
+/// names the claim (beneficiary, purpose) of its own unsettled sales and cancels them; settlement
+/// (payment recorded) and payouts are the operator's.
 fn authorize_sales(principal: &Principal, command: &SalesCommand, lifecycle: &Lifecycle) -> Result<(), AppError> {
     use SalesCommand as C;
     let role = principal.role;
@@ -147,7 +148,7 @@ fn authorize_sales(principal: &Principal, command: &SalesCommand, lifecycle: &Li
     let allowed = match command {
         C::CreateQuote { buyer, .. } => own_buyer(*buyer),
         C::AcceptQuote { quote } => sales.quotes.get(quote).is_some_and(|q| own_buyer(q.buyer)),
-        C::CancelSale { sale, .. } | C::Refund { sale, .. } => {
+        C::CancelSale { sale, .. } | C::Refund { sale, .. } | C::StateClaim { sale, .. } => {
             sales.sales.get(sale).is_some_and(|s| own_buyer(s.buyer))
         }
         C::RecordPricing { .. }

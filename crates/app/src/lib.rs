@@ -98,6 +98,11 @@ impl Registry {
         self.store.as_ref()
     }
 
+    /// The registry's clock: pages compare it with a quote's expiry.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
     /// The program lifecycle as of the last commit (methodologies, projects, participants,
     /// parcels, enrolments, reports, issuance requests, reversals, labels), personal data
     /// included: callers decide what a principal may see. It never waits for the writer.

@@ -232,10 +232,13 @@ impl Sequencer {
         {
             tracing::error!(error = %e, entries = commit.entries.len(), "group commit failed; reloading state");
             let error = AppError::from(e);
+            // Reload before answering: a caller that retries at once must be authorized against
+            // the reloaded lifecycle snapshot, not race the reload (the simulator's replays
+            // depended on which came first).
+            self.reload().await;
             for (reply, _) in waiting {
                 let _ = reply.send(Err(AppError::Unavailable(error.to_string())));
             }
-            self.reload().await;
             return;
         }
         if let Some(checkpointer) = &self.checkpointer {

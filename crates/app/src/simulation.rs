@@ -40,11 +40,21 @@ pub struct SimOptions {
     /// A deliberate bug, to show the simulator catches it: some failed commits are instead
     /// acknowledged without being written, like a disk that lies about fsync.
     pub lying_store: bool,
+    /// Simulated clients with commands in flight at once. Above 1, each round of the seed draws
+    /// up to this many commands from the same model and submits them together, each after a
+    /// seeded number of scheduler yields, so the sequencer groups them as the seed says; the
+    /// invariants are checked after every group. Bit-for-bit replay then needs a current-thread
+    /// runtime and a store that never waits on I/O (the in-memory store): see [`run_seed`].
+    pub clients: usize,
+    /// A deliberate bug that only groups of several commands can show: a failed commit of such a
+    /// group writes its entries but only the first command's idempotency record, so the others'
+    /// retries apply again.
+    pub torn_groups: bool,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        Self { steps: 40, fault_rate: 0.1, lying_store: false }
+        Self { steps: 40, fault_rate: 0.1, lying_store: false, clients: 1, torn_groups: false }
     }
 }
 
@@ -61,11 +71,20 @@ pub struct SimReport {
     /// Sales the seed settled, and sales whose escrow it released (cancelled or expired).
     pub sales_settled: u64,
     pub sales_released: u64,
+    /// Settled sales that forfeited a withdrawn participant's share (SPEC §9.9).
+    pub sales_forfeited: u64,
+    /// Groups that committed the commands of more than one simulated client.
+    pub shared_groups: u64,
     /// SHA-256 over every log entry's bytes, in order: equal on a rerun of the same seed.
     pub log_hash: [u8; 32],
 }
 
 /// Runs one seed on `store` (fresh and migrated, holding nothing yet). `Err` says what diverged.
+///
+/// With several clients (`SimOptions::clients`), the order in which their commands reach the
+/// sequencer, and so the groups, is decided by the scheduler: call this on a current-thread
+/// runtime (nothing runs in parallel; tasks run in the order they were woken) with the in-memory
+/// store (whose calls never wait), and the seed alone decides it.
 pub async fn run_seed(seed: u64, store: Arc<dyn Store>, options: SimOptions) -> Result<SimReport, String> {
     let faulty = Arc::new(FaultyStore::new(store.clone(), seed));
     let clock = Arc::new(SimClock::default());
@@ -100,6 +119,8 @@ async fn drive(
         log_size: 0,
         sales_settled: 0,
         sales_released: 0,
+        sales_forfeited: 0,
+        shared_groups: 0,
         log_hash: [0; 32],
     };
     let setup = furrow_domain::sim::genesis();
@@ -107,7 +128,11 @@ async fn drive(
     if sells(seed) {
         // Something to sell: a batch issued through the lifecycle, priced, and two buyers. Random
         // lifecycle commands alone seldom get that far in a few dozen steps.
-        for (i, command) in furrow_domain::sim::sales::setup().into_iter().enumerate() {
+        let mut setup = furrow_domain::sim::sales::setup();
+        if forfeits(seed) {
+            setup.extend(furrow_domain::sim::sales::withdrawal());
+        }
+        for (i, command) in setup.into_iter().enumerate() {
             let name = command.name();
             let refused = report.refused;
             submit(registry, seed, usize::MAX - 1 - i, command, &mut model, &mut report).await?;
@@ -117,29 +142,28 @@ async fn drive(
         }
         clock.advance(SALES_START_US - clock.now().0);
     }
-    let faults = if options.lying_store { Faults::Lying } else { Faults::CleanOrAmbiguous };
+    let faults = match (options.lying_store, options.torn_groups) {
+        (true, _) => Faults::Lying,
+        (false, true) => Faults::TornGroups,
+        (false, false) => Faults::CleanOrAmbiguous,
+    };
     faulty.arm(options.fault_rate, faults);
-    for step in 0..options.steps {
-        let numbers = std::array::from_fn(|_| rng.next());
-        // Time passes between commands, sometimes hours (quotes expire), sometimes weeks
-        // (withdrawals take effect before a settlement).
-        clock.advance(time_jump(rng.next()));
-        let command = arbitrary_program_command(&model, numbers);
-        let before = model.clone();
-        submit(registry, seed, step, command, &mut model, &mut report).await?;
-        check(&model).map_err(|v| format!("step {step}: invariants broken: {v:?}"))?;
-        check_transition(&before, &model).map_err(|v| format!("step {step}: {v:?}"))?;
-        let stored = store.log_size().await.map_err(|e| e.to_string())?;
-        if stored != report.log_size {
-            return Err(format!("step {step}: the store holds {stored} log entries, the model {}", report.log_size));
-        }
+    if options.clients > 1 {
+        drive_concurrently(&mut rng, registry, clock, store, options, &mut model, &mut report).await?;
+    } else {
+        drive_one_by_one(&mut rng, registry, clock, store, options, &mut model, &mut report).await?;
     }
     faulty.disarm();
     (report.clean_faults, report.ambiguous_faults) = faulty.counts();
     compare_with_store(store, &model).await?;
     for sale in model.lifecycle().sales.sales.values() {
         match sale.status {
-            SaleStatus::Settled => report.sales_settled += 1,
+            SaleStatus::Settled => {
+                report.sales_settled += 1;
+                if sale.settlement.as_ref().is_some_and(|s| !s.forfeitures.is_empty()) {
+                    report.sales_forfeited += 1;
+                }
+            }
             SaleStatus::Cancelled | SaleStatus::Expired => report.sales_released += 1,
             SaleStatus::Escrowed => {}
         }
@@ -158,6 +182,142 @@ async fn submit(
     model: &mut Ledger,
     report: &mut SimReport,
 ) -> Result<(), String> {
+    match execute_with_retries(registry, seed, step, command).await? {
+        Some(entries) => {
+            for entry in &entries {
+                model.apply(&entry.event, entry.timestamp);
+            }
+            report.committed += 1;
+            report.log_size += entries.len() as u64;
+        }
+        None => report.refused += 1,
+    }
+    Ok(())
+}
+
+/// Whether a seed starts with something to sell (`furrow_domain::sim::sales::setup`): one in
+/// four, so that the rest still explore a program from nothing and CI's 10 000 seeds stay within
+/// their time (the set-up is 24 commands).
+pub fn sells(seed: u64) -> bool {
+    seed.is_multiple_of(4)
+}
+
+/// The steps of a seed one command at a time, checking the invariants after each.
+async fn drive_one_by_one(
+    rng: &mut SplitMix,
+    registry: &Registry,
+    clock: &SimClock,
+    store: &dyn Store,
+    options: SimOptions,
+    model: &mut Ledger,
+    report: &mut SimReport,
+) -> Result<(), String> {
+    let seed = report.seed;
+    for step in 0..options.steps {
+        let numbers = std::array::from_fn(|_| rng.next());
+        // Time passes between commands, sometimes hours (quotes expire), sometimes weeks
+        // (withdrawals take effect before a settlement).
+        clock.advance(time_jump(rng.next()));
+        let command = arbitrary_program_command(model, numbers);
+        let before = model.clone();
+        submit(registry, seed, step, command, model, report).await?;
+        check(model).map_err(|v| format!("step {step}: invariants broken: {v:?}"))?;
+        check_transition(&before, model).map_err(|v| format!("step {step}: {v:?}"))?;
+        let stored = store.log_size().await.map_err(|e| e.to_string())?;
+        if stored != report.log_size {
+            return Err(format!("step {step}: the store holds {stored} log entries, the model {}", report.log_size));
+        }
+    }
+    Ok(())
+}
+
+/// The steps of a seed as rounds of concurrent commands: each round draws 1 to `clients`
+/// commands from the model as it stands, submits them at once from as many simulated clients
+/// (each retrying through injected faults with its own Idempotency-Key), and then applies what
+/// they committed in log order, one group at a time (a group's entries share its timestamp),
+/// checking the invariants after each group.
+async fn drive_concurrently(
+    rng: &mut SplitMix,
+    registry: &Registry,
+    clock: &SimClock,
+    store: &dyn Store,
+    options: SimOptions,
+    model: &mut Ledger,
+    report: &mut SimReport,
+) -> Result<(), String> {
+    let seed = report.seed;
+    let mut step = 0;
+    while step < options.steps {
+        clock.advance(time_jump(rng.next()));
+        let round = (1 + rng.next() as usize % options.clients).min(options.steps - step);
+        let mut clients = Vec::with_capacity(round);
+        for client in 0..round {
+            let numbers = std::array::from_fn(|_| rng.next());
+            let command = arbitrary_program_command(model, numbers);
+            // How long this client waits before sending: the other clients' commands, and the
+            // sequencer's groups, fall before or after it as the seed says.
+            let yields = rng.next() % 4;
+            let registry = registry.clone();
+            clients.push(tokio::spawn(async move {
+                for _ in 0..yields {
+                    tokio::task::yield_now().await;
+                }
+                execute_with_retries(&registry, seed, step + client, command).await
+            }));
+        }
+        // (client, entry) of every committed command, in log order.
+        let mut entries = Vec::new();
+        let first_index = report.log_size;
+        for (number, client) in clients.into_iter().enumerate() {
+            match client.await.map_err(|e| format!("step {step}: a client panicked: {e}"))?? {
+                Some(committed) => {
+                    report.committed += 1;
+                    report.log_size += committed.len() as u64;
+                    entries.extend(committed.into_iter().map(|entry| (number, entry)));
+                }
+                None => report.refused += 1,
+            }
+        }
+        entries.sort_by_key(|(_, e)| e.index);
+        // The answers must account for the log without a gap: an entry that no client was
+        // answered for means a command took effect twice or behind a caller's back.
+        if let Some(gap) = entries.iter().enumerate().find(|(i, (_, e))| e.index != first_index + *i as u64) {
+            return Err(format!(
+                "step {step}: the clients were answered for entry {} where entry {} was expected: entries \
+                 were committed that no client was answered for",
+                gap.1.1.index,
+                first_index + gap.0 as u64
+            ));
+        }
+        for group in entries.chunk_by(|(_, a), (_, b)| a.timestamp == b.timestamp) {
+            if group.iter().any(|(client, _)| *client != group[0].0) {
+                report.shared_groups += 1;
+            }
+            let before = model.clone();
+            for (_, entry) in group {
+                model.apply(&entry.event, entry.timestamp);
+            }
+            let first = group.first().map_or(0, |(_, e)| e.index);
+            check(model).map_err(|v| format!("step {step}: group from entry {first}: invariants broken: {v:?}"))?;
+            check_transition(&before, model).map_err(|v| format!("step {step}: group from entry {first}: {v:?}"))?;
+        }
+        let stored = store.log_size().await.map_err(|e| e.to_string())?;
+        if stored != report.log_size {
+            return Err(format!("step {step}: the store holds {stored} log entries, the model {}", report.log_size));
+        }
+        step += round;
+    }
+    Ok(())
+}
+
+/// Runs one command as its simulated actor, retrying with its Idempotency-Key while commits fail:
+/// the entries it committed, or `None` if it was refused.
+async fn execute_with_retries(
+    registry: &Registry,
+    seed: u64,
+    step: usize,
+    command: furrow_domain::Command,
+) -> Result<Option<Vec<LogEntry>>, String> {
     let (subject, role) = actor(&command);
     let principal =
         Principal { subject: subject.clone(), role, accounts: accounts_of(&subject), proof: crate::Proof::Token };
@@ -166,18 +326,10 @@ async fn submit(
         .map_err(|e| e.to_string())?;
     for _attempt in 0..64 {
         match registry.execute(&principal, command.clone(), Some(key.clone())).await {
-            Ok(committed) => {
-                for entry in &committed.entries {
-                    model.apply(&entry.event, entry.timestamp);
-                }
-                report.committed += 1;
-                report.log_size += committed.entries.len() as u64;
-                return Ok(());
-            }
+            Ok(committed) => return Ok(Some(committed.entries)),
             Err(AppError::Unavailable(_)) => continue,
             Err(AppError::Domain(_) | AppError::Forbidden(_) | AppError::Invalid(_) | AppError::NotFound(_)) => {
-                report.refused += 1;
-                return Ok(());
+                return Ok(None);
             }
             Err(e) => return Err(format!("step {step}: {} failed unexpectedly: {e}", command.name())),
         }
@@ -185,11 +337,10 @@ async fn submit(
     Err(format!("step {step}: {} never got through the injected faults", command.name()))
 }
 
-/// Whether a seed starts with something to sell (`furrow_domain::sim::sales::setup`): one in
-/// four, so that the rest still explore a program from nothing and CI's 10 000 seeds stay within
-/// their time (the set-up is 24 commands).
-pub fn sells(seed: u64) -> bool {
-    seed.is_multiple_of(4)
+/// Whether a selling seed also withdraws a farmer of its set-up (`sim::sales::withdrawal`), so
+/// that its later settlements forfeit that farmer's share: half of them.
+pub fn forfeits(seed: u64) -> bool {
+    sells(seed) && seed.is_multiple_of(8)
 }
 
 /// Microseconds the simulated clock moves before a command: mostly none, one time in eight up to
@@ -289,6 +440,9 @@ pub enum Faults {
     /// A deliberate bug, to show the simulator catches it: half ambiguous, and the other half is
     /// acknowledged without being written, like a disk that lies about fsync.
     Lying,
+    /// A deliberate bug: like `CleanOrAmbiguous`, except that an ambiguous failure of a group
+    /// with several idempotency records writes only the first of them.
+    TornGroups,
 }
 
 /// What one injected failure does.
@@ -296,6 +450,8 @@ pub enum Faults {
 enum Fault {
     Clean,
     Ambiguous,
+    /// Written without all but the first idempotency record, then an error.
+    Torn,
     /// Reports success without writing (the deliberate bug of `Faults::Lying`).
     Lie,
 }
@@ -354,7 +510,8 @@ impl FaultyStore {
         Some(match *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
             Faults::Clean => Fault::Clean,
             Faults::CleanOrAmbiguous if second_half => Fault::Ambiguous,
-            Faults::CleanOrAmbiguous => Fault::Clean,
+            Faults::TornGroups if second_half => Fault::Torn,
+            Faults::CleanOrAmbiguous | Faults::TornGroups => Fault::Clean,
             Faults::Lying if second_half => Fault::Ambiguous,
             Faults::Lying => Fault::Lie,
         })
@@ -387,6 +544,13 @@ impl Store for FaultyStore {
                 self.inner.commit(group).await?;
                 self.ambiguous.fetch_add(1, Ordering::SeqCst);
                 Err(StoreError::Other("connection lost after the commit (injected)".into()))
+            }
+            Some(Fault::Torn) => {
+                let mut torn = group.clone();
+                torn.idempotency.truncate(1);
+                self.inner.commit(&torn).await?;
+                self.ambiguous.fetch_add(1, Ordering::SeqCst);
+                Err(StoreError::Other("connection lost after a torn commit (injected)".into()))
             }
         }
     }

@@ -1,9 +1,11 @@
-//! The deterministic simulator (`furrow_app::simulation`) on SQLite: seeds pass, a seed replays
-//! bit for bit, and a store with a deliberate bug is caught.
+//! The deterministic simulator (`furrow_app::simulation`) on SQLite and on the in-memory store:
+//! seeds pass, a seed replays bit for bit, both stores give the same runs, and a store with a
+//! deliberate bug is caught.
 
 use std::sync::Arc;
 
 use furrow_app::simulation::{SimOptions, SimReport, run_seed};
+use furrow_store_memory::MemoryStore;
 use furrow_store_sqlite::SqliteStore;
 
 async fn run(seed: u64, options: SimOptions) -> Result<SimReport, String> {
@@ -27,6 +29,19 @@ async fn seeds_pass_with_faults_injected_and_replay_bit_for_bit() {
         }
     }
     assert!(faults > 0 && ambiguous > 0, "the faults must have happened: {faults} faults, {ambiguous} ambiguous");
+}
+
+/// The in-memory store `furrow sim` runs on by default gives each seed the very run SQLite gives
+/// it: the same commands committed and refused, the same faults, the same log bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seed_runs_the_same_in_memory_as_on_sqlite() {
+    for seed in 0..24 {
+        let on_sqlite = run(seed, SimOptions::default()).await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let in_memory = run_seed(seed, Arc::new(MemoryStore::new()), SimOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("seed {seed} in memory: {e}"));
+        assert_eq!(in_memory, on_sqlite, "seed {seed} ran differently in memory");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,6 +68,39 @@ async fn seeds_that_sell_settle_release_and_expire_sales() {
     assert!(settled > 0 && released > 0, "the simulator sells: {settled} settled, {released} released");
 }
 
+/// Selling seeds that withdraw a farmer (`simulation::forfeits`) settle sales that forfeit the
+/// farmer's share, and a deliberately wrong split that pays the withdrawn farmer anyway
+/// (`furrow_domain::sales::injected::set_pay_the_withdrawn`) is caught by invariant 9. In memory,
+/// on a current-thread runtime: the switch is per thread.
+#[tokio::test(flavor = "current_thread")]
+async fn settlements_forfeit_withdrawn_shares_and_paying_them_is_caught() {
+    let seeds: Vec<u64> = (0..400).filter(|s| furrow_app::simulation::forfeits(*s)).collect();
+    let in_memory = |seed| run_seed(seed, Arc::new(MemoryStore::new()), SimOptions::default());
+    let mut forfeited = 0;
+    for &seed in &seeds {
+        forfeited += in_memory(seed).await.unwrap_or_else(|e| panic!("seed {seed}: {e}")).sales_forfeited;
+    }
+    assert!(forfeited > 0, "no settlement forfeited a withdrawn farmer's share in {} seeds", seeds.len());
+
+    furrow_domain::sales::injected::set_pay_the_withdrawn(true);
+    let mut caught = Vec::new();
+    for &seed in &seeds {
+        if let Err(e) = in_memory(seed).await {
+            caught.push(format!("seed {seed}: {e}"));
+        }
+    }
+    furrow_domain::sales::injected::set_pay_the_withdrawn(false);
+    eprintln!(
+        "{forfeited} forfeitures; paying the withdrawn was caught by {} seeds, e.g. {:?}",
+        caught.len(),
+        caught.first()
+    );
+    assert!(
+        caught.iter().any(|e| e.contains("invariant 9")),
+        "no seed caught the payout to a withdrawn farmer: {caught:?}"
+    );
+}
+
 /// A deliberately wrong payout split (every share rounded down, the remainders lost:
 /// `furrow_domain::sales::injected`) is caught by the simulator's invariant 8. A current-thread
 /// runtime, because the switch is per thread and the registry's sequencer must run on this one.
@@ -69,4 +117,43 @@ async fn a_wrong_payout_split_is_caught() {
     furrow_domain::sales::injected::set_wrong_payout_split(false);
     eprintln!("the wrong split was caught by {} seeds, e.g. {:?}", caught.len(), caught.first());
     assert!(caught.iter().any(|e| e.contains("invariant 8")), "no seed caught the wrong split: {caught:?}");
+}
+
+fn in_memory(seed: u64, options: SimOptions) -> impl Future<Output = Result<SimReport, String>> {
+    run_seed(seed, Arc::new(MemoryStore::new()), options)
+}
+
+/// Several clients' commands in flight at once: the sequencer groups them, the invariants hold
+/// after every group, and on a current-thread runtime a seed still replays bit for bit.
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_clients_share_groups_and_replay_bit_for_bit() {
+    let options = SimOptions { clients: 4, ..SimOptions::default() };
+    let mut shared = 0;
+    for seed in 0..60 {
+        let report = in_memory(seed, options).await.unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        shared += report.shared_groups;
+        if seed < 4 {
+            assert_eq!(in_memory(seed, options).await, Ok(report), "seed {seed} did not replay bit for bit");
+        }
+    }
+    assert!(shared > 0, "no group held more than one client's commands");
+}
+
+/// A store bug that only a group of several commands can show (a failed commit keeps only the
+/// first command's idempotency record, so the other commands apply again on retry) passes one
+/// client at a time and is caught with concurrent clients.
+#[tokio::test(flavor = "current_thread")]
+async fn a_torn_group_commit_is_caught_only_with_concurrent_clients() {
+    let torn = SimOptions { torn_groups: true, fault_rate: 0.2, ..SimOptions::default() };
+    for seed in 0..30 {
+        in_memory(seed, torn).await.unwrap_or_else(|e| panic!("seed {seed} failed with one client: {e}"));
+    }
+    let mut caught = Vec::new();
+    for seed in 0..30 {
+        if let Err(e) = in_memory(seed, SimOptions { clients: 4, ..torn }).await {
+            caught.push(format!("seed {seed}: {e}"));
+        }
+    }
+    eprintln!("the torn group commit was caught by {} of 30 seeds, e.g. {:?}", caught.len(), caught.first());
+    assert!(!caught.is_empty(), "no seed with concurrent clients caught the torn group commit");
 }

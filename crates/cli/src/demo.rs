@@ -90,6 +90,8 @@ pub async fn run(data_dir: Option<PathBuf>, listen: SocketAddr) -> Result<()> {
     }
     say!("  TOTP key of {}: {}   (any authenticator app)", reviewers.operator_email, reviewers.totp_key);
     say!("  Review:       {url}/review   (signed in: each role's queue; operators edit /review/program)");
+    say!("  As the grower: {url}/me/farm   (parcels, reports, payouts, statement CSV, withdrawal request)");
+    say!("  As the buyer:  {url}/buy   (price, quote, purchase; {url}/me/purchases: awaiting payment, certificates)");
     say!();
     say!("  Retire 10 credits as Kansai Rail:");
     say!(

@@ -1,5 +1,6 @@
-//! `furrow sim`: runs the deterministic simulator (`furrow_app::simulation`) over many seeds on
-//! SQLite, each seed on a fresh copy of one migrated database, several at a time. A failing seed is
+//! `furrow sim`: runs the deterministic simulator (`furrow_app::simulation`) over many seeds, on
+//! the in-memory store (`furrow-store-memory`, the default: several times faster) or on SQLite
+//! (each seed on a fresh copy of one migrated database), several at a time. A failing seed is
 //! printed with the one line that reproduces it; `--seed` runs one seed twice and shows that both
 //! runs wrote the same log, byte for byte.
 
@@ -7,16 +8,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use furrow_app::simulation::{SimOptions, SimReport, run_seed};
+use furrow_store_memory::MemoryStore;
 use furrow_store_sqlite::SqliteStore;
 use indicatif::{ProgressBar, ProgressStyle};
 
 pub const AFTER_HELP: &str = "Examples:\n  furrow sim --seeds 10000              # seeds 0..10000, 40 commands each\n  \
 furrow sim --seeds 500 --from 7000 --steps 200 --faults 0.3\n  \
-furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be identical\n\n\
+furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be identical\n  \
+furrow sim --seeds 2000 --store sqlite # the same on SQLite databases in /dev/shm\n  \
+furrow sim --seeds 1000 --clients 4   # up to four clients' commands in flight at once\n\n\
 Each seed runs random commands (valid and invalid, every kind) through the real application layer on \
-SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
+the in-memory store or SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
 The invariants are checked after every command; the database and the replayed log must equal the \
 model at the end. Exit status 1 if any seed fails.";
 
@@ -40,18 +44,46 @@ pub struct SimArgs {
     /// Seeds run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
-    /// Where the databases go (default: a temporary directory in memory, /dev/shm, if there is one).
+    /// Where the databases go with `--store sqlite` (default: a temporary directory in memory,
+    /// /dev/shm, if there is one).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The store the seeds run on.
+    #[arg(long, value_enum, default_value_t = SimStore::Memory)]
+    store: SimStore,
+    /// Simulated clients with commands in flight at once, grouped by the sequencer as the seed
+    /// says (in memory only: SQLite's I/O timing would decide the groups, and a seed would no
+    /// longer replay bit for bit).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    clients: u16,
+}
+
+/// The stores a simulation can run on. The in-memory one exists for the simulator (and tests):
+/// `furrow serve` does not offer it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SimStore {
+    Memory,
+    Sqlite,
 }
 
 pub async fn run(args: SimArgs) -> Result<()> {
-    let options = SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false };
-    let scratch = scratch_dir(args.dir.as_deref())?;
-    let template = scratch.path().join("template.db");
-    let migrated = SqliteStore::open(&template).await.context("create the template database")?;
-    furrow_app::store::Store::close(&migrated).await;
-    let runner = Arc::new(Runner { template, dir: scratch.path().to_owned(), options });
+    if args.clients > 1 && args.store == SimStore::Sqlite {
+        bail!("--clients above 1 runs in memory only: on SQLite, I/O timing would decide the groups");
+    }
+    let clients = usize::from(args.clients);
+    let options =
+        SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false, clients, torn_groups: false };
+    let sqlite = match args.store {
+        SimStore::Memory => None,
+        SimStore::Sqlite => {
+            let scratch = scratch_dir(args.dir.as_deref())?;
+            let template = scratch.path().join("template.db");
+            let migrated = SqliteStore::open(&template).await.context("create the template database")?;
+            furrow_app::store::Store::close(&migrated).await;
+            Some(SqliteFiles { template, dir: scratch.path().to_owned(), _scratch: scratch })
+        }
+    };
+    let runner = Arc::new(Runner { sqlite, options });
     match args.seed {
         Some(seed) => replay_one(&runner, seed, &args).await,
         None => run_many(runner, &args).await,
@@ -103,16 +135,21 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     println!(
-        "{} seeds × {} commands: {} committed, {} refused, {} commits failed on purpose ({} after writing), \
-         {} sales settled and {} released, {} seeds failed.",
+        "{} seeds × {} commands on {} ({} at once at most): {} committed, {} refused, {} commits failed on purpose ({} after writing), \
+         {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} groups shared by \
+         clients, {} seeds failed.",
         args.seeds,
         args.steps,
+        args.store.name(),
+        args.clients,
         totals.committed,
         totals.refused,
         totals.clean_faults + totals.ambiguous_faults,
         totals.ambiguous_faults,
         totals.sales_settled,
+        totals.sales_forfeited,
         totals.sales_released,
+        totals.shared_groups,
         failures.len()
     );
     if !failures.is_empty() {
@@ -122,13 +159,28 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
 }
 
 fn repro(seed: u64, args: &SimArgs) -> String {
-    format!("furrow sim --seed {seed} --steps {} --faults {}", args.steps, args.faults)
+    format!(
+        "furrow sim --seed {seed} --steps {} --faults {} --store {} --clients {}",
+        args.steps,
+        args.faults,
+        args.store.name(),
+        args.clients
+    )
+}
+
+impl SimStore {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Memory => "memory",
+            Self::Sqlite => "sqlite",
+        }
+    }
 }
 
 fn print_report(report: &SimReport) {
     println!(
         "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} log entries, {} sales \
-         settled and {} released.",
+         settled ({} forfeiting) and {} released.",
         report.seed,
         report.committed,
         report.refused,
@@ -136,6 +188,7 @@ fn print_report(report: &SimReport) {
         report.ambiguous_faults,
         report.log_size,
         report.sales_settled,
+        report.sales_forfeited,
         report.sales_released
     );
 }
@@ -148,6 +201,8 @@ struct Totals {
     ambiguous_faults: u64,
     sales_settled: u64,
     sales_released: u64,
+    sales_forfeited: u64,
+    shared_groups: u64,
 }
 
 impl Totals {
@@ -158,20 +213,38 @@ impl Totals {
         self.ambiguous_faults += report.ambiguous_faults;
         self.sales_settled += report.sales_settled;
         self.sales_released += report.sales_released;
+        self.sales_forfeited += report.sales_forfeited;
+        self.shared_groups += report.shared_groups;
     }
 }
 
-/// Runs seeds, each on its own copy of the migrated template.
+/// Runs seeds, each on a fresh in-memory store or its own copy of the migrated SQLite template.
 struct Runner {
+    sqlite: Option<SqliteFiles>,
+    options: SimOptions,
+}
+
+/// The migrated template every SQLite seed copies, in a scratch directory removed at the end.
+struct SqliteFiles {
     template: PathBuf,
     dir: PathBuf,
-    options: SimOptions,
+    _scratch: tempfile::TempDir,
 }
 
 impl Runner {
     async fn seed(&self, seed: u64) -> Result<SimReport, String> {
-        let path = self.dir.join(format!("seed-{seed}.db"));
-        std::fs::copy(&self.template, &path).map_err(|e| format!("copy the template: {e}"))?;
+        let Some(files) = &self.sqlite else {
+            // A runtime of its own, on one thread: the seed alone decides how concurrent
+            // clients interleave (see `run_seed`), whatever else runs in this process.
+            let options = self.options;
+            let run = move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+                runtime.block_on(run_seed(seed, Arc::new(MemoryStore::new()), options))
+            };
+            return tokio::task::spawn_blocking(run).await.map_err(|e| format!("the seed's thread failed: {e}"))?;
+        };
+        let path = files.dir.join(format!("seed-{seed}.db"));
+        std::fs::copy(&files.template, &path).map_err(|e| format!("copy the template: {e}"))?;
         let store = Arc::new(SqliteStore::open(&path).await.map_err(|e| e.to_string())?);
         let report = run_seed(seed, store.clone(), self.options).await;
         furrow_app::store::Store::close(store.as_ref()).await;

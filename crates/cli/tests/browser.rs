@@ -1,7 +1,9 @@
 //! The explorer in a real browser: headless Chromium, driven over WebDriver by chromedriver
 //! (Debian's `chromium` and `chromium-driver`, which `.ci/run` installs), against a live
 //! `furrow demo`. It finds a serial and sees its history, switches to Japanese, signs in as the
-//! demo's operator through the real form and out again, and saves
+//! demo's operator through the real form and out again; as the demo's grower it sees a paid
+//! payout and requests withdrawal; as the demo's buyer it gets a quote, buys, names the
+//! beneficiary and, once the operator has settled, opens and downloads the certificate; and it saves
 //! screenshots of the main pages at desktop (1280 px) and phone (390 px) widths under
 //! `target/screenshots/`. Without Chromium it skips with a reason, except under `CI=true`.
 //!
@@ -102,6 +104,43 @@ impl Browser {
         }
     }
 
+    /// Waits until the page's URL satisfies `done` (a click returns before its navigation ends).
+    async fn wait_for(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = self.current_url().await;
+            if done(&url) {
+                return url;
+            }
+            if Instant::now() > deadline {
+                let main = self.text("main").await;
+                panic!("{what}: still at {url}, which says: {main}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks a link or a form's button and waits for the page it leads to.
+    async fn follow(&self, css: &str) -> String {
+        let before = self.current_url().await;
+        self.click(css).await;
+        self.wait_for(css, |u| u != before).await
+    }
+
+    async fn sign_in(&self, url: &str, email: &str, password: &str) {
+        self.goto(&format!("{url}/signin?lang=en")).await;
+        self.type_into("input[name=email]", email).await;
+        self.type_into("input[name=password]", password).await;
+        self.click("form[action='/signin'] button").await;
+        self.wait_for("signed in, on /me", |u| u.ends_with("/me")).await;
+    }
+
+    async fn sign_out(&self, url: &str) {
+        self.goto(&format!("{url}/me")).await;
+        self.click("form[action='/signout'] button").await;
+        self.wait_for("signed out", |u| !u.contains("/me")).await;
+    }
+
     async fn current_url(&self) -> String {
         self.call(reqwest::Method::GET, "url", None).await.as_str().unwrap_or("").to_owned()
     }
@@ -157,6 +196,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let mut url = None;
     let mut serial = None;
     let mut password = None;
+    let mut operator = None;
     for line in BufReader::new(stdout).lines().take(100) {
         let line = line.expect("line");
         if url.is_none() {
@@ -165,6 +205,9 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
         }
         if let Some(rest) = line.split("(password ").nth(1) {
             password = rest.split(',').next().map(str::to_owned);
+        }
+        if let Some(rest) = line.trim_start().strip_prefix("Operator token:") {
+            operator = Some(rest.trim().to_owned());
         }
         if line.trim_start().starts_with("Serial:") {
             serial = line.split("q=").nth(1).map(|s| s.trim().to_owned());
@@ -176,6 +219,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let url = url.expect("the demo prints its URL");
     let serial = serial.expect("the demo prints a sample serial");
     let password = password.expect("the demo prints its users' password");
+    let operator = operator.expect("the demo prints an operator token");
 
     let port = free_port();
     let _driver = Killed(
@@ -224,7 +268,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     // Find a serial from the home page's search box and see its block and history.
     browser.goto(&format!("{url}/")).await;
     browser.type_into("input[name=q]", &serial).await;
-    browser.click("form[role=search] button").await;
+    browser.follow("form[role=search] button").await;
     assert!(browser.current_url().await.contains("/serials?q="), "the search lands on the lookup page");
     let blocks = browser.text("#blocks").await;
     assert!(blocks.contains(&serial[..serial.len().min(20)]) || blocks.contains("B0"), "the block is shown: {blocks}");
@@ -232,11 +276,11 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     assert!(history.contains("Issued"), "the history starts at issuance: {history}");
 
     // Switch to Japanese with the header link; the choice sticks on the next page.
-    browser.click("header a.lang").await;
+    browser.follow("header a.lang").await;
     assert!(browser.text("h1").await.contains("シリアル検索"), "the lookup page in Japanese");
-    browser.click("nav.main a[href='/retirements']").await;
+    browser.follow("nav.main a[href='/retirements']").await;
     assert!(browser.text("h1").await.contains("償却"), "the next page is Japanese too");
-    browser.click("header a.lang").await;
+    browser.follow("header a.lang").await;
     assert!(browser.text("h1").await.contains("Retirements"), "and back to English");
 
     // Issue #6: the project page shows the ecological scores and draws every indicator's chart
@@ -246,7 +290,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     assert!(browser.text("#ecology").await.contains("Ecological impact"));
     let widths = browser.chart_widths().await;
     assert!(!widths.is_empty() && widths.iter().all(|w| *w > 0), "every chart loads: {widths:?}");
-    browser.click("main a[href^='/reports/']").await;
+    browser.follow("main a[href^='/reports/']").await;
     assert!(browser.current_url().await.contains("/reports/N"), "the report link leads to its page");
     assert!(browser.text("h1").await.contains("Monitoring report"));
     let calculation = browser.text("#calculation").await;
@@ -282,6 +326,101 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     }
     browser.goto(&format!("{url}/me")).await;
     assert!(browser.current_url().await.contains("/signin"), "signed out: /me sends us to sign in");
+
+    // Issue #9, a participant: signs in, sees a paid payout on its farm page, requests withdrawal
+    // and sees it pending; the page in Japanese too.
+    let both = |name: &str| {
+        [(1280, shots.join(format!("{name}-desktop.png"))), (390, shots.join(format!("{name}-phone.png")))]
+    };
+    browser.sign_in(&url, "grower@farm.demo", &password).await;
+    browser.follow("a#farm-link").await;
+    browser.wait_for("the farm page", |u| u.ends_with("/me/farm")).await;
+    assert!(browser.text("h1").await.contains("My farm"));
+    let payouts = browser.text("main").await;
+    assert!(payouts.contains("Paid") && payouts.contains("¥"), "a paid payout in yen: {payouts}");
+    for (width, file) in both("farm") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.follow("form[action='/me/farm/withdrawal'] button").await;
+    browser.wait_for("the withdrawal is sent", |u| u.contains("done=withdrawal")).await;
+    assert!(browser.text("#notice").await.contains("withdrawal request was recorded"));
+    assert!(browser.text("table#enrolment-table").await.contains("Withdrawal requested"));
+    browser.follow("header a.lang").await;
+    assert!(browser.text("h1").await.contains("私の農場"), "the farm page in Japanese");
+    assert!(browser.text("main").await.contains("円"), "yen in Japanese");
+    for (width, file) in both("farm-ja") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.follow("header a.lang").await;
+    browser.sign_out(&url).await;
+
+    // A buyer: previews the price, gets a quote, buys, names the beneficiary, waits for payment
+    // (the operator settles through the API, as after a bank transfer), then opens the certificate.
+    browser.sign_in(&url, "treasury@kansai-rail.demo", &password).await;
+    browser.follow("a#buy-link").await;
+    browser.type_into("input[name=quantity]", "5").await;
+    browser.follow("form[action='/buy'][method=get] button").await;
+    browser.wait_for("the price", |u| u.contains("quantity=5")).await;
+    let price = browser.text("dl.price").await;
+    assert!(price.contains("Program fee") && price.contains("¥"), "price and fee: {price}");
+    for (width, file) in both("buy") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.follow("form[action='/buy'][method=post] button").await;
+    let quote = browser.wait_for("the quote", |u| u.contains("/me/quotes/Q")).await;
+    assert!(browser.text("#status").await.contains("Open"));
+    assert!(!browser.text("#expires").await.is_empty(), "the quote shows its expiry");
+    for (width, file) in both("quote") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.goto(&quote).await;
+    browser.follow("form[action$='/accept'] button").await;
+    let sale_url = browser.wait_for("the sale", |u| u.contains("/me/sales/S")).await;
+    let sale = sale_url.rsplit('/').next().expect("sale id").to_owned();
+    assert!(browser.text("#status").await.contains("Awaiting payment"), "the escrowed sale awaits payment");
+    browser.type_into("input[name=beneficiary]", "Kansai Rail Co., Ltd.").await;
+    browser.type_into("input[name=country]", "JP").await;
+    browser.follow("form[action$='/claim'] button").await;
+    browser.wait_for("the claim is saved", |u| u.contains("done=claim")).await;
+    assert!(browser.text("#claim-stated").await.contains("Kansai Rail"));
+    for (width, file) in both("sale-awaiting") {
+        browser.screenshot(width, &file).await;
+    }
+    let api = format!("{url}/api/v1/sales/{sale}");
+    let stated: Value = http.get(&api).bearer_auth(&operator).send().await.expect("sale").json().await.expect("json");
+    let mut settle = stated["claim"].clone();
+    settle["payment_reference"] = json!("WIRE-BROWSER-0001");
+    let settled = http.post(format!("{api}/settle")).bearer_auth(&operator).json(&settle).send().await.expect("settle");
+    assert_eq!(settled.status().as_u16(), 201, "the operator settles with the buyer's claim");
+    browser.goto(&format!("{url}/me/sales/{sale}")).await;
+    assert!(browser.text("#status").await.contains("Settled"), "settled");
+    for (width, file) in both("sale-settled") {
+        browser.screenshot(width, &file).await;
+    }
+    let pdf = browser
+        .call(
+            reqwest::Method::POST,
+            "execute/sync",
+            Some(json!({"script": "return document.getElementById('certificate-pdf').href", "args": []})),
+        )
+        .await;
+    let pdf = http.get(pdf.as_str().expect("pdf link")).send().await.expect("pdf");
+    assert_eq!(pdf.status().as_u16(), 200);
+    assert!(pdf.bytes().await.expect("bytes").starts_with(b"%PDF"), "the certificate downloads as a PDF");
+    browser.follow("a#certificate-html").await;
+    browser.wait_for("the certificate", |u| u.contains("/certificates/")).await;
+    assert!(browser.text("body").await.contains("Kansai Rail Co., Ltd."), "the certificate names the beneficiary");
+    browser.goto(&format!("{url}/me/purchases?lang=ja")).await;
+    assert!(browser.text("h1").await.contains("購入履歴"), "purchases in Japanese");
+    for (width, file) in both("purchases-ja") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.goto(&format!("{url}/me/sales/{sale}")).await;
+    for (width, file) in both("sale-settled-ja") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.goto(&format!("{url}/me?lang=en")).await;
+    browser.sign_out(&url).await;
 
     // Screenshots of the main pages at desktop and phone widths.
     let pages = [

@@ -742,6 +742,33 @@ pub mod sales {
         commands
     }
 
+    /// The date from which the first farmer of `setup` is withdrawn in `withdrawal`: three days
+    /// after a selling simulation's clock starts, so that sales settled before it pay that farmer
+    /// and sales settled after it forfeit the share (SPEC §9.9).
+    pub const SETUP_WITHDRAWAL_EFFECTIVE: (u16, u8, u8) = (2026, 3, 25);
+
+    /// Commands, after `setup`, that withdraw the first farmer's enrolment from
+    /// `SETUP_WITHDRAWAL_EFFECTIVE` on: requested, and approved by the other operator. Random
+    /// lifecycle steps seldom get a withdrawal approved with a date that falls between an escrow
+    /// and its settlement; this makes forfeitures common enough for a CI run to see many.
+    pub fn withdrawal() -> Vec<Command> {
+        let [op_a, op_b] = OPERATORS;
+        let (y, m, d) = SETUP_WITHDRAWAL_EFFECTIVE;
+        let enrolment = EnrolmentId(1);
+        let request = LifecycleCommand::RequestWithdrawal {
+            enrolment,
+            ground: "illness".into(),
+            note: "simulated".into(),
+            salt: salt(0x57d),
+        };
+        let decide =
+            LifecycleCommand::DecideWithdrawal { enrolment, effective: Some(date(y, m, d)), reason: "approved".into() };
+        vec![
+            Command::Lifecycle { by: op_a.into(), command: request },
+            Command::Lifecycle { by: op_b.into(), command: decide },
+        ]
+    }
+
     /// A pricing input, sometimes one the rules refuse (a commission of 100 % or more, a weight
     /// above 1, a base price without a currency).
     fn pricing_fact(n: [u64; 6]) -> PricingFact {

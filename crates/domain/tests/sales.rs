@@ -386,3 +386,37 @@ fn the_simulators_sales_setup_gives_a_priced_batch_and_two_buyers() {
     assert_eq!(settlement.payouts.len(), 2, "both farmers are paid");
     assert!(check(&ledger).is_ok());
 }
+
+/// Issue #9: the buyer states the claim of its sale (beneficiary, purpose) before settlement; the
+/// operator must then settle with exactly that claim, the claim can change until settlement and
+/// not after, and the stated claim survives the log's encoding.
+#[test]
+fn a_stated_claim_binds_settlement_and_survives_the_codec() {
+    let (mut w, batch, _, buyer) = setup();
+    let q = quote(&mut w, buyer, batch, 10, Currency::Jpy, 3600).expect("quote");
+    let sale = accept(&mut w, q).expect("accept");
+    let mut bad = furrow_domain::sim::claim(1);
+    bad.beneficiary.name = String::new();
+    assert_eq!(refused(&mut w, SalesCommand::StateClaim { sale, claim: bad }).code(), "invalid-command");
+    assert_eq!(
+        refused(&mut w, SalesCommand::StateClaim { sale: SaleId(99), claim: sim::claim(1) }).code(),
+        "unknown-object"
+    );
+
+    // Stated twice: the latest counts.
+    w.sales(OP, SalesCommand::StateClaim { sale, claim: sim::claim(2) }).expect("first claim");
+    let events = w.sales(OP, SalesCommand::StateClaim { sale, claim: sim::claim(1) }).expect("second claim");
+    assert_eq!(w.ledger.lifecycle().sales.sales[&sale].claim, Some(sim::claim(1)));
+    let entry = LogEntry { index: 7, timestamp: Timestamp(1), actor: OP.into(), event: events[0].clone() };
+    assert_eq!(LogEntry::decode(&entry.encode()), Ok(entry), "the claim round-trips through the codec");
+
+    // Settlement with another claim is refused; with the stated one it retires for it.
+    let other =
+        SalesCommand::Settle { sale, claim: sim::claim(2), payment_reference: "WIRE-0001".into(), confidential: false };
+    assert!(refused(&mut w, other).to_string().contains("the buyer stated the claim"));
+    let events = settle(&mut w, sale, false).expect("settle with the stated claim");
+    assert!(matches!(&events[0], Event::Retired { claim, .. } if *claim == sim::claim(1)));
+    let after = refused(&mut w, SalesCommand::StateClaim { sale, claim: sim::claim(2) });
+    assert_eq!(after.code(), "wrong-state", "no claim changes after settlement");
+    check(&w.ledger).expect("invariants");
+}

@@ -166,6 +166,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sales::list_sales))
         .routes(routes!(sales::get_sale))
         .routes(routes!(sales::settle_sale))
+        .routes(routes!(sales::state_claim))
         .routes(routes!(sales::cancel_sale))
         .routes(routes!(sales::expire_sale))
         .routes(routes!(sales::refund_sale))

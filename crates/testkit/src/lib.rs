@@ -1,6 +1,6 @@
 //! Fresh stores for tests, on every backend.
 //!
-//! SQLite gets a file in a temporary directory. PostgreSQL gets a schema of its own in the
+//! The in-memory store (`furrow-store-memory`, the simulator's) needs nothing. SQLite gets a file in a temporary directory. PostgreSQL gets a schema of its own in the
 //! machine's server (`FURROW_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`),
 //! dropped when the test ends, so tests run in parallel without seeing each other. Where no
 //! PostgreSQL answers, a test skips with a printed reason, except under `CI=true`, where it fails:
@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use furrow_store::Store;
+use furrow_store_memory::MemoryStore;
 use furrow_store_postgres::PgStore;
 use furrow_store_sqlite::SqliteStore;
 use sqlx::Connection;
@@ -22,6 +23,7 @@ pub use cluster::StreamingPair;
 /// The database backends every conformance test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    Memory,
     Sqlite,
     Postgres,
 }
@@ -29,6 +31,7 @@ pub enum Backend {
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Self::Memory => "memory",
             Self::Sqlite => "sqlite",
             Self::Postgres => "postgres",
         })
@@ -47,11 +50,14 @@ pub struct TestStore {
 
 #[derive(Debug, Clone)]
 pub enum Location {
+    /// The in-memory store: no other process can open it.
+    Memory,
     Directory(std::path::PathBuf),
     Url(String),
 }
 
 enum Guard {
+    None,
     Dir(#[allow(dead_code)] tempfile::TempDir),
     Schema(#[allow(dead_code)] PgSchema),
 }
@@ -60,6 +66,12 @@ enum Guard {
 /// not available on this machine outside CI.
 pub async fn fresh_store(backend: Backend) -> Option<TestStore> {
     match backend {
+        Backend::Memory => Some(TestStore {
+            store: Arc::new(MemoryStore::new()),
+            backend,
+            location: Location::Memory,
+            _guard: Guard::None,
+        }),
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let store = SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open SQLite");

@@ -1,4 +1,5 @@
-//! The store conformance suite: every test runs against every backend (SQLite and PostgreSQL),
+//! The store conformance suite: every test runs against every backend (the in-memory store the
+//! simulator uses, SQLite and PostgreSQL),
 //! through the real application layer, and shows they behave alike: the database's projection
 //! equals the pure model after every command, reads agree with the model, concurrent clients
 //! never break an invariant, and the same commands give byte-identical logs on both.
@@ -16,11 +17,15 @@ mod reads;
 mod support;
 mod writer;
 
-/// Defines `$name::sqlite` and `$name::postgres`, each running `$body(backend)`.
+/// Defines `$name::memory`, `$name::sqlite` and `$name::postgres`, each running `$body(backend)`.
 #[macro_export]
 macro_rules! on_every_backend {
     ($name:ident, $body:path) => {
         mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                $body(furrow_testkit::Backend::Memory).await
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 $body(furrow_testkit::Backend::Sqlite).await

@@ -1,6 +1,7 @@
 //! The database's projection equals the pure model after every command, on every backend; a
 //! refused command leaves the database untouched; the log replays to the same state; and the same
-//! commands produce byte-identical logs and the same tree root on SQLite and PostgreSQL.
+//! commands produce byte-identical logs and the same tree root on SQLite and PostgreSQL, and on the
+//! in-memory store and SQLite.
 
 use std::sync::Arc;
 
@@ -103,10 +104,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
     #[test]
+    fn one_by_one_in_memory(steps in steps()) { commands_one_by_one(Backend::Memory, steps) }
+
+    #[test]
     fn one_by_one_on_sqlite(steps in steps()) { commands_one_by_one(Backend::Sqlite, steps) }
 
     #[test]
     fn one_by_one_on_postgres(steps in steps()) { commands_one_by_one(Backend::Postgres, steps) }
+
+    #[test]
+    fn in_groups_in_memory(rounds in rounds()) { commands_in_groups(Backend::Memory, rounds) }
 
     #[test]
     fn in_groups_on_sqlite(rounds in rounds()) { commands_in_groups(Backend::Sqlite, rounds) }
@@ -182,4 +189,25 @@ async fn sqlite_and_postgres_write_identical_logs() {
     }
     assert_eq!(sqlite_rows, postgres_rows, "log entries differ between SQLite and PostgreSQL");
     assert_eq!(sqlite_root, postgres_root);
+}
+
+/// The in-memory store the simulator runs on keeps what SQLite keeps: the same commands with the
+/// same clock give the same log, byte for byte, the same projection and the same totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_and_sqlite_write_identical_logs_and_projections() {
+    let mut runs = Vec::new();
+    for backend in [Backend::Memory, Backend::Sqlite] {
+        let fixture = start_with_clock(backend, Arc::new(SimClock::default())).await.expect("no server needed");
+        let model = fixture.run_seeded_commands(0x5eed, 1500).await;
+        let rows = fixture.store.log_entries(Page { after: None, limit: 10_000 }).await.expect("log");
+        let loaded = fixture.store.load_ledger().await.expect("load");
+        assert_eq!(loaded, model, "{backend}: the stored projection differs from the model");
+        runs.push((rows, loaded, fixture.store.totals().await.expect("totals")));
+    }
+    let [(memory_rows, memory_ledger, memory_totals), (sqlite_rows, sqlite_ledger, sqlite_totals)] =
+        <[_; 2]>::try_from(runs).expect("two runs");
+    assert!(memory_rows.len() > 100, "the run should append many entries, got {}", memory_rows.len());
+    assert_eq!(memory_rows, sqlite_rows, "log entries differ between the memory store and SQLite");
+    assert_eq!(memory_ledger, sqlite_ledger);
+    assert_eq!(memory_totals, sqlite_totals);
 }

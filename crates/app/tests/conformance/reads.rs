@@ -161,6 +161,26 @@ async fn tokens_and_idempotency_round_trip(backend: Backend) {
 }
 crate::on_every_backend!(tokens_and_idempotency, super::tokens_and_idempotency_round_trip);
 
+/// A group whose last write is refused leaves nothing of its earlier writes.
+async fn a_refused_group_writes_nothing(backend: Backend) {
+    let Some(test_store) = fresh_store(backend).await else { return };
+    let store = test_store.store.as_ref();
+    let record = |key: &str| IdempotencyRecord {
+        scope: "operator".into(),
+        key: key.into(),
+        request_hash: [1; 32],
+        outcome: "{}".into(),
+        created_at: Timestamp(1),
+    };
+    store.commit(&CommitGroup { entries: vec![], idempotency: vec![record("old")] }).await.expect("commit");
+    let group = CommitGroup { entries: vec![], idempotency: vec![record("new"), record("old")] };
+    let refused = store.commit(&group).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{backend}: a stored key again: {refused:?}");
+    assert_eq!(store.find_idempotent("operator", "new").await.expect("find"), None, "{backend}: half a group stayed");
+    assert_eq!(store.find_idempotent("operator", "old").await.expect("find"), Some(record("old")));
+}
+crate::on_every_backend!(refused_group, super::a_refused_group_writes_nothing);
+
 async fn tree_hashes_and_checkpoints_round_trip(backend: Backend) {
     let Some(fixture) = start(backend).await else { return };
     let store = fixture.store.as_ref();

@@ -15,7 +15,7 @@ use super::sealed::Sealed;
 use crate::command::Selection;
 use crate::encoding::{DecodeError, Reader, Writer};
 use crate::ids::*;
-use crate::model::CancellationReason;
+use crate::model::{Beneficiary, CancellationReason, ClaimPeriod, RetirementClaim, RetirementPurpose};
 use crate::sales::{
     Breakdown, BreakdownLine, Currency, Forfeiture, Money, Payout, PricingFact, PricingKey, PricingKind, Settlement,
     Step,
@@ -108,6 +108,15 @@ impl Canon for Date {
 }
 
 impl Canon for CountryCode {
+    fn put(&self, w: &mut Writer) {
+        w.str(self.as_str())
+    }
+    fn get(r: &mut Reader) -> Result<Self, DecodeError> {
+        r.parsed()
+    }
+}
+
+impl Canon for Jurisdiction {
     fn put(&self, w: &mut Writer) {
         w.str(self.as_str())
     }
@@ -246,7 +255,7 @@ macro_rules! canon_enum {
     )+};
 }
 canon_enum!(MethodologyStatus, ProjectStatus, ReportStatus, FieldKind, LabelKind, CancellationReason);
-canon_enum!(Currency, PricingKind, Step);
+canon_enum!(Currency, PricingKind, Step, RetirementPurpose);
 
 /// Structs are their fields in declaration order.
 macro_rules! canon_struct {
@@ -258,6 +267,9 @@ macro_rules! canon_struct {
     };
 }
 canon_struct!(Period { from, to });
+canon_struct!(Beneficiary { name, country, identifier });
+canon_struct!(ClaimPeriod { from, to });
+canon_struct!(RetirementClaim { beneficiary, purpose, claim_period, jurisdiction, note });
 canon_struct!(FieldSpec { name, kind, unit, min, max, required });
 canon_struct!(Deductions { uncertainty, leakage, buffer });
 canon_struct!(ParameterTable { version, values });
@@ -421,4 +433,5 @@ event_codec! {
     ReversalRequested = 36 { id, project, quantity, note, by };
     KeyRotationRequested = 37 { id, reason, by };
     KeyRotationApproved = 38 { id, by };
+    SaleClaimStated = 39 { sale, claim, by };
 }

@@ -33,7 +33,7 @@ use crate::ids::{
     AccountId, ApplicationId, BatchId, CancellationId, Date, EnrolmentId, KeyRotationId, MethodologyId, ParcelId,
     ParticipantId, ProjectCode, Quantity, QuoteId, ReportId, RequestId, ReversalId, SaleId, Timestamp,
 };
-use crate::model::CancellationReason;
+use crate::model::{CancellationReason, RetirementClaim};
 use crate::sales::{Breakdown, Currency, PricingFact, Settlement};
 use crate::serial::SerialRange;
 
@@ -523,6 +523,12 @@ pub enum LifecycleEvent {
         note: String,
         by: String,
     },
+    /// The buyer's claim for an escrowed sale: settlement must retire with it.
+    SaleClaimStated {
+        sale: SaleId,
+        claim: RetirementClaim,
+        by: String,
+    },
 }
 
 impl LifecycleEvent {
@@ -566,6 +572,7 @@ impl LifecycleEvent {
             Self::SaleReleased { .. } => "sale_released",
             Self::PayoutPaid { .. } => "payout_paid",
             Self::SaleNoted { .. } => "sale_noted",
+            Self::SaleClaimStated { .. } => "sale_claim_stated",
         }
     }
 

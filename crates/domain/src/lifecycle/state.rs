@@ -265,7 +265,8 @@ impl Lifecycle {
             | E::SaleSettled { .. }
             | E::SaleReleased { .. }
             | E::PayoutPaid { .. }
-            | E::SaleNoted { .. } => self.sales.apply(event, at),
+            | E::SaleNoted { .. }
+            | E::SaleClaimStated { .. } => self.sales.apply(event, at),
         }
     }
 }

@@ -116,6 +116,12 @@ pub enum SalesCommand {
         sale: SaleId,
         note: String,
     },
+    /// The buyer names, before settlement, whom its credits are retired for and why; settlement
+    /// must then retire them with exactly this claim, so the operator cannot change it.
+    StateClaim {
+        sale: SaleId,
+        claim: RetirementClaim,
+    },
 }
 
 impl SalesCommand {
@@ -130,6 +136,7 @@ impl SalesCommand {
             Self::PayPayout { .. } => "pay_payout",
             Self::Refund { .. } => "refund",
             Self::RecordNote { .. } => "record_sale_note",
+            Self::StateClaim { .. } => "state_sale_claim",
         }
     }
 }
@@ -240,6 +247,8 @@ pub struct Sale {
     pub paid: BTreeMap<ParticipantId, Paid>,
     pub notes: Vec<SaleNote>,
     pub released_reason: Option<String>,
+    /// The claim the buyer stated for settlement (`SalesCommand::StateClaim`), latest first wins.
+    pub claim: Option<RetirementClaim>,
 }
 
 /// The sales part of the lifecycle state.
@@ -325,6 +334,7 @@ impl Sales {
                     paid: BTreeMap::new(),
                     notes: Vec::new(),
                     released_reason: None,
+                    claim: None,
                 };
                 assert!(self.sales.insert(*id, sale).is_none(), "sale {id} opened twice");
             }
@@ -347,6 +357,10 @@ impl Sales {
             E::SaleNoted { sale, note, by } => {
                 let sale = self.sales.get_mut(sale).expect("noted sale exists");
                 sale.notes.push(SaleNote { note: note.clone(), by: by.clone(), at });
+            }
+            E::SaleClaimStated { sale, claim, .. } => {
+                let sale = self.sales.get_mut(sale).expect("claimed sale exists");
+                sale.claim = Some(claim.clone());
             }
             _ => unreachable!("not a sales event"),
         }
@@ -391,6 +405,17 @@ pub mod injected {
 
     thread_local! {
         static WRONG_PAYOUT_SPLIT: Cell<bool> = const { Cell::new(false) };
+        static PAY_THE_WITHDRAWN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes `split_payouts` pay withdrawn participants their share instead of forfeiting it
+    /// (invariant 9 breaks).
+    pub fn set_pay_the_withdrawn(on: bool) {
+        PAY_THE_WITHDRAWN.with(|bug| bug.set(on));
+    }
+
+    pub(crate) fn pay_the_withdrawn() -> bool {
+        PAY_THE_WITHDRAWN.with(Cell::get)
     }
 
     /// Makes `split_payouts` round every share down, losing the remainders (invariant 8 breaks).
@@ -422,13 +447,15 @@ pub fn split_payouts(
     let mut forfeitures = Vec::new();
     for ((participant, contribution, withdrawn), part) in contributors.iter().zip(parts) {
         let amount = Money { currency: net.currency, minor: part };
+        // The deliberate bug `injected::pay_the_withdrawn` forgets the withdrawal.
+        let withdrawn = withdrawn.filter(|_| !injected::pay_the_withdrawn());
         match withdrawn {
             None => payouts.push(Payout { participant: *participant, contribution: *contribution, amount }),
             Some(date) => forfeitures.push(Forfeiture {
                 participant: *participant,
                 contribution: *contribution,
                 amount,
-                withdrawn: *date,
+                withdrawn: date,
             }),
         }
     }
@@ -661,6 +688,15 @@ impl Ledger {
                     return Err(DomainError::QuoteExpired { quote: s.quote });
                 }
                 crate::ledger::check_claim(claim)?;
+                if let Some(stated) = &s.claim
+                    && stated != claim
+                {
+                    return Err(DomainError::Invalid(format!(
+                        "the buyer stated the claim of sale {sale} (beneficiary {:?}, purpose {}); settle it with \
+                         that claim",
+                        stated.beneficiary.name, stated.purpose
+                    )));
+                }
                 check_text("payment reference", payment_reference, MAX_NAME_LEN, true)?;
                 let quote = &sales.quotes[&s.quote];
                 let lc = self.lifecycle();
@@ -748,6 +784,11 @@ impl Ledger {
                 sale_of(sale)?;
                 check_text("note", note, MAX_NOTE_LEN, true)?;
                 Ok(vec![sales_event(E::SaleNoted { sale: *sale, note: note.clone(), by })])
+            }
+            C::StateClaim { sale, claim } => {
+                escrowed(sale_of(sale)?, "take a claim")?;
+                crate::ledger::check_claim(claim)?;
+                Ok(vec![sales_event(E::SaleClaimStated { sale: *sale, claim: claim.clone(), by })])
             }
         }
     }

@@ -184,6 +184,21 @@ pub struct QuoteDto {
     pub sale: Option<String>,
 }
 
+/// The retirement claim of a sale: whom its credits are retired for and why. The buyer states it
+/// before settlement (`POST /sales/{id}/claim`), and settlement must then use exactly this claim.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimDto {
+    pub beneficiary: BeneficiaryDto,
+    /// `voluntary_offset`, `scope1`, `scope2`, `scope3`, `corsia` or `other`.
+    pub purpose: String,
+    pub claim_period: ClaimPeriodDto,
+    /// ISO 3166-1 alpha-2 or ISO 3166-2, e.g. `JP-13`.
+    pub jurisdiction: String,
+    #[serde(default)]
+    pub note: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettleRequest {
@@ -297,6 +312,8 @@ pub struct SaleDto {
     pub settlement: Option<SettlementDto>,
     pub released_reason: Option<String>,
     pub notes: Vec<SaleNoteDto>,
+    /// The claim the buyer stated for settlement, if it stated one.
+    pub claim: Option<ClaimDto>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -20,6 +20,7 @@ use furrow_domain::*;
 
 use self::dto::*;
 use crate::AppState;
+use crate::dto::{BeneficiaryDto, ClaimPeriodDto};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Auth, IdempotencyKey, JsonBody, Path, ReadAuth};
 use crate::handlers::{created, parse};
@@ -94,7 +95,7 @@ async fn run(
                 (id.to_string(), Some(if *expired { "expired" } else { "cancelled" }.into()))
             }
             E::PayoutPaid { sale, participant, .. } => (format!("{sale}/{participant}"), Some("paid".into())),
-            E::SaleNoted { sale, .. } => (sale.to_string(), None),
+            E::SaleNoted { sale, .. } | E::SaleClaimStated { sale, .. } => (sale.to_string(), None),
             _ => continue,
         };
         dto.id = id;
@@ -259,7 +260,7 @@ pub async fn create_quote(
     Ok(created(&committed, quote_dto(&quote)))
 }
 
-fn may_see(principal: &Principal, buyer: AccountId) -> bool {
+pub(crate) fn may_see(principal: &Principal, buyer: AccountId) -> bool {
     is_staff(principal) || (principal.role == Role::Buyer && principal.accounts.contains(&buyer))
 }
 
@@ -355,6 +356,35 @@ async fn sale_dto(state: &AppState, lc: &Lifecycle, s: &Sale) -> Result<SaleDto,
         settlement,
         released_reason: s.released_reason.clone(),
         notes: notes(s),
+        claim: s.claim.as_ref().map(claim_dto),
+    })
+}
+
+fn claim_dto(c: &RetirementClaim) -> ClaimDto {
+    ClaimDto {
+        beneficiary: BeneficiaryDto {
+            name: c.beneficiary.name.clone(),
+            country: c.beneficiary.country.map(|x| x.to_string()),
+            identifier: c.beneficiary.identifier.clone(),
+        },
+        purpose: c.purpose.to_string(),
+        claim_period: ClaimPeriodDto { from: c.claim_period.from.to_string(), to: c.claim_period.to.to_string() },
+        jurisdiction: c.jurisdiction.as_str().to_owned(),
+        note: c.note.clone(),
+    }
+}
+
+fn claim_of(r: &ClaimDto) -> Result<RetirementClaim, ApiError> {
+    Ok(RetirementClaim {
+        beneficiary: Beneficiary {
+            name: r.beneficiary.name.clone(),
+            country: r.beneficiary.country.as_deref().map(parse).transpose()?,
+            identifier: r.beneficiary.identifier.clone(),
+        },
+        purpose: parse::<RetirementPurpose>(&r.purpose)?,
+        claim_period: ClaimPeriod { from: parse(&r.claim_period.from)?, to: parse(&r.claim_period.to)? },
+        jurisdiction: parse(&r.jurisdiction)?,
+        note: r.note.clone(),
     })
 }
 
@@ -431,6 +461,24 @@ pub async fn settle_sale(
         payment_reference: r.payment_reference.clone(),
         confidential: r.confidential,
     };
+    run(&state, &principal, key, command).await
+}
+
+/// States the claim of an unsettled sale: the beneficiary and purpose its credits are retired for
+/// (the buyer, or the operator). Settlement must then retire them with exactly this claim; the
+/// buyer may state it again until then.
+#[utoipa::path(post, path = "/sales/{id}/claim", tag = "sales", request_body = ClaimDto,
+    params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header)), security(("bearer" = [])),
+    responses((status = 201, body = SaleActionDto), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn state_claim(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+    key: IdempotencyKey,
+    body: JsonBody<ClaimDto>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&principal, &body)?;
+    let command = SalesCommand::StateClaim { sale: parse(&id)?, claim: claim_of(&body.value)? };
     run(&state, &principal, key, command).await
 }
 
@@ -555,7 +603,7 @@ fn statement(lc: &Lifecycle, participant: ParticipantId) -> StatementDto {
     StatementDto { participant: participant.to_string(), lines, totals }
 }
 
-fn statement_for(state: &AppState, principal: &Principal, id: &str) -> Result<StatementDto, ApiError> {
+pub(crate) fn statement_for(state: &AppState, principal: &Principal, id: &str) -> Result<StatementDto, ApiError> {
     let id: ParticipantId = parse(id)?;
     let lc = state.registry.lifecycle();
     if !lc.participants.contains_key(&id) {
@@ -579,15 +627,9 @@ pub async fn get_statement(
     statement_for(&state, &principal, &id).map(Json)
 }
 
-/// The same statement as CSV (one line per sale and status, amounts in major units).
-#[utoipa::path(get, path = "/participants/{id}/statement.csv", tag = "sales", params(("id" = String, Path)),
-    security(("bearer" = [])), responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
-pub async fn get_statement_csv(
-    State(state): State<AppState>,
-    ReadAuth(principal): ReadAuth,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let s = statement_for(&state, &principal, &id)?;
+/// A statement as CSV (one line per sale and status, amounts in major units): the API's and the
+/// participant's page's download.
+pub(crate) fn statement_csv(s: &StatementDto) -> String {
     let mut csv = String::from(
         "participant,sale,batch,settled_at,credits_sold,contribution_tco2e,currency,amount,status,reference\n",
     );
@@ -609,6 +651,19 @@ pub async fn get_statement_csv(
             reference
         ));
     }
+    csv
+}
+
+/// The same statement as CSV (one line per sale and status, amounts in major units).
+#[utoipa::path(get, path = "/participants/{id}/statement.csv", tag = "sales", params(("id" = String, Path)),
+    security(("bearer" = [])), responses((status = 200, body = String, content_type = "text/csv"), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_statement_csv(
+    State(state): State<AppState>,
+    ReadAuth(principal): ReadAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = statement_for(&state, &principal, &id)?;
+    let csv = statement_csv(&s);
     let mut response = csv.into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     Ok(response)

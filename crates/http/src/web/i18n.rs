@@ -84,12 +84,9 @@ impl Lang {
 
     /// A message in this language. An unknown key shows itself (and fails the catalogue test).
     pub fn t(self, key: &str) -> &'static str {
-        match MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
-            Ok(i) => match self {
-                Lang::En => MESSAGES[i].1,
-                Lang::Ja => MESSAGES[i].2,
-            },
-            Err(_) => {
+        match self.lookup(key) {
+            Some(text) => text,
+            None => {
                 debug_assert!(false, "message key {key} is not in the catalogue");
                 "?"
             }
@@ -140,24 +137,44 @@ impl Lang {
     /// A message whose key is built at run time (an indicator's name), or `None` when the
     /// catalogue has none: the caller then shows the code itself.
     pub fn lookup(self, key: &str) -> Option<&'static str> {
-        let i = MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok()?;
+        let (_, en, ja) = entry(key)?;
         Some(match self {
-            Lang::En => MESSAGES[i].1,
-            Lang::Ja => MESSAGES[i].2,
+            Lang::En => en,
+            Lang::Ja => ja,
         })
     }
 
     /// A stable code (a block state, a status, a purpose) in words.
     pub fn word(self, code: &str) -> &'static str {
-        let key = format!("word.{code}");
-        match MESSAGES.binary_search_by(|(k, _, _)| (*k).cmp(key.as_str())) {
-            Ok(i) => match self {
-                Lang::En => MESSAGES[i].1,
-                Lang::Ja => MESSAGES[i].2,
-            },
-            Err(_) => "",
+        self.lookup(&format!("word.{code}")).unwrap_or("")
+    }
+
+    /// An amount of money in its currency, with its minor unit: `¥12,000` / `12,000円`,
+    /// `US$1,234.50` / `1,234.50米ドル`, `€80.00` / `80.00ユーロ`.
+    pub fn money(self, m: &furrow_domain::sales::Money) -> String {
+        use furrow_domain::sales::Currency;
+        let major = m.major().to_string();
+        let (whole, cents) = major.split_once('.').map_or((major.as_str(), None), |(w, c)| (w, Some(c)));
+        let n = match cents {
+            Some(c) => format!("{}.{c}", group(whole)),
+            None => group(whole),
+        };
+        match (self, m.currency) {
+            (Lang::En, Currency::Jpy) => format!("¥{n}"),
+            (Lang::Ja, Currency::Jpy) => format!("{n}円"),
+            (Lang::En, Currency::Usd) => format!("US${n}"),
+            (Lang::Ja, Currency::Usd) => format!("{n}米ドル"),
+            (Lang::En, Currency::Eur) => format!("€{n}"),
+            (Lang::Ja, Currency::Eur) => format!("{n}ユーロ"),
         }
     }
+}
+
+/// A message's entry: the explorer's catalogue, then the signed-in pages' own.
+fn entry(key: &str) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    [MESSAGES, ACTING]
+        .into_iter()
+        .find_map(|table| table.binary_search_by(|(k, _, _)| (*k).cmp(key)).ok().map(|i| &table[i]))
 }
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -771,6 +788,191 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("word.voluntary_offset", "Voluntary offset", "自主的オフセット"),
 ];
 
+/// The signed-in pages that act (issue #9: `participant.rs`, `buyer.rs`, `acting.rs`), in a block
+/// of their own; key, English, Japanese, sorted by key like `MESSAGES`.
+pub const ACTING: &[(&str, &str, &str)] = &[
+    ("act.back", "Go back", "戻る"),
+    ("act.buy.account", "For account", "購入口座"),
+    ("act.buy.available", "for sale", "販売可能"),
+    ("act.buy.currency", "Currency", "通貨"),
+    (
+        "act.buy.intro",
+        "Choose a batch and how many credits (one credit is one tonne of CO₂e). You see the price and the program's fee before anything is saved.",
+        "バッチと数量（1クレジット＝1 t-CO₂e）を選んでください。保存する前に価格とプログラム手数料を確認できます。",
+    ),
+    (
+        "act.buy.no_account",
+        "Your user has no buyer account; ask the program to link one.",
+        "あなたのユーザーには購入者口座がありません。プログラムに連携を依頼してください。",
+    ),
+    ("act.buy.nothing", "No batch is for sale at the moment.", "現在、販売中のバッチはありません。"),
+    ("act.buy.preview", "Show the price", "価格を表示"),
+    ("act.buy.price", "Price", "価格"),
+    ("act.buy.quantity", "Credits", "クレジット数"),
+    ("act.buy.quote", "Get a quote", "見積りを作成"),
+    (
+        "act.buy.quote_note",
+        "A quote holds this price for 24 hours. Nothing is reserved until you accept it.",
+        "見積りはこの価格を24時間保証します。承諾するまでクレジットは確保されません。",
+    ),
+    ("act.buy.title", "Buy credits", "クレジットを購入"),
+    ("act.claim.beneficiary", "Beneficiary", "受益者"),
+    ("act.claim.country", "Beneficiary's country (ISO code, optional)", "受益者の国（ISOコード、任意）"),
+    ("act.claim.from", "Claim period from", "主張期間（開始）"),
+    (
+        "act.claim.intro",
+        "Name whom the credits are retired for and why. The operator retires them with exactly this claim when it settles the sale; you can change it until then.",
+        "クレジットを誰のために、何の目的で償却するかを指定してください。運営者は決済時にこの内容のまま償却します。決済までは変更できます。",
+    ),
+    ("act.claim.jurisdiction", "Jurisdiction (e.g. JP or JP-13)", "管轄（例：JP、JP-13）"),
+    ("act.claim.none", "No beneficiary named yet.", "受益者はまだ指定されていません。"),
+    ("act.claim.note", "Note (public)", "備考（公開）"),
+    ("act.claim.period", "Claim period", "主張期間"),
+    ("act.claim.purpose", "Purpose", "目的"),
+    ("act.claim.submit", "Save the beneficiary and purpose", "受益者と目的を保存"),
+    ("act.claim.title", "Retirement: beneficiary and purpose", "償却：受益者と目的"),
+    ("act.claim.to", "Claim period to", "主張期間（終了）"),
+    ("act.claim.where", "Jurisdiction", "管轄"),
+    ("act.enrolment.active", "Active", "参加中"),
+    ("act.enrolment.withdrawal_requested", "Withdrawal requested", "離脱申請中"),
+    ("act.enrolment.withdrawn", "Withdrawn", "離脱済み"),
+    ("act.farm.amount", "Your share", "あなたの受取額"),
+    ("act.farm.area", "Area", "面積"),
+    ("act.farm.contribution", "Your contribution", "あなたの貢献量"),
+    ("act.farm.credits", "Credits from your parcels", "あなたの圃場からのクレジット"),
+    ("act.farm.csv", "Download the statement (CSV)", "明細をダウンロード（CSV）"),
+    ("act.farm.effective", "Effective", "発効日"),
+    ("act.farm.enrolment", "Enrolment", "参加登録"),
+    ("act.farm.enrolments", "Enrolments", "参加登録"),
+    ("act.farm.ground", "Ground", "理由"),
+    (
+        "act.farm.intro",
+        "Your parcels, the credits they produced, the sales of those credits and what you were paid.",
+        "あなたの圃場、そこから生まれたクレジット、その販売と支払いの状況です。",
+    ),
+    ("act.farm.name", "Field name", "圃場名"),
+    (
+        "act.farm.no_sales",
+        "No sale of your credits has been settled yet.",
+        "あなたのクレジットの販売はまだ決済されていません。",
+    ),
+    (
+        "act.farm.none",
+        "No farm is linked to your user. The program links a participant's account to its users.",
+        "あなたのユーザーには農場が連携されていません。プログラムが参加者の口座をユーザーに連携します。",
+    ),
+    ("act.farm.note", "Explanation (private: only the program sees it)", "説明（非公開：プログラムのみ閲覧）"),
+    (
+        "act.farm.nothing_to_withdraw",
+        "None of your enrolments is active: there is nothing to withdraw from.",
+        "有効な参加登録がないため、離脱の対象はありません。",
+    ),
+    ("act.farm.parcel", "Parcel", "圃場"),
+    ("act.farm.parcels", "Parcels", "圃場"),
+    ("act.farm.participant", "Participant", "参加者"),
+    ("act.farm.payouts", "Sales and payouts", "販売と支払い"),
+    (
+        "act.farm.payouts_intro",
+        "When a buyer's purchase settles, the net price is split over the farmers whose parcels produced the credits, by their verified contribution.",
+        "購入が決済されると、手数料を除いた代金が、クレジットを生んだ圃場の農業者に検証済みの貢献量に応じて配分されます。",
+    ),
+    ("act.farm.period", "Period", "期間"),
+    ("act.farm.place", "Location", "所在地"),
+    ("act.farm.produced", "Credits your parcels produced", "あなたの圃場が生んだクレジット"),
+    ("act.farm.reference", "Payment reference", "支払参照番号"),
+    ("act.farm.report", "Report", "報告"),
+    ("act.farm.reports", "Monitoring reports", "モニタリング報告"),
+    ("act.farm.settled", "Settled", "決済日"),
+    ("act.farm.sold", "Credits sold", "販売クレジット"),
+    ("act.farm.title", "My farm", "私の農場"),
+    ("act.farm.withdraw", "Request withdrawal", "離脱を申請する"),
+    (
+        "act.farm.withdraw_intro",
+        "Withdrawing early needs one of the program's recognised grounds. The operator decides and sets the date from which you earn nothing more.",
+        "早期離脱にはプログラムが認める理由が必要です。運営者が判断し、以後の受取がなくなる発効日を決めます。",
+    ),
+    ("act.farm.withdraw_submit", "Send the withdrawal request", "離脱申請を送信"),
+    (
+        "act.farm.withdrawal_sent",
+        "Your withdrawal request was recorded. It is pending until the operator decides.",
+        "離脱申請を記録しました。運営者が判断するまで保留中です。",
+    ),
+    ("act.me.farm", "Parcels, reports, payouts and statement", "圃場・報告・支払い・明細"),
+    ("act.me.purchases", "My quotes and purchases", "見積りと購入"),
+    ("act.none", "None yet.", "まだありません。"),
+    ("act.payout.forfeited", "Forfeited (withdrawn)", "没収（離脱済み）"),
+    ("act.payout.owed", "Owed", "未払い"),
+    ("act.payout.paid", "Paid", "支払済み"),
+    ("act.price.fee", "Program fee", "プログラム手数料"),
+    (
+        "act.price.fee_note",
+        "The program's fee is taken from the total; the rest goes to the farmers whose parcels produced the credits.",
+        "手数料は合計額から差し引かれ、残りはクレジットを生んだ圃場の農業者に支払われます。",
+    ),
+    ("act.price.gross", "Total", "合計"),
+    ("act.price.input", "Pricing input", "価格要素"),
+    ("act.price.lines", "How the price is made", "価格の内訳"),
+    ("act.price.net", "To farmers", "農業者へ"),
+    ("act.price.running", "Unit price so far", "途中の単価"),
+    ("act.price.source", "Source", "出典"),
+    ("act.price.unit", "Price per credit", "1クレジットあたりの価格"),
+    ("act.price.value", "Value", "値"),
+    ("act.project", "Project", "プロジェクト"),
+    ("act.purchases.quotes", "Quotes", "見積り"),
+    ("act.purchases.sales", "Purchases", "購入"),
+    ("act.purchases.title", "My purchases", "購入履歴"),
+    ("act.quote.accept", "Accept and buy", "承諾して購入"),
+    (
+        "act.quote.accept_note",
+        "Accepting reserves the credits for you (escrow) until the quote expires. The operator settles the purchase once your payment arrives.",
+        "承諾すると、見積りの期限までクレジットがあなたのために確保（エスクロー）されます。支払いの着金後、運営者が決済します。",
+    ),
+    ("act.quote.accepted", "Accepted", "承諾済み"),
+    ("act.quote.created", "Created", "作成日時"),
+    ("act.quote.expired", "Expired", "期限切れ"),
+    ("act.quote.expires", "Valid until", "有効期限"),
+    ("act.quote.open", "Open", "有効"),
+    ("act.quote.title", "Quote", "見積り"),
+    (
+        "act.refused.expired",
+        "The quote has expired. Ask for a new one.",
+        "見積りの期限が切れています。新しい見積りを作成してください。",
+    ),
+    ("act.refused.forbidden", "You may not do this with your user.", "あなたのユーザーではこの操作はできません。"),
+    ("act.refused.frozen", "These credits or this account are frozen.", "このクレジットまたは口座は凍結されています。"),
+    (
+        "act.refused.ground",
+        "That is not one of the program's recognised grounds.",
+        "プログラムが認める理由ではありません。",
+    ),
+    ("act.refused.insufficient", "There are not enough credits for this.", "クレジットが足りません。"),
+    ("act.refused.invalid", "The registry refused this request.", "登録簿がこの申請を受け付けませんでした。"),
+    ("act.refused.not_found", "There is no such thing here.", "該当するものが見つかりません。"),
+    ("act.refused.registry", "The registry's message:", "登録簿からのメッセージ："),
+    ("act.refused.state", "This cannot be done in its current state.", "現在の状態ではこの操作はできません。"),
+    ("act.refused.title", "Not done", "実行されませんでした"),
+    ("act.sale", "Purchase", "購入"),
+    ("act.sale.awaiting", "Awaiting payment", "入金待ち"),
+    (
+        "act.sale.awaiting_note",
+        "Your credits are reserved for you. The purchase completes when the operator has received your payment and settles it: the credits are then retired for the beneficiary below and the certificate appears here.",
+        "クレジットはあなたのために確保されています。運営者が入金を確認して決済すると購入が完了し、下記の受益者のためにクレジットが償却され、ここに証明書が表示されます。",
+    ),
+    ("act.sale.cancelled", "Cancelled", "取消"),
+    ("act.sale.certificate", "Certificate", "証明書"),
+    ("act.sale.claim_saved", "The beneficiary and purpose were recorded.", "受益者と目的を記録しました。"),
+    ("act.sale.escrow_until", "Reserved until", "確保期限"),
+    ("act.sale.expired", "Expired (not paid in time)", "期限切れ（期限内に未入金）"),
+    ("act.sale.html", "View (HTML)", "表示（HTML）"),
+    ("act.sale.pdf", "Download (PDF)", "ダウンロード（PDF）"),
+    ("act.sale.released", "Released:", "解除理由："),
+    ("act.sale.retirement", "Retirement", "償却"),
+    ("act.sale.settled", "Settled and retired", "決済・償却済み"),
+    ("act.sale.settled_at", "Settled", "決済日時"),
+    ("act.status", "Status", "状態"),
+    ("act.unknown", "Unknown", "不明"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -795,12 +997,22 @@ mod tests {
         assert_eq!(Lang::Ja.date("2026-04-01"), "2026年4月1日");
         assert_eq!(Lang::Ja.when("2026-11-26T05:33:09.5Z"), "2026年11月26日 05:33 UTC");
         assert_eq!(Lang::En.date("nonsense"), "nonsense");
+        use furrow_domain::sales::{Currency, Money};
+        assert_eq!(Lang::En.money(&Money { currency: Currency::Jpy, minor: 1_234_567 }), "¥1,234,567");
+        assert_eq!(Lang::Ja.money(&Money { currency: Currency::Jpy, minor: 1_234_567 }), "1,234,567円");
+        assert_eq!(Lang::En.money(&Money { currency: Currency::Usd, minor: 123_450 }), "US$1,234.50");
+        assert_eq!(Lang::Ja.money(&Money { currency: Currency::Eur, minor: 5 }), "0.05ユーロ");
     }
 
     #[test]
     fn catalogue_is_sorted_and_unique() {
-        for pair in MESSAGES.windows(2) {
-            assert!(pair[0].0 < pair[1].0, "catalogue out of order or duplicated at {}", pair[1].0);
+        for table in [MESSAGES, ACTING] {
+            for pair in table.windows(2) {
+                assert!(pair[0].0 < pair[1].0, "catalogue out of order or duplicated at {}", pair[1].0);
+            }
+        }
+        for (key, _, _) in ACTING {
+            assert!(!MESSAGES.iter().any(|(k, _, _)| k == key), "{key} is in both tables");
         }
     }
 
@@ -826,14 +1038,14 @@ mod tests {
                     continue;
                 }
                 used += 1;
-                let found = MESSAGES.iter().find(|(k, _, _)| *k == key);
+                let found = entry(key);
                 let (_, en, ja) = found.unwrap_or_else(|| panic!("{name}: key {key} is not in the catalogue"));
                 assert!(!en.trim().is_empty(), "{key} has no English text");
                 assert!(!ja.trim().is_empty(), "{key} has no Japanese text");
             }
         }
         assert!(used > 50, "the scan found only {used} keys; is it still reading the templates?");
-        for (key, en, ja) in MESSAGES {
+        for (key, en, ja) in MESSAGES.iter().chain(ACTING) {
             assert!(!en.trim().is_empty() && !ja.trim().is_empty(), "{key} is missing a language");
         }
     }

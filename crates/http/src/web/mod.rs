@@ -3,15 +3,19 @@
 //! exports (`exports.rs`) and the change feed (`feed.rs`). Every page reads through the
 //! application (`Registry`), like the JSON API, and shows only public data.
 //!
-//! Signed-in pages (participants, buyers, staff) will sit beside these under the same layout:
-//! `Chrome` carries the navigation, and a session would add its own items to it.
+//! Signed-in pages sit beside these under the same layout: `account.rs` (sign-in, `/me`),
+//! `participant.rs` (a farmer's parcels, reports, payouts, statement, withdrawal request) and
+//! `buyer.rs` (quote, purchase, claim, certificate), with what they share in `acting.rs`.
 
 mod account;
+mod acting;
+mod buyer;
 pub(crate) mod ecology;
 mod exports;
 mod feed;
 pub mod i18n;
 mod pages;
+mod participant;
 mod review;
 
 use std::sync::LazyLock;
@@ -66,6 +70,16 @@ pub fn routes() -> Router<AppState> {
         .route("/review/program/new", get(review::new_program_entry).post(review::add_program_entry))
         .route("/review/program/{id}", get(review::program_entry).post(review::save_program_entry))
         .route("/review/{kind}/{id}/{action}", axum::routing::post(review::act))
+        // Issue #9: the signed-in pages that act, for participants and buyers.
+        .route("/me/farm", get(participant::farm))
+        .route("/me/farm/statement.csv", get(participant::statement))
+        .route("/me/farm/withdrawal", axum::routing::post(participant::withdraw))
+        .route("/buy", get(buyer::buy).post(buyer::quote_post))
+        .route("/me/purchases", get(buyer::purchases))
+        .route("/me/quotes/{id}", get(buyer::quote))
+        .route("/me/quotes/{id}/accept", axum::routing::post(buyer::accept_post))
+        .route("/me/sales/{id}", get(buyer::sale))
+        .route("/me/sales/{id}/claim", axum::routing::post(buyer::claim_post))
         // The old address of the how-to-verify page keeps working.
         .route("/verify", get(|| async { axum::response::Redirect::permanent("/transparency") }))
         .route("/static/{file}", get(stylesheet))

@@ -178,6 +178,7 @@ const MATRIX: &[(&str, Rule)] = &[
     ("GET /sales", Rule::Roles(&[Admin, Operator, Buyer])),
     ("GET /sales/{id}", BUYER_READS),
     ("POST /sales/{id}/cancel", BUYER_MOVES),
+    ("POST /sales/{id}/claim", BUYER_MOVES),
     ("POST /sales/{id}/expire", OPERATOR),
     ("POST /sales/{id}/notes", OPERATOR),
     ("POST /sales/{id}/payouts/{participant}/paid", OPERATOR),
@@ -449,6 +450,11 @@ impl World {
             "/sales/{id}/notes" => json!({"note": "matrix"}),
             "/sales/{id}/payouts/{participant}/paid" => json!({"reference": "BANK-MATRIX"}),
             "/sales/{id}/settle" => crate::sales::settle_body(false),
+            "/sales/{id}/claim" => {
+                let mut body = crate::sales::settle_body(false);
+                body.as_object_mut().expect("object").retain(|k, _| k != "payment_reference" && k != "confidential");
+                body
+            }
             _ => json!({}),
         };
         (path, Some(body))

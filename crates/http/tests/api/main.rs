@@ -2,6 +2,7 @@
 //! over HTTP. One binary, so linking happens once.
 
 mod accounts;
+mod acting;
 mod authz_matrix;
 mod ecology;
 mod helpers;

@@ -15,7 +15,7 @@ use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with_clock};
 
 /// Runs the lifecycle to a batch of 140 credits (+8 buffer) from two farmers (10 ha and 30 ha)
 /// through the registry, and records the example pricing over HTTP. Returns the batch id.
-async fn seeded(app: &TestApp) -> String {
+pub(crate) async fn seeded(app: &TestApp) -> String {
     let registry = app.registry.clone();
     let mut run = |by: &str, command: LifecycleCommand| -> Vec<Event> {
         let principal = Principal {
