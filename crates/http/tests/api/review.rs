@@ -283,6 +283,11 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
     ok(&app, "/issuance-requests", &a.op_a, json!({"report": "N000001"})).await;
     ok(&app, "/issuance-requests/I000001/approve", &a.op_b, json!({})).await;
     ok(&app, "/enrolments/E000001/withdrawal", &a.op_a, json!({"ground": "illness"})).await;
+    // A second farmer's withdrawal, to refuse.
+    let (_, _, second) =
+        farmer(&app, &a, "Tanaka Jiro", vec![parcel("South paddy", "1.0", square(139.01, 37.9, 0.001))]).await;
+    ok(&app, "/enrolments", &a.op_a, enrol(&second[0], "2025-01-01", "2028-12-31")).await;
+    ok(&app, "/enrolments/E000002/withdrawal", &a.op_a, json!({"ground": "natural disaster"})).await;
     ok(&app, "/reversals", &a.op_a, json!({"project": "P0001", "quantity": 1, "note": "levee breach"})).await;
     let ask = json!({"from": app.buyer_account, "quantity": 5, "reason": "correction", "note": "double-counted"});
     ok(&app, "/cancellations", &a.op_a, ask).await;
@@ -316,6 +321,17 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
         (e1["status"].as_str(), e1["withdrawal"]["effective"].as_str()),
         (Some("withdrawn"), Some("2026-04-01"))
     );
+
+    // A refusal needs a reason; with one, the enrolment goes on.
+    let before = state(&app, &a, &admin).await;
+    let got = post(&app, &kai, "/review/withdrawals/E000002/refuse", &[("reason", " ")], true).await;
+    refused(&app, &a, &admin, &before, got, 422, "reason").await;
+    let (status, location, _) =
+        post(&app, &kai, "/review/withdrawals/E000002/refuse", &[("reason", "the flood damage was repaired")], true)
+            .await;
+    assert_eq!((status, location.as_str()), (303, "/review?done=refused"));
+    let e2 = app.get_ok("/enrolments/E000002").await;
+    assert_eq!(e2["status"], "active", "{e2}");
 
     let (status, _, _) = post(&app, &kai, "/review/reversals/X000001/approve", &[], true).await;
     assert_eq!(status, 303);
