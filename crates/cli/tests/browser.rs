@@ -127,10 +127,14 @@ impl Browser {
         self.wait_for(css, |u| u != before).await
     }
 
-    async fn sign_in(&self, url: &str, email: &str, password: &str) {
+    /// Signs in through the form; `code` is the TOTP code, empty for a password-only session.
+    async fn sign_in(&self, url: &str, email: &str, password: &str, code: &str) {
         self.goto(&format!("{url}/signin?lang=en")).await;
         self.type_into("input[name=email]", email).await;
         self.type_into("input[name=password]", password).await;
+        if !code.is_empty() {
+            self.type_into("input[name=code]", code).await;
+        }
         self.click("form[action='/signin'] button").await;
         self.wait_for("signed in, on /me", |u| u.ends_with("/me")).await;
     }
@@ -332,7 +336,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let both = |name: &str| {
         [(1280, shots.join(format!("{name}-desktop.png"))), (390, shots.join(format!("{name}-phone.png")))]
     };
-    browser.sign_in(&url, "grower@farm.demo", &password).await;
+    browser.sign_in(&url, "grower@farm.demo", &password, "").await;
     browser.follow("a#farm-link").await;
     browser.wait_for("the farm page", |u| u.ends_with("/me/farm")).await;
     assert!(browser.text("h1").await.contains("My farm"));
@@ -356,7 +360,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
 
     // A buyer: previews the price, gets a quote, buys, names the beneficiary, waits for payment
     // (the operator settles through the API, as after a bank transfer), then opens the certificate.
-    browser.sign_in(&url, "treasury@kansai-rail.demo", &password).await;
+    browser.sign_in(&url, "treasury@kansai-rail.demo", &password, "").await;
     browser.follow("a#buy-link").await;
     browser.type_into("input[name=quantity]", "5").await;
     browser.follow("form[action='/buy'][method=get] button").await;
@@ -459,37 +463,6 @@ impl Browser {
     async fn clear(&self, css: &str) {
         let id = self.find(css).await;
         self.call(reqwest::Method::POST, &format!("element/{id}/clear"), Some(json!({}))).await;
-    }
-
-    /// Waits until the current address contains `part` (a form's navigation may finish after
-    /// the click returns).
-    async fn wait_for(&self, part: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.current_url().await.contains(part) {
-            assert!(Instant::now() < deadline, "never reached {part}: at {}", self.current_url().await);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn sign_in(&self, url: &str, email: &str, password: &str, code: &str) {
-        self.goto(&format!("{url}/signin?lang=en")).await;
-        self.type_into("input[name=email]", email).await;
-        self.type_into("input[name=password]", password).await;
-        if !code.is_empty() {
-            self.type_into("input[name=code]", code).await;
-        }
-        self.click("form[action='/signin'] button").await;
-        self.wait_for("/me").await;
-    }
-
-    async fn sign_out(&self, url: &str) {
-        self.goto(&format!("{url}/me")).await;
-        self.click("form[action='/signout'] button").await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.current_url().await.ends_with("/me") {
-            assert!(Instant::now() < deadline, "sign-out did not navigate");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
 }
 
@@ -612,25 +585,25 @@ async fn an_operator_approves_issuance_a_verifier_verifies_and_the_edited_progra
     let code = format!("{:06}", furrow_app::totp::totp(&secret, now, 6));
     browser.sign_in(&url, "ren@furrow.demo", &demo.password, &code).await;
     browser.click("main a[href='/review']").await;
-    browser.wait_for("/review").await;
+    browser.wait_for("/review", |u| u.contains("/review")).await;
     let issuance = browser.text("#issuance").await;
     assert!(issuance.contains("Requested by") && issuance.contains("Approve"), "a request to approve: {issuance}");
     assert!(browser.text("#withdrawals").await.contains("retirement from farming"));
     shoot("review-operator").await;
     browser.click("#issuance form[action^='/review/issuance/'] button").await;
-    browser.wait_for("done=approved").await;
+    browser.wait_for("done=approved", |u| u.contains("done=approved")).await;
     assert!(browser.text("main .notice").await.contains("Approved"), "the approval is confirmed");
 
     // The operator edits the program page's first text in Japanese; the public page shows it.
     browser.goto(&format!("{url}/review/program?lang=ja")).await;
     shoot("review-program-ja").await;
     browser.click("a[href='/review/program/1']").await;
-    browser.wait_for("/review/program/1").await;
+    browser.wait_for("/review/program/1", |u| u.contains("/review/program/1")).await;
     browser.clear("textarea[name=body_ja]").await;
     browser.type_into("textarea[name=body_ja]", "ブラウザから編集した制度の説明です。").await;
     shoot("review-entry-ja").await;
     browser.click("form.edit button").await;
-    browser.wait_for("done=saved").await;
+    browser.wait_for("done=saved", |u| u.contains("done=saved")).await;
     browser.goto(&format!("{url}/program?lang=ja")).await;
     let main = browser.text("main").await;
     assert!(main.contains("ブラウザから編集した制度の説明です。"), "the edited text is public: {main}");
@@ -644,7 +617,7 @@ async fn an_operator_approves_issuance_a_verifier_verifies_and_the_edited_progra
     assert!(reports.contains("P0003") && reports.contains("Verify"), "the assigned report: {reports}");
     shoot("review-verifier").await;
     browser.click("#reports form[action$='/verify'] button").await;
-    browser.wait_for("done=verified").await;
+    browser.wait_for("done=verified", |u| u.contains("done=verified")).await;
     assert!(browser.text("main .notice").await.contains("Verified"));
     browser.goto(&format!("{url}/review?lang=ja")).await;
     shoot("review-verifier-ja").await;
