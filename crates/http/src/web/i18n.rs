@@ -562,6 +562,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("review.body_ja", "Text (Japanese)", "本文（日本語）"),
     ("review.cancellation", "Cancellation request", "取消申請"),
     ("review.cancellations", "Cancellations awaiting approval", "承認待ちの取消"),
+    ("review.claim", "Buyer's claim", "購入者の主張"),
+    ("review.confidential", "Keep the price confidential", "価格を非公開にする"),
     ("review.credits_buffer", "Credits to cancel from the buffer pool", "バッファプールから取り消すクレジット"),
     (
         "review.done_approved",
@@ -575,11 +577,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Saved. The program page shows the new text.",
         "保存しました。制度のページに新しい文章が表示されます。",
     ),
+    (
+        "review.done_settled",
+        "Settled: the credits are retired for the buyer's beneficiary and the payouts are due.",
+        "決済しました。クレジットは購入者の受益者のために償却され、支払いが確定しました。",
+    ),
     ("review.done_verified", "Verified. The report's result is frozen.", "検証しました。報告の結果が確定しました。"),
     ("review.edit", "Edit", "編集"),
     ("review.effective", "Effective from", "発効日"),
     ("review.empty", "Nothing is waiting.", "待機中の項目はありません。"),
     ("review.entry", "Entry", "項目"),
+    ("review.escrow_until", "Escrowed until", "エスクロー期限"),
     ("review.evidence", "evidence files", "証拠ファイル"),
     ("review.ground", "Ground", "理由"),
     (
@@ -609,6 +617,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "検証済みの正味削減量（発行は整数トン分、バッファ分を含む）",
     ),
     (
+        "review.no_claim",
+        "Waiting for the buyer to name the beneficiary and purpose.",
+        "購入者が受益者と目的を指定するのを待っています。",
+    ),
+    (
         "review.not_editor",
         "Only program staff (operators and admins) edit the program's pages.",
         "制度のページを編集できるのは運営スタッフ（運営者・管理者）だけです。",
@@ -626,6 +639,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("review.parcels", "Parcels", "圃場数"),
     ("review.participant", "Participant", "参加者"),
+    ("review.payment_reference", "Payment reference", "支払いの参照番号"),
     ("review.period", "Monitoring period", "モニタリング期間"),
     ("review.program", "Edit the program pages", "制度のページを編集"),
     (
@@ -643,8 +657,15 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("review.reversals", "Reversals awaiting approval", "承認待ちの反転"),
     ("review.role_request", "Role request", "権限申請"),
     ("review.roles", "Role grants awaiting approval", "承認待ちの権限付与"),
+    ("review.sales", "Sales awaiting payment", "支払い待ちの販売"),
+    (
+        "review.sales_note",
+        "Settle a sale once the buyer's payment has arrived: its credits are retired with the claim the buyer stated, and the farmers' payouts become due.",
+        "購入者の支払いが届いたら販売を決済してください。クレジットは購入者が指定した主張で償却され、農業者への支払いが確定します。",
+    ),
     ("review.save", "Save", "保存する"),
     ("review.section_page", "Page texts", "ページの文章"),
+    ("review.settle", "Settle: payment received", "決済する（入金確認済み）"),
     ("review.title", "Review queues", "審査キュー"),
     ("review.title_en", "Title (English)", "見出し（英語）"),
     ("review.title_ja", "Title (Japanese)", "見出し（日本語）"),

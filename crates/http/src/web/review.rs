@@ -15,7 +15,8 @@ use furrow_app::program::{ProgramTexts, SECTIONS, may_edit};
 use furrow_app::store::ProgramEntry;
 use furrow_app::{AppError, needs_second_factor};
 use furrow_domain::lifecycle::{EnrolmentStatus, Lifecycle, LifecycleCommand, ReportStatus, RequestStatus};
-use furrow_domain::{Command, Date, Role, Selection, Timestamp};
+use furrow_domain::sales::{SaleStatus, SalesCommand};
+use furrow_domain::{Command, Date, DomainError, Role, SaleId, Selection, Timestamp};
 use serde::Deserialize;
 
 use super::account::{forbidden, private, same_origin, see_other, signed_in};
@@ -90,6 +91,19 @@ pub struct ReportItem {
     pub evidence: usize,
 }
 
+/// An escrowed sale waiting for the buyer's payment; settling it retires the credits with the
+/// claim the buyer stated.
+pub struct SaleItem {
+    pub id: String,
+    pub buyer: String,
+    pub batch: String,
+    pub credits: String,
+    pub gross: String,
+    pub expires_at: String,
+    /// The buyer's stated claim in words, or `None` while the buyer has not named it.
+    pub claim: Option<String>,
+}
+
 /// Why the last action was refused.
 pub struct Refusal {
     pub detail: String,
@@ -116,6 +130,7 @@ pub struct QueuePage {
     pub cancellations: Vec<CancellationItem>,
     pub roles: Vec<RoleItem>,
     pub reports: Vec<ReportItem>,
+    pub sales: Vec<SaleItem>,
     pub can_edit: bool,
 }
 
@@ -168,6 +183,12 @@ pub struct ActionForm {
     reason: String,
     #[serde(default)]
     effective: String,
+    /// The bank's or processor's reference of the buyer's payment (settling a sale).
+    #[serde(default)]
+    payment_reference: String,
+    /// A checkbox: present when the sale's price is to stay confidential.
+    #[serde(default)]
+    confidential: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -212,6 +233,7 @@ fn done_notice(query: Option<&str>) -> Option<&'static str> {
         "returned" => "review.done_returned",
         "refused" => "review.done_refused",
         "saved" => "review.done_saved",
+        "settled" => "review.done_settled",
         _ => return None,
     })
 }
@@ -314,6 +336,9 @@ fn fill_queues(page: &mut QueuePage, lc: &Lifecycle, subject: &str) {
             })
             .collect();
     }
+    if page.operator {
+        page.sales = sales_awaiting_payment(l, lc);
+    }
     if page.verifier {
         page.reports = lc
             .reports
@@ -365,6 +390,35 @@ async fn name_people(state: &AppState, page: &mut QueuePage) {
     }
 }
 
+/// The escrowed sales, oldest first, with the claim each buyer stated.
+fn sales_awaiting_payment(l: Lang, lc: &Lifecycle) -> Vec<SaleItem> {
+    lc.sales
+        .sales
+        .values()
+        .filter(|s| s.status == SaleStatus::Escrowed)
+        .map(|s| SaleItem {
+            id: s.id.to_string(),
+            buyer: s.buyer.to_string(),
+            batch: s.batch.to_string(),
+            credits: l.tonnes(&s.quantity.0),
+            gross: lc.sales.quotes.get(&s.quote).map(|q| l.money(&q.breakdown.gross)).unwrap_or_default(),
+            expires_at: when(l, s.expires_at),
+            claim: s.claim.as_ref().map(|c| {
+                let purpose = match l.word(c.purpose.as_str()) {
+                    "" => c.purpose.to_string(),
+                    word => word.to_owned(),
+                };
+                format!(
+                    "{} · {purpose} · {} – {}",
+                    c.beneficiary.name,
+                    l.date(&c.claim_period.from.to_string()),
+                    l.date(&c.claim_period.to.to_string())
+                )
+            }),
+        })
+        .collect()
+}
+
 async fn queue_page(
     state: &AppState,
     reader: &Reader,
@@ -398,6 +452,7 @@ async fn queue_page(
         cancellations: Vec::new(),
         roles: Vec::new(),
         reports: Vec::new(),
+        sales: Vec::new(),
         can_edit: may_edit(principal),
     };
     fill_queues(&mut page, &state.registry.lifecycle(), &principal.subject);
@@ -435,6 +490,12 @@ enum Action {
     Lifecycle(Box<LifecycleCommand>),
     /// Role grants are access configuration, not registry state (`Registry::approve_role`).
     ApproveRole(u64),
+    /// Settling a sale retires its credits with the claim the buyer stated (`SalesCommand::Settle`).
+    Settle {
+        sale: SaleId,
+        payment_reference: String,
+        confidential: bool,
+    },
 }
 
 /// The action a form names (`/review/{kind}/{id}/{action}`), and the notice shown after it.
@@ -457,6 +518,14 @@ fn action(kind: &str, id: &str, verb: &str, form: &ActionForm) -> Result<(Action
         ("reports", "verify") => (run(C::VerifyReport { report: parse(id)? }), "verified"),
         ("reports", "return") => (run(C::ReturnReport { report: parse(id)?, reason }), "returned"),
         ("roles", "approve") => (Action::ApproveRole(number()?), "approved"),
+        ("sales", "settle") => (
+            Action::Settle {
+                sale: parse(id)?,
+                payment_reference: form.payment_reference.trim().to_owned(),
+                confidential: form.confidential.is_some(),
+            },
+            "settled",
+        ),
         _ => return Err(ApiError::not_found("no such review action")),
     })
 }
@@ -470,6 +539,23 @@ async fn perform(state: &AppState, session: &Session, action: Action) -> Result<
             state.registry.execute(principal, command, None).await.map(drop).map_err(|e| (e, second))
         }
         Action::ApproveRole(id) => state.registry.approve_role(principal, id).await.map(drop).map_err(|e| (e, true)),
+        Action::Settle { sale, payment_reference, confidential } => {
+            // The claim is the buyer's, never typed by the operator: without one there is
+            // nothing to settle with yet.
+            let claim = state.registry.lifecycle().sales.sales.get(&sale).and_then(|s| s.claim.clone());
+            let Some(claim) = claim else {
+                return Err((
+                    AppError::Domain(DomainError::Invalid(format!(
+                        "the buyer of sale {sale} has not stated whom the credits are retired for yet"
+                    ))),
+                    false,
+                ));
+            };
+            let command = SalesCommand::Settle { sale, claim, payment_reference, confidential };
+            let command = Command::Sales { by: principal.subject.clone(), command };
+            let second = needs_second_factor(&command);
+            state.registry.execute(principal, command, None).await.map(drop).map_err(|e| (e, second))
+        }
     }
 }
 

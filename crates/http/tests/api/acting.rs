@@ -295,3 +295,52 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     let (_, html) = page(&app, "/me/purchases", &other).await;
     assert!(!html.contains("S000001"), "another buyer's purchases are not listed");
 }
+
+/// The operator's side of a purchase: the review queue lists the escrowed sale, refuses to settle
+/// it until the buyer has named the beneficiary (nothing written), and then settles it with the
+/// buyer's claim, never one the operator typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_settles_a_paid_sale_from_the_review_queue_with_the_buyers_claim() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    user(&app, "desk@furrow.example", Role::Operator, &[]).await;
+    let desk = sign_in(&app, "desk@furrow.example").await;
+    let body = json!({"buyer": app.buyer_account, "batch": batch, "quantity": 10, "currency": "JPY"});
+    app.post_ok("/quotes", &app.buyer, body).await;
+    app.post_ok("/quotes/Q000001/accept", &app.buyer, json!({})).await;
+
+    let (status, html) = page(&app, "/review?lang=en", &desk).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Sales awaiting payment") && html.contains("S000001") && html.contains("¥39,250"), "{html}");
+    assert!(html.contains("Waiting for the buyer to name the beneficiary"), "{html}");
+    assert!(!html.contains("/review/sales/S000001/settle"), "no settle button before the buyer's claim");
+    let csrf = hidden(&page(&app, "/me", &desk).await.1, "csrf");
+    let settle = |csrf: &str| form(&[("csrf", csrf), ("payment_reference", "BANK-7781")]);
+    let before = log_size(&app).await;
+    let response = post(&app, "/review/sales/S000001/settle?lang=en", Some(&desk), settle(&csrf)).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.expect("text").contains("has not stated whom the credits are retired for"));
+    let response = post(&app, "/review/sales/S000001/settle", Some(&desk), settle("")).await;
+    assert_eq!(response.status().as_u16(), 403, "no CSRF token");
+    assert_eq!(log_size(&app).await, before, "a refused settlement wrote nothing");
+
+    let claim = json!({
+        "beneficiary": {"name": "Kansai Rail Co., Ltd.", "country": "JP"},
+        "purpose": "scope3",
+        "claim_period": {"from": "2025-04-01", "to": "2026-03-31"},
+        "jurisdiction": "JP-27",
+    });
+    app.post_ok("/sales/S000001/claim", &app.buyer, claim).await;
+    let (_, html) = page(&app, "/review?lang=ja", &desk).await;
+    assert!(html.contains("支払い待ちの販売") && html.contains("Kansai Rail Co., Ltd. · スコープ3排出量"), "{html}");
+    assert!(html.contains("/review/sales/S000001/settle"), "{html}");
+    let response = post(&app, "/review/sales/S000001/settle", Some(&desk), settle(&csrf)).await;
+    assert_eq!((response.status().as_u16(), location(&response)), (303, "/review?done=settled".to_owned()));
+    let sale = app.get_as("/sales/S000001", Some(&app.operator)).await;
+    assert_eq!(sale["status"], "settled", "{sale}");
+    let retirement = app.get_ok("/retirements/R000001").await;
+    assert_eq!(retirement["beneficiary"]["name"], "Kansai Rail Co., Ltd.", "the buyer's claim");
+    let (_, html) = page(&app, "/review?done=settled&lang=en", &desk).await;
+    assert!(html.contains("Settled: the credits are retired"), "{html}");
+    assert!(!html.contains("/review/sales/S000001/settle"), "the queue is empty again");
+}
