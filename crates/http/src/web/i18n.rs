@@ -972,6 +972,18 @@ pub const ACTING: &[(&str, &str, &str)] = &[
     ("act.refused.registry", "The registry's message:", "登録簿からのメッセージ："),
     ("act.refused.state", "This cannot be done in its current state.", "現在の状態ではこの操作はできません。"),
     ("act.refused.title", "Not done", "実行されませんでした"),
+    (
+        "act.retire.intro",
+        "Credits already in your account can be retired at once for a named beneficiary. Retirement is final: retired credits are never refunded or moved again.",
+        "口座に保有しているクレジットは、指定した受益者のために直ちに償却できます。償却は取り消せません。償却したクレジットは返金も移転もできません。",
+    ),
+    (
+        "act.retire.nothing",
+        "None of your accounts holds tradable credits.",
+        "取引可能なクレジットを保有する口座がありません。",
+    ),
+    ("act.retire.submit", "Retire", "償却する"),
+    ("act.retire.title", "Retire credits you hold", "保有クレジットを償却"),
     ("act.sale", "Purchase", "購入"),
     ("act.sale.awaiting", "Awaiting payment", "入金待ち"),
     (

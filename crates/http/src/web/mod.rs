@@ -76,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/farm/withdrawal", axum::routing::post(participant::withdraw))
         .route("/buy", get(buyer::buy).post(buyer::quote_post))
         .route("/me/purchases", get(buyer::purchases))
+        .route("/me/retire", get(buyer::retire).post(buyer::retire_post))
         .route("/me/quotes/{id}", get(buyer::quote))
         .route("/me/quotes/{id}/accept", axum::routing::post(buyer::accept_post))
         .route("/me/sales/{id}", get(buyer::sale))
