@@ -556,6 +556,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("retirements.sort", "Order", "並び順"),
     ("retirements.title", "Retirements", "償却"),
     // --- review queues and the program editor (issue #9) ---
+    ("review.add", "Add an entry", "項目を追加"),
     ("review.approve", "Approve", "承認する"),
     ("review.body_en", "Text (English)", "本文（英語）"),
     ("review.body_ja", "Text (Japanese)", "本文（日本語）"),

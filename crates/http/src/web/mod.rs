@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/totp/confirm", axum::routing::post(account::totp_confirm))
         .route("/review", get(review::queues))
         .route("/review/program", get(review::program_entries))
+        .route("/review/program/new", get(review::new_program_entry).post(review::add_program_entry))
         .route("/review/program/{id}", get(review::program_entry).post(review::save_program_entry))
         .route("/review/{kind}/{id}/{action}", axum::routing::post(review::act))
         // Issue #9: the signed-in pages that act, for participants and buyers.
