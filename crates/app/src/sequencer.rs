@@ -252,11 +252,13 @@ impl Sequencer {
         {
             panic!("invariant violated after a group commit: {violations:?}");
         }
+        // Only a repeated idempotency key within the group needs a copy of another reply.
+        let repeated = waiting.iter().any(|(_, p)| matches!(p, Pending::SameAs(_)));
         let committed: Vec<Option<Vec<LogEntry>>> = waiting
             .iter()
             .map(|(_, p)| match p {
-                Pending::Committed(entries) => Some(entries.clone()),
-                Pending::SameAs(_) | Pending::Earlier(_) | Pending::Refused(_) => None,
+                Pending::Committed(entries) if repeated => Some(entries.clone()),
+                _ => None,
             })
             .collect();
         for (reply, pending) in waiting {

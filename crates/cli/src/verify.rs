@@ -52,6 +52,7 @@ pub struct VerifyArgs {
 }
 
 /// Where the log and the published state come from.
+#[derive(Clone)]
 enum Source {
     Database(std::sync::Arc<dyn Store>),
     Server {
@@ -88,7 +89,8 @@ impl Source {
     async fn entries(&self, after: Option<u64>) -> Result<Vec<Entry>> {
         match self {
             Source::Database(store) => {
-                let rows = store.log_entries(Page { after, limit: 500 }).await?;
+                // Large pages: a query per 500 entries cost more than the replay of them.
+                let rows = store.log_entries(Page { after, limit: 10_000 }).await?;
                 Ok(rows.into_iter().map(|r| Entry { index: r.index, bytes: r.bytes, leaf_hash: r.leaf_hash }).collect())
             }
             Source::Server { .. } => {
@@ -193,7 +195,7 @@ impl Source {
         loop {
             let page: Vec<String> = match self {
                 Source::Database(store) => {
-                    let blocks = store.blocks(BlockFilter::default(), Page { after, limit: 500 }).await?;
+                    let blocks = store.blocks(BlockFilter::default(), Page { after, limit: 10_000 }).await?;
                     after = blocks.last().map(|b| b.range.start());
                     blocks
                         .iter()
@@ -304,14 +306,10 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     // (entry index, vkey) of every log key the log announced, oldest first.
     let mut publications: Vec<(u64, String)> = Vec::new();
     let mut issuances = invariants::IssuanceAudit::default();
-    let mut after = None;
-    'entries: loop {
-        let page = source.entries(after).await?;
-        if page.is_empty() {
-            break;
-        }
-        for entry in page {
-            after = Some(entry.index);
+    // Pages are read by a task of their own, so the next page is read while this one is replayed.
+    let mut pages = read_pages(source.clone());
+    'entries: while let Some(page) = pages.recv().await {
+        for entry in page? {
             if entry.index != tree.size() {
                 report.finding(format!(
                     "entry {} appears where entry {} should be: the log has a gap or is reordered",
@@ -320,10 +318,11 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                 ));
                 break 'entries;
             }
-            if furrow_tlog::leaf_hash(&entry.bytes) != entry.leaf_hash {
+            let leaf_hash = furrow_tlog::leaf_hash(&entry.bytes);
+            if leaf_hash != entry.leaf_hash {
                 report.finding(format!("entry {}: the stored leaf hash does not match the entry's bytes", entry.index));
             }
-            tree.append(furrow_tlog::leaf_hash(&entry.bytes)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tree.append(leaf_hash).map_err(|e| anyhow::anyhow!("{e}"))?;
             match LogEntry::decode(&entry.bytes) {
                 Err(e) => report.finding(format!("entry {}: {e}", entry.index)),
                 Ok(decoded) if decoded.index != entry.index => {
@@ -350,6 +349,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
             progress.inc(1);
         }
     }
+    drop(pages);
     progress.finish_and_clear();
     let entries = tree.size();
     println!("log: {entries} entries, leaf hashes recomputed, replayed into a fresh ledger");
@@ -447,6 +447,34 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
         }
         bail!("{} finding(s); the registry does not verify", report.findings.len())
     }
+}
+
+/// Reads the log's entries page after page, up to two pages ahead of the replay, until an empty
+/// page or an error (which is passed on). Dropping the receiver stops it.
+fn read_pages(source: Source) -> tokio::sync::mpsc::Receiver<Result<Vec<Entry>>> {
+    let (pages, receiver) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(async move {
+        let mut after = None;
+        loop {
+            let page = source.entries(after).await;
+            let last = match &page {
+                Ok(entries) => entries.last().map(|e| e.index),
+                Err(_) => None,
+            };
+            if last.is_none() {
+                // The end of the log, or an error: pass an error on, and stop.
+                if let Err(e) = page {
+                    let _ = pages.send(Err(e)).await;
+                }
+                return;
+            }
+            if pages.send(page).await.is_err() {
+                return;
+            }
+            after = last;
+        }
+    });
+    receiver
 }
 
 fn root_at(tree: &MemoryTree, size: u64) -> Result<Hash> {

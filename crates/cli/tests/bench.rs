@@ -61,6 +61,8 @@ fn smoke_bench_prints_the_table_and_writes_the_json() {
         "inclusion_p99_small_us",
         "inclusion_p99_big_us",
         "lookup_p99_big_us",
+        "raw_lookup_p99_big_us",
+        "ops_http_64_clients",
         "verify_small_entries_per_s",
         "page_status",
     ] {
@@ -78,7 +80,14 @@ fn smoke_bench_prints_the_table_and_writes_the_json() {
     let p50 = body["metrics"]["open_loop_p50_ms"]["median"].as_f64().unwrap_or(f64::NAN);
     let p999 = body["metrics"]["open_loop_p999_ms"]["median"].as_f64().unwrap_or(f64::NAN);
     assert!(p50 <= p999, "percentiles are ordered: p50 {p50}, p99.9 {p999}");
-    for ratio in ["clients_64_over_fsync", "hot_over_uniform", "log_on_over_off", "inclusion_big_over_small"] {
+    for ratio in [
+        "clients_64_over_fsync",
+        "hot_over_uniform",
+        "log_on_over_off",
+        "inclusion_big_over_small",
+        "lookup_over_raw",
+        "http_over_in_process",
+    ] {
         let r = &body["ratios"][ratio];
         assert_eq!(r["values"].as_array().map(Vec::len), Some(3), "{ratio}: {r}");
         assert!(r["met"].is_boolean(), "{ratio} has a goal: {r}");

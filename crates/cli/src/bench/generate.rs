@@ -126,6 +126,9 @@ impl Clock for FixedClock {
 const START: i64 = 1_735_689_600_000_000;
 /// Entries per group commit.
 const GROUP: usize = 20_000;
+/// The writer's page cache while generating: the indexes of a 10⁷-entry log are gigabytes, and
+/// every page the cache lacks is read back while inserting.
+const BULK_CACHE_MIB: u32 = 2_048;
 
 /// Writes the dataset into `dir` (which must not hold a registry yet): `furrow.db`, the log's
 /// signing key `log-signing.key`, and `bench-dataset.json`. `progress` is told the entries written.
@@ -155,9 +158,10 @@ pub async fn generate(dir: &Path, seed: u64, scale: Scale, progress: &dyn Fn(u64
         .context("cannot create the signing key file")?;
     writeln!(file, "{}", signer.to_skey())?;
 
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_for_bulk_load(&db, BULK_CACHE_MIB).await?);
     let clock = FixedClock(START.into());
-    let mut writer = Writer { store: store.clone(), ledger: Ledger::new(), group: CommitGroup::default(), next: 0 };
+    let mut writer =
+        Writer { store: store.clone(), ledger: Ledger::new(), group: CommitGroup::default(), next: 0, writing: None };
     let total = scale.entries();
 
     writer.run(genesis_command(), &clock).await?;
@@ -220,6 +224,7 @@ pub async fn generate(dir: &Path, seed: u64, scale: Scale, progress: &dyn Fn(u64
         }
     }
     writer.flush().await?;
+    writer.written().await?;
     progress(writer.next, total);
 
     // Sign the log: the tree over every entry, and one checkpoint (in rounds, as the server would).
@@ -244,11 +249,15 @@ fn genesis_command() -> Command {
 }
 
 /// The sequencer's loop without its queue: decide, apply, encode, hash, and commit in groups.
+/// One group is written while the next is decided (two cores: the database's thread and ours);
+/// groups still commit one after another, in order.
 struct Writer {
     store: Arc<dyn Store>,
     ledger: Ledger,
     group: CommitGroup,
     next: u64,
+    /// The group being committed, if one is.
+    writing: Option<tokio::task::JoinHandle<Result<(), furrow_app::store::StoreError>>>,
 }
 
 impl Writer {
@@ -288,9 +297,20 @@ impl Writer {
         Ok(())
     }
 
+    /// Starts committing the group, after the one before it has committed.
     async fn flush(&mut self) -> Result<()> {
+        self.written().await?;
         if !self.group.entries.is_empty() {
-            self.store.commit(&std::mem::take(&mut self.group)).await?;
+            let (store, group) = (self.store.clone(), std::mem::take(&mut self.group));
+            self.writing = Some(tokio::spawn(async move { store.commit(&group).await }));
+        }
+        Ok(())
+    }
+
+    /// Waits for the group being committed.
+    async fn written(&mut self) -> Result<()> {
+        if let Some(writing) = self.writing.take() {
+            writing.await.context("the commit task failed")??;
         }
         Ok(())
     }

@@ -130,6 +130,34 @@ pub async fn sqlite_rows(dir: &Path, per_txn: usize, seconds: f64) -> Result<f64
     Ok(rate)
 }
 
+/// L: the raw point query behind a serial lookup, on the same database file, table and index
+/// (`blocks`, keyed by its first serial), through one plain sqlx connection: p99 in µs over the
+/// same serials `lookups` asks Furrow for. What Furrow adds on top is its pool and row mapping.
+pub async fn raw_lookup_p99(db: &Path, serials: &[u64]) -> Result<f64> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    let options = SqliteConnectOptions::new().filename(db).read_only(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let mut micros = Vec::with_capacity(serials.len());
+    let mut found = 0usize;
+    for &serial in serials {
+        let serial = i64::try_from(serial).context("serial out of range")?;
+        let t = Instant::now();
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT serial_start, serial_end FROM blocks WHERE serial_start <= ?1 ORDER BY serial_start DESC LIMIT 1",
+        )
+        .bind(serial)
+        .fetch_optional(&mut conn)
+        .await?;
+        micros.push(t.elapsed().as_secs_f64() * 1e6);
+        found += usize::from(row.is_some_and(|(_, end)| end >= serial));
+    }
+    conn.close().await?;
+    if found == 0 {
+        bail!("the raw lookup found no block: the dataset is wrong");
+    }
+    Ok(super::p(&micros, 99.0))
+}
+
 /// H: SHA-256 of 64-byte messages per second, one core.
 pub fn sha256_rate(seconds: f64) -> f64 {
     let mut block = [7u8; 64];

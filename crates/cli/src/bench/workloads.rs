@@ -187,6 +187,87 @@ impl Workloads<'_> {
     }
 }
 
+impl Workloads<'_> {
+    /// The closed loop of [`Workloads::closed_loop`] (uniform accounts, log on) through Furrow's
+    /// real HTTP server on loopback: each operation is a `POST /api/v1/transfers` or
+    /// `/api/v1/retirements` with a bearer token and a JSON body, acknowledged with 201 only
+    /// after the durable commit. The clients share the machine's two cores with the server.
+    pub async fn http_writes(&self, clients: usize) -> Result<Run> {
+        let fresh = self.fresh(true, None).await?;
+        // One operator token for every client: its per-minute request limit is there to stop a
+        // runaway token, and this is one on purpose.
+        fresh.registry.set_rate_limits(furrow_app::RateLimitSettings {
+            token_requests_per_minute: u32::MAX,
+            ..furrow_app::RateLimitSettings::default()
+        });
+        let token = fresh.registry.create_token("bench-http", Role::Operator, &[]).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}/api/v1", listener.local_addr()?);
+        let serving = fresh.registry.clone();
+        let server = tokio::spawn(async move {
+            let _ = furrow_http::serve(listener, serving, std::future::pending()).await;
+        });
+        let client = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+        let zipf = Arc::new(Zipf::new(fresh.accounts.len(), 1.1));
+        let deadline = Instant::now() + Duration::from_secs_f64(self.plan.seconds);
+        let start = Instant::now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for c in 0..clients {
+            let (accounts, zipf, client, base, token) =
+                (fresh.accounts.clone(), zipf.clone(), client.clone(), base.clone(), token.clone());
+            let mut rng = Rng::new(self.seed.wrapping_mul(1_000_003).wrapping_add(c as u64));
+            tasks.spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = c as u64;
+                while Instant::now() < deadline {
+                    let (path, body) = http_body(&next_command(&mut rng, &accounts, Pick::Uniform, &zipf, n))?;
+                    let t = Instant::now();
+                    let response = client.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send().await?;
+                    let status = response.status();
+                    let text = response.text().await?;
+                    if status != reqwest::StatusCode::CREATED {
+                        bail!("POST {path} answered {status}: {text}");
+                    }
+                    latencies.push(t.elapsed().as_secs_f64());
+                    n += 1;
+                }
+                anyhow::Ok(latencies)
+            });
+        }
+        let mut latencies = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            latencies.extend(joined??);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        server.abort();
+        close(fresh).await;
+        latencies.sort_by(f64::total_cmp);
+        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies })
+    }
+}
+
+/// The API request for one of the bench's commands: its path under `/api/v1` and JSON body.
+fn http_body(command: &Command) -> Result<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    Ok(match command {
+        Command::Transfer { from, to, .. } => {
+            ("/transfers", json!({"from": from.to_string(), "to": to.to_string(), "quantity": 1}))
+        }
+        Command::Retire { from, .. } => (
+            "/retirements",
+            json!({
+                "from": from.to_string(),
+                "quantity": 1,
+                "beneficiary": {"name": "Bench Beneficiary KK", "country": "JP"},
+                "purpose": "scope1",
+                "claim_period": {"from": "2025-04-01", "to": "2026-03-31"},
+                "jurisdiction": "JP-27",
+            }),
+        ),
+        other => bail!("the bench sends transfers and retirements only, not {}", other.name()),
+    })
+}
+
 /// Stops the checkpointer. The store is not closed: the checkpointer may be mid-round and would
 /// log an error; the connections close when its task lets go of the store (within a second).
 async fn close(fresh: Fresh) {
@@ -235,14 +316,18 @@ pub async fn proofs(dir: &Path, dataset: &Dataset, samples: usize, seed: u64) ->
     Ok((p(&inclusion, 99.0), p(&consistency, 99.0)))
 }
 
-/// Serial lookup ("who holds serial X?") p99 (µs) on a generated dataset.
-pub async fn lookups(dir: &Path, dataset: &Dataset, samples: usize, seed: u64) -> Result<f64> {
-    let store = SqliteStore::open_read_only(&crate::database_path(dir)).await?;
+/// The serials a round looks up: the same for Furrow and for the raw baseline.
+pub fn lookup_serials(dataset: &Dataset, samples: usize, seed: u64) -> Vec<u64> {
     let mut rng = Rng::new(seed ^ 0x6c6f_6f6b);
-    let mut micros = Vec::with_capacity(samples);
+    (0..samples).map(|_| 1 + rng.below(dataset.max_serial)).collect()
+}
+
+/// Serial lookup ("who holds serial X?") p99 (µs) on a generated dataset, through the store.
+pub async fn lookups(dir: &Path, serials: &[u64]) -> Result<f64> {
+    let store = SqliteStore::open_read_only(&crate::database_path(dir)).await?;
+    let mut micros = Vec::with_capacity(serials.len());
     let mut found = 0;
-    for _ in 0..samples {
-        let serial = 1 + rng.below(dataset.max_serial);
+    for &serial in serials {
         let t = Instant::now();
         found += usize::from(store.block_at(serial).await?.is_some());
         micros.push(t.elapsed().as_secs_f64() * 1e6);
