@@ -46,6 +46,9 @@ pub struct FileReport {
     /// Records that were already in the area with the same facts (an earlier import of this or
     /// another file).
     pub already_present: u64,
+    /// Records an interrupted import of this same file had written before it stopped: with
+    /// `added`, what the file brought, as one uninterrupted import would have counted it.
+    pub resumed: u64,
     /// Quarantined rows by reason code (including `conflicts_with_imported`).
     pub quarantined: BTreeMap<String, u64>,
     /// Examples of quarantined rows: (line, reason, detail), at most ten.
@@ -74,6 +77,8 @@ pub struct Importer {
     index: BTreeMap<u128, Known>,
     /// The datasets named by `Known::dataset`.
     datasets: Vec<String>,
+    /// The files (SHA-256) named by `Known::source`.
+    sources: Vec<String>,
 }
 
 /// What the importer remembers of one stored record: enough to tell "already present" from
@@ -82,10 +87,23 @@ pub struct Importer {
 struct Known {
     digest: u128,
     dataset: u16,
+    /// The file that brought it (`Importer::sources`).
+    source: u16,
     line: u64,
 }
 
 const PAGE: u32 = 5_000;
+
+/// The position of `name` in `names`, added if new (datasets and files are few).
+fn intern(names: &mut Vec<String>, name: &str) -> u16 {
+    match names.iter().position(|d| d == name) {
+        Some(i) => i as u16,
+        None => {
+            names.push(name.to_string());
+            (names.len() - 1) as u16
+        }
+    }
+}
 
 /// Rows parsed before they are written: one transaction per chunk.
 pub const CHUNK: usize = 5_000;
@@ -109,7 +127,7 @@ fn fact_digest(hex: &str) -> u128 {
 impl Importer {
     /// Indexes the external area's records.
     pub async fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
-        let mut importer = Importer { store, index: BTreeMap::new(), datasets: Vec::new() };
+        let mut importer = Importer { store, index: BTreeMap::new(), datasets: Vec::new(), sources: Vec::new() };
         let mut after = None;
         loop {
             let page = importer.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
@@ -120,23 +138,14 @@ impl Importer {
                     .ok_or_else(|| StoreError::Corrupt(format!("external record {:?}: unknown kind", r.origin_id)))?;
                 let known = Known {
                     digest: fact_digest(&r.digest),
-                    dataset: importer.dataset_id(&r.dataset),
+                    dataset: intern(&mut importer.datasets, &r.dataset),
+                    source: intern(&mut importer.sources, &r.source_sha256),
                     line: u64::try_from(r.line).unwrap_or(0),
                 };
                 importer.index.insert(key_digest(&r.registry, kind, &r.origin_id), known);
             }
         }
         Ok(importer)
-    }
-
-    fn dataset_id(&mut self, dataset: &str) -> u16 {
-        match self.datasets.iter().position(|d| d == dataset) {
-            Some(i) => i as u16,
-            None => {
-                self.datasets.push(dataset.to_string());
-                (self.datasets.len() - 1) as u16
-            }
-        }
     }
 
     /// How many records the area holds.
@@ -183,6 +192,7 @@ impl Importer {
             rows: 0,
             added: 0,
             already_present: 0,
+            resumed: 0,
             quarantined: BTreeMap::new(),
             quarantine_examples: Vec::new(),
             notes: BTreeMap::new(),
@@ -201,6 +211,9 @@ impl Importer {
         };
         let layout = parser.layout().name().to_string();
         report.layout = Some(layout.clone());
+        // A source row left with zero rows is an import of this file that stopped half-way: the
+        // records it wrote count as this file's, not as already present.
+        let resuming = self.store.external_sources().await?.iter().any(|s| s.sha256 == sha256 && s.rows == 0);
         let mut source = ExternalSource {
             sha256: sha256.to_string(),
             file_name: name.to_string(),
@@ -227,7 +240,7 @@ impl Importer {
                 }
                 Some(Ok(Item::Note(n))) => *report.notes.entry(n.code.to_string()).or_insert(0) += 1,
                 Some(Ok(Item::Quarantined(q))) => chunk.quarantined.push(quarantined_row(sha256, q)),
-                Some(Ok(Item::Record(r))) => self.reconcile(r, sha256, &mut chunk, &mut report),
+                Some(Ok(Item::Record(r))) => self.reconcile(r, sha256, resuming, &mut chunk, &mut report),
             }
             if end || chunk.records.len() + chunk.quarantined.len() >= CHUNK {
                 self.write(&mut chunk, &mut first, &mut report).await?;
@@ -238,7 +251,7 @@ impl Importer {
         }
         report.rows = parser.rows();
         source.rows = report.rows;
-        source.imported = report.added;
+        source.imported = report.added + report.resumed;
         source.already_present = report.already_present;
         source.quarantined = report.quarantined_total();
         self.store.external_complete_source(&source).await?;
@@ -247,10 +260,24 @@ impl Importer {
 
     /// Sets aside a record already stored with the same facts, quarantines one stored with other
     /// facts, and queues a new one.
-    fn reconcile(&mut self, r: Record, sha256: &str, chunk: &mut ExternalImport, report: &mut FileReport) {
+    fn reconcile(
+        &mut self,
+        r: Record,
+        sha256: &str,
+        resuming: bool,
+        chunk: &mut ExternalImport,
+        report: &mut FileReport,
+    ) {
         let key = key_digest(&r.registry, r.kind, &r.origin_id);
         let digest = r.digest();
         match self.index.get(&key).copied() {
+            Some(old)
+                if old.digest == fact_digest(&digest)
+                    && resuming
+                    && self.sources[usize::from(old.source)] == sha256 =>
+            {
+                report.resumed += 1
+            }
             Some(old) if old.digest == fact_digest(&digest) => report.already_present += 1,
             Some(old) => chunk.quarantined.push(ExternalQuarantined {
                 source_sha256: sha256.to_string(),
@@ -268,7 +295,12 @@ impl Importer {
                 raw: r.raw.clone(),
             }),
             None => {
-                let known = Known { digest: fact_digest(&digest), dataset: self.dataset_id(&r.dataset), line: r.line };
+                let known = Known {
+                    digest: fact_digest(&digest),
+                    dataset: intern(&mut self.datasets, &r.dataset),
+                    source: intern(&mut self.sources, sha256),
+                    line: r.line,
+                };
                 self.index.insert(key, known);
                 chunk.records.push(to_stored(&r, sha256, digest));
             }
@@ -314,13 +346,14 @@ impl Importer {
     /// keeping of each record only what the checks read.
     pub async fn finish(&self, own: &[OwnProject]) -> Result<(Vec<ExternalFlag>, u64, u64), StoreError> {
         let mut records = Vec::with_capacity(self.index.len());
+        let mut strings = checks::Strings::default();
         let mut after = None;
         loop {
             let page = self.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
             let Some((last, _)) = page.last() else { break };
             after = Some(*last);
             for (_, r) in page {
-                records.push(checks::for_checks(from_stored(r)?));
+                records.push(checks::for_checks(from_stored(r)?, &mut strings));
             }
         }
         let flags: Vec<ExternalFlag> = checks::across(&records, own)

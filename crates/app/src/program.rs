@@ -240,6 +240,45 @@ impl Registry {
         Ok(self.store.program_entries().await?)
     }
 
+    /// Adds an entry at the end of a section (program staff): a new question, or a new text
+    /// block in `page`. Both languages are required. Audited (`program_page_added`).
+    pub async fn add_program_entry(
+        &self,
+        by: &Principal,
+        section: &str,
+        texts: &ProgramTexts,
+    ) -> Result<ProgramEntry, AppError> {
+        if !may_edit(by) {
+            self.audit("permission_denied", &by.subject, format!("tried to add to the program pages ({section})"))
+                .await;
+            return Err(AppError::Forbidden(format!("a {} cannot edit the program's pages", by.role)));
+        }
+        let Some(index) = SECTIONS.iter().position(|s| *s == section) else {
+            return Err(AppError::Invalid(format!("{section:?} is not a section of the program's pages")));
+        };
+        let texts = texts.cleaned()?;
+        let entries = self.program_entries().await?;
+        // Sections keep their place however many entries they gain: each starts at its own
+        // hundred, and a new entry goes after the section's last.
+        let start = u32::try_from(index).unwrap_or(0) * 100 + 10;
+        let position = entries.iter().filter(|e| e.section == section).map(|e| e.position + 10).max().unwrap_or(start);
+        let mut entry = ProgramEntry {
+            id: 0,
+            section: section.to_owned(),
+            position,
+            title_en: texts.title_en,
+            body_en: texts.body_en,
+            title_ja: texts.title_ja,
+            body_ja: texts.body_ja,
+            updated_by: by.subject.clone(),
+            updated_at: self.clock.now(),
+        };
+        entry.id = self.store.insert_program_entry(&entry).await?;
+        self.audit("program_page_added", &by.subject, format!("entry {} ({section}): {}", entry.id, entry.title_en))
+            .await;
+        Ok(entry)
+    }
+
     /// Replaces one entry's texts (program staff). Both languages are required. Audited
     /// (`program_page_edited`), and the entry keeps who wrote it and when.
     pub async fn edit_program_entry(

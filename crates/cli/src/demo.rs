@@ -821,8 +821,8 @@ async fn sales(
 
 /// Sales through quotes (issue #7): recorded pricing inputs for both methodologies, then four
 /// sales by filter: three settled (retired, with payouts; one confidential, one in USD), one left
-/// in escrow; some payouts marked paid. The rice sale settles after a grower's withdrawal took
-/// effect, so its statement shows a forfeiture.
+/// in escrow with its buyer's stated claim (issue #9); some payouts marked paid. The rice sale
+/// settles after a grower's withdrawal took effect, so its statement shows a forfeiture.
 async fn seed_sales(registry: &Registry, [kansai_rail, hokuriku, minato]: [AccountId; 3]) -> Result<()> {
     use furrow_domain::sales::*;
     let op = staff(OPERATOR_A, Role::Operator);
@@ -884,7 +884,11 @@ async fn seed_sales(registry: &Registry, [kansai_rail, hokuriku, minato]: [Accou
             bail!("no sale")
         };
         if beneficiary.is_empty() {
-            continue; // left in escrow: a sale awaiting payment
+            // Left in escrow: a sale awaiting payment, whose buyer has already named the
+            // beneficiary and purpose that settlement must use.
+            let named = claim("Kansai Rail Co., Ltd.", RetirementPurpose::Scope3, 2026, jurisdiction, "")?;
+            sales(registry, &op, SalesCommand::StateClaim { sale: *sale, claim: named }).await?;
+            continue;
         }
         let note = "Purchased and retired through the program's sales desk";
         let settle = SalesCommand::Settle {

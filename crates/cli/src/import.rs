@@ -107,6 +107,7 @@ pub async fn run(args: ImportArgs) -> Result<()> {
                     rows: 0,
                     added: 0,
                     already_present: 0,
+                    resumed: 0,
                     quarantined: BTreeMap::new(),
                     quarantine_examples: Vec::new(),
                     notes: BTreeMap::new(),
@@ -227,6 +228,9 @@ fn print_summary(data: &DataDir, reports: &[FileReport], flags: &[ExternalFlag],
                 if !r.notes.is_empty() {
                     println!("    noted (imported): {}", counts(&r.notes));
                 }
+                if r.resumed > 0 {
+                    println!("    resumed: {} records were written by an interrupted import of this file", r.resumed);
+                }
                 rows += r.rows;
                 new += r.added;
                 present += r.already_present;
@@ -282,7 +286,7 @@ fn report_json(
             };
             json!({
                 "file": r.name, "sha256": r.sha256, "status": status, "reason": reason, "layout": r.layout,
-                "rows": r.rows, "new": r.added, "already_present": r.already_present,
+                "rows": r.rows, "new": r.added, "already_present": r.already_present, "resumed": r.resumed,
                 "quarantined": r.quarantined_total(), "quarantined_by_reason": r.quarantined,
                 "quarantine_examples": r.quarantine_examples.iter().map(|(l, c, d)| json!({"line": l, "reason": c, "detail": d})).collect::<Vec<_>>(),
                 "notes": r.notes, "new_file": r.new_file,

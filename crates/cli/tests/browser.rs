@@ -423,6 +423,16 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     for (width, file) in both("sale-settled-ja") {
         browser.screenshot(width, &file).await;
     }
+    // Credits the buyer already holds: retired at once for a named beneficiary.
+    browser.goto(&format!("{url}/me/retire?lang=en")).await;
+    for (width, file) in both("retire") {
+        browser.screenshot(width, &file).await;
+    }
+    browser.type_into("input[name=quantity]", "3").await;
+    browser.type_into("input[name=beneficiary]", "Kansai Rail Co., Ltd.").await;
+    let retired = browser.follow("form[action='/me/retire'] button").await;
+    assert!(retired.contains("/retirements/R"), "the retirement's page: {retired}");
+    assert!(browser.text("main").await.contains("Kansai Rail Co., Ltd."));
     browser.goto(&format!("{url}/me?lang=en")).await;
     browser.sign_out(&url).await;
 

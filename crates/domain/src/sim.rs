@@ -797,8 +797,8 @@ pub mod sales {
         }
     }
 
-    /// Picks a sales command from six random numbers: pricing, quotes, acceptances, settlements,
-    /// cancellations, expiries, payouts, notes and refunds, against whatever exists, each by its
+    /// Picks a sales command from six random numbers: pricing, quotes, acceptances, stated claims,
+    /// settlements, cancellations, expiries, payouts, notes and refunds, against whatever exists, each by its
     /// rightful actor (the operator, or the buyer the quote or sale is for) or now and then by a
     /// wrong one. Many are refused.
     pub fn sales_command(ledger: &Ledger, n: [u64; 6]) -> Command {
@@ -875,10 +875,20 @@ pub mod sales {
                 let buyer = sales.quotes.get(&quote).map_or(AccountId(1), |q| q.buyer);
                 (as_buyer(buyer), SalesCommand::AcceptQuote { quote })
             }
+            4 | 5 if n[1] % 4 == 2 => {
+                // The buyer names whom the credits are retired for before settlement (now and
+                // then someone else tries to).
+                let sale = newest_sale(&escrowed);
+                (as_buyer(buyer_of_sale(sale)), SalesCommand::StateClaim { sale, claim: claim(n[3]) })
+            }
             4 | 5 => {
+                // Settlement with the claim the buyer stated, when there is one; one time in five
+                // with another (refused: the buyer's claim binds).
+                let sale = newest_sale(&escrowed);
+                let stated = sales.sales.get(&sale).and_then(|s| s.claim.clone()).filter(|_| !n[4].is_multiple_of(5));
                 let command = SalesCommand::Settle {
-                    sale: newest_sale(&escrowed),
-                    claim: claim(n[3]),
+                    sale,
+                    claim: stated.unwrap_or_else(|| claim(n[3])),
                     payment_reference: format!("WIRE-{}", n[4] % 1000),
                     confidential: n[5].is_multiple_of(4),
                 };

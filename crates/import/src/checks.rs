@@ -7,6 +7,7 @@
 //!   files is right is not something an importer can know, and the order of imports must not matter.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::{Kind, Note, Reason, Record};
 
@@ -177,7 +178,7 @@ pub const NEARBY_KM: f64 = 25.0;
 
 /// All checks across files, registries and Furrow's own projects. Deterministic: flags come out
 /// sorted, and the result depends only on the set of records, not the order they were imported in.
-pub fn across(records: &[Record], own: &[OwnProject]) -> Vec<Flag> {
+pub fn across(records: &[CheckRecord], own: &[OwnProject]) -> Vec<Flag> {
     let mut flags = BTreeSet::new();
     ranges(records, &mut flags);
     retired_vs_issued(records, &mut flags);
@@ -187,11 +188,11 @@ pub fn across(records: &[Record], own: &[OwnProject]) -> Vec<Flag> {
     flags.into_iter().collect()
 }
 
-fn ranges(records: &[Record], flags: &mut BTreeSet<Flag>) {
-    let mut groups: BTreeMap<(&str, &str), Vec<&Record>> = BTreeMap::new();
+fn ranges(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
+    let mut groups: BTreeMap<(&str, &str), Vec<&CheckRecord>> = BTreeMap::new();
     for r in records {
         if let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) {
-            groups.entry((range.namespace.as_str(), class)).or_default().push(r);
+            groups.entry((&*range.namespace, class)).or_default().push(r);
         }
     }
     for ((namespace, class), mut rs) in groups {
@@ -203,7 +204,7 @@ fn ranges(records: &[Record], flags: &mut BTreeSet<Flag>) {
                 &b.origin_id,
             ))
         });
-        let mut reach: Option<&Record> = None;
+        let mut reach: Option<&CheckRecord> = None;
         for r in rs {
             let Some(range) = &r.range else { continue };
             if let Some(prev) = reach {
@@ -241,13 +242,13 @@ fn ranges(records: &[Record], flags: &mut BTreeSet<Flag>) {
 
 /// Per publication, per (registry, project, vintage): retired and cancelled ≤ issued. Only for
 /// publications that hold both complete issuances and retirements (not the 100-row samples).
-fn retired_vs_issued(records: &[Record], flags: &mut BTreeSet<Flag>) {
+fn retired_vs_issued(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
     type Key<'a> = (&'a str, &'a str, &'a str, i32);
     let mut issued: BTreeMap<Key, i64> = BTreeMap::new();
     let mut used: BTreeMap<Key, i64> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.dataset != "registry-export" && r.unit == crate::Unit::Credits) {
+    for r in records.iter().filter(|r| &*r.dataset != "registry-export" && r.unit == crate::Unit::Credits) {
         let (Some(p), Some(v), Some(q)) = (&r.project, r.vintage, r.quantity) else { continue };
-        let key = (r.dataset.as_str(), r.registry.as_str(), p.as_str(), v);
+        let key = (&*r.dataset, &*r.registry, &**p, v);
         match r.kind {
             Kind::Issuance => *issued.entry(key).or_default() += q,
             Kind::Retirement | Kind::Cancellation => *used.entry(key).or_default() += q,
@@ -280,29 +281,128 @@ fn squash_name(name: &str) -> String {
     name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
-/// A record with only what [`across`] reads: the raw row is kept only for the layouts whose checks
-/// read a cell of it (CARB's OPR cross-reference, Climate Refarm's monitoring tonnes), the serial's
-/// text and the beneficiary are dropped. The importer holds the whole area this way.
-pub fn for_checks(mut r: Record) -> Record {
-    if !matches!(r.registry.as_str(), "carb" | "climate-refarm") {
-        r.raw = String::new();
+/// A record with only what [`across`] reads, compactly: the importer holds the whole external
+/// area this way while it checks it (a million records), so each costs about 150 bytes instead
+/// of a `Record`'s 424 plus its strings. Registry, dataset and namespace names are shared
+/// ([`Strings`]); what only project rows need (name, place, methodology, period) and the raw row
+/// (kept only for the layouts whose checks read a cell of it: CARB's OPR cross-reference, Climate
+/// Refarm's monitoring tonnes) sit behind one pointer that most records leave empty. The serial's
+/// text, the beneficiary, the event date and the line are dropped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRecord {
+    pub registry: Arc<str>,
+    pub kind: Kind,
+    pub origin_id: Box<str>,
+    pub dataset: Arc<str>,
+    pub project: Option<Box<str>>,
+    pub vintage: Option<i32>,
+    pub quantity: Option<i64>,
+    pub unit: crate::Unit,
+    pub range: Option<CheckRange>,
+    pub details: Option<Box<Details>>,
+}
+
+/// A record's serial range, its namespace shared.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckRange {
+    pub namespace: Arc<str>,
+    pub start: u64,
+    pub end: u64,
+}
+
+/// What only some records carry.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Details {
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub methodology: Option<String>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    /// The row as published, for the layouts whose checks read a cell of it; otherwise empty.
+    pub raw: String,
+}
+
+/// One copy of each repeated name (registries, datasets, namespaces), shared by the records.
+#[derive(Debug, Default)]
+pub struct Strings(BTreeSet<Arc<str>>);
+
+impl Strings {
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(found) = self.0.get(s) {
+            return found.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.0.insert(shared.clone());
+        shared
     }
-    r.serial = None;
-    r.beneficiary = None;
-    r
+}
+
+/// The compact form of a record, for [`across`].
+pub fn for_checks(r: Record, strings: &mut Strings) -> CheckRecord {
+    let keeps_raw = matches!(r.registry.as_str(), "carb" | "climate-refarm");
+    let project_row = matches!(r.kind, Kind::Project | Kind::ProjectRollup);
+    let details = (project_row || keeps_raw).then(|| {
+        let place = |v: Option<String>| if project_row { v } else { None };
+        Box::new(Details {
+            name: place(r.name),
+            country: place(r.country),
+            methodology: place(r.methodology),
+            period_start: place(r.period_start),
+            period_end: place(r.period_end),
+            latitude: r.latitude.filter(|_| project_row),
+            longitude: r.longitude.filter(|_| project_row),
+            raw: if keeps_raw { r.raw } else { String::new() },
+        })
+    });
+    CheckRecord {
+        registry: strings.get(&r.registry),
+        kind: r.kind,
+        origin_id: r.origin_id.into_boxed_str(),
+        dataset: strings.get(&r.dataset),
+        project: r.project.map(String::into_boxed_str),
+        vintage: r.vintage,
+        quantity: r.quantity,
+        unit: r.unit,
+        range: r.range.map(|x| CheckRange { namespace: strings.get(&x.namespace), start: x.start, end: x.end }),
+        details,
+    }
+}
+
+/// Every record in compact form.
+pub fn compact(records: impl IntoIterator<Item = Record>) -> Vec<CheckRecord> {
+    let mut strings = Strings::default();
+    records.into_iter().map(|r| for_checks(r, &mut strings)).collect()
+}
+
+impl CheckRecord {
+    fn details(&self) -> &Details {
+        static NONE: Details = Details {
+            name: None,
+            country: None,
+            methodology: None,
+            period_start: None,
+            period_end: None,
+            latitude: None,
+            longitude: None,
+            raw: String::new(),
+        };
+        self.details.as_deref().unwrap_or(&NONE)
+    }
 }
 
 /// Reads a cell of a record's raw row.
-fn raw_cell(r: &Record, col: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(&r.raw).ok()?;
+fn raw_cell(r: &CheckRecord, col: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(&r.details().raw).ok()?;
     v.get(col)?.as_str().map(str::trim).filter(|s| !s.is_empty() && *s != "–" && *s != "-").map(str::to_string)
 }
 
 /// A project listed by two registries: by an explicit cross-reference (CARB's `OPR Project ID`),
 /// or by the same name (at least 12 letters and digits) in the same country.
-fn projects_in_two_registries(records: &[Record], flags: &mut BTreeSet<Flag>) {
+fn projects_in_two_registries(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
     let mut carb_seen = BTreeSet::new();
-    for r in records.iter().filter(|r| r.registry == "carb") {
+    for r in records.iter().filter(|r| &*r.registry == "carb") {
         let (Some(carb), Some(opr)) = (&r.project, raw_cell(r, "OPR Project ID")) else { continue };
         if carb_seen.insert((carb.clone(), opr.clone())) {
             let other = if opr.starts_with("ACR") {
@@ -321,10 +421,11 @@ fn projects_in_two_registries(records: &[Record], flags: &mut BTreeSet<Flag>) {
     }
     let mut by_name: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
     for r in records.iter().filter(|r| matches!(r.kind, Kind::Project | Kind::ProjectRollup)) {
-        let (Some(name), Some(country), Some(project)) = (&r.name, &r.country, &r.project) else { continue };
+        let d = r.details();
+        let (Some(name), Some(country), Some(project)) = (&d.name, &d.country, &r.project) else { continue };
         let key = squash_name(name);
         if key.len() >= 12 {
-            by_name.entry((key, country.clone())).or_default().insert((r.registry.clone(), project.clone()));
+            by_name.entry((key, country.clone())).or_default().insert((r.registry.to_string(), project.to_string()));
         }
     }
     for ((_, country), ids) in by_name {
@@ -346,24 +447,24 @@ fn projects_in_two_registries(records: &[Record], flags: &mut BTreeSet<Flag>) {
 /// Per-credit ledgers (Climate Refarm): credits per project ≤ the monitored reductions and equal to
 /// the monitoring's credits issued; every portfolio retirement names a credit of the ledger; the
 /// portfolio summary's total equals the ledger's count.
-fn per_credit_ledgers(records: &[Record], flags: &mut BTreeSet<Flag>) {
+fn per_credit_ledgers(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
     let mut credits: BTreeMap<(&str, &str), i64> = BTreeMap::new();
     let mut serials: BTreeSet<(&str, u64)> = BTreeSet::new();
     let mut total_by_registry: BTreeMap<&str, i64> = BTreeMap::new();
     for r in records.iter().filter(|r| r.kind == Kind::Credit) {
         if let Some(p) = &r.project {
-            *credits.entry((r.registry.as_str(), p.as_str())).or_default() += 1;
+            *credits.entry((&*r.registry, &**p)).or_default() += 1;
         }
         if let Some(range) = &r.range {
-            serials.insert((r.registry.as_str(), range.start));
+            serials.insert((&*r.registry, range.start));
         }
-        *total_by_registry.entry(r.registry.as_str()).or_default() += 1;
+        *total_by_registry.entry(&*r.registry).or_default() += 1;
     }
     let mut monitored: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
     for r in records.iter().filter(|r| r.kind == Kind::Monitoring) {
         let (Some(p), Some(q)) = (&r.project, r.quantity) else { continue };
         let tonnes = raw_cell(r, "total_emission_reductions_tons_co2").and_then(|t| crate::values::milli(&t).ok());
-        let e = monitored.entry((r.registry.as_str(), p.as_str())).or_default();
+        let e = monitored.entry((&*r.registry, &**p)).or_default();
         e.0 += q;
         e.1 += tonnes.unwrap_or(0);
     }
@@ -381,10 +482,9 @@ fn per_credit_ledgers(records: &[Record], flags: &mut BTreeSet<Flag>) {
             });
         }
     }
-    for r in records.iter().filter(|r| r.kind == Kind::Retirement && r.registry == "climate-refarm") {
+    for r in records.iter().filter(|r| r.kind == Kind::Retirement && &*r.registry == "climate-refarm") {
         let Some(range) = &r.range else { continue };
-        if total_by_registry.contains_key(r.registry.as_str()) && !serials.contains(&(r.registry.as_str(), range.start))
-        {
+        if total_by_registry.contains_key(&*r.registry) && !serials.contains(&(&*r.registry, range.start)) {
             flags.insert(Flag {
                 code: "portfolio_serial_unknown",
                 subject: format!("{}:{}", r.registry, r.origin_id),
@@ -393,7 +493,7 @@ fn per_credit_ledgers(records: &[Record], flags: &mut BTreeSet<Flag>) {
         }
     }
     for r in records.iter().filter(|r| r.kind == Kind::Summary) {
-        let held = total_by_registry.get(r.registry.as_str()).copied().unwrap_or(0);
+        let held = total_by_registry.get(&*r.registry).copied().unwrap_or(0);
         if let Some(q) = r.quantity
             && held > 0
             && q != held
@@ -425,20 +525,21 @@ fn similar_methodology(a: &str, b: &str) -> bool {
 
 /// What matched between an own project and an external one; `None` if something known differs,
 /// or nothing beyond the country could be compared.
-pub fn resemblance(own: &OwnProject, ext: &Record) -> Option<Vec<String>> {
-    let (Some(oc), Some(ec)) = (&own.country, &ext.country) else { return None };
+pub fn resemblance(own: &OwnProject, ext: &CheckRecord) -> Option<Vec<String>> {
+    let d = ext.details();
+    let (Some(oc), Some(ec)) = (&own.country, &d.country) else { return None };
     if oc != ec {
         return None;
     }
     let mut why = vec![format!("same country {oc}")];
-    if let (Some(m), Some(e)) = (&own.methodology, &ext.methodology) {
+    if let (Some(m), Some(e)) = (&own.methodology, &d.methodology) {
         if !similar_methodology(m, e) {
             return None;
         }
         why.push(format!("methodology {m} ~ {e}"));
     }
-    let ext_first = year(&ext.period_start).or(ext.vintage);
-    let ext_last = year(&ext.period_end).or(ext_first.map(|_| i32::MAX));
+    let ext_first = year(&d.period_start).or(ext.vintage);
+    let ext_last = year(&d.period_end).or(ext_first.map(|_| i32::MAX));
     if let (Some(of), Some(ef)) = (own.first_year, ext_first) {
         let ol = own.last_year.unwrap_or(of);
         let el = ext_last.unwrap_or(ef);
@@ -450,7 +551,7 @@ pub fn resemblance(own: &OwnProject, ext: &Record) -> Option<Vec<String>> {
             if el == i32::MAX { "open".to_string() } else { el.to_string() }
         ));
     }
-    if let (Some(la), Some(lo), Some(ela), Some(elo)) = (own.latitude, own.longitude, ext.latitude, ext.longitude) {
+    if let (Some(la), Some(lo), Some(ela), Some(elo)) = (own.latitude, own.longitude, d.latitude, d.longitude) {
         let d = distance_km((la, lo), (ela, elo));
         if d > NEARBY_KM {
             return None;
@@ -460,7 +561,7 @@ pub fn resemblance(own: &OwnProject, ext: &Record) -> Option<Vec<String>> {
     (why.len() > 1).then_some(why)
 }
 
-fn own_projects(records: &[Record], own: &[OwnProject], flags: &mut BTreeSet<Flag>) {
+fn own_projects(records: &[CheckRecord], own: &[OwnProject], flags: &mut BTreeSet<Flag>) {
     if own.is_empty() {
         return;
     }
@@ -475,7 +576,7 @@ fn own_projects(records: &[Record], own: &[OwnProject], flags: &mut BTreeSet<Fla
                         r.registry,
                         r.project.as_deref().unwrap_or(&r.origin_id)
                     ),
-                    detail: format!("{} ({})", why.join("; "), r.name.as_deref().unwrap_or("unnamed")),
+                    detail: format!("{} ({})", why.join("; "), r.details().name.as_deref().unwrap_or("unnamed")),
                 });
             }
         }

@@ -203,7 +203,7 @@ fn all_records(all: &All) -> Vec<Record> {
 fn cross_file_checks_flag_what_sources_md_reports() {
     let all = parse_all();
     let records = all_records(all);
-    let flags = checks::across(&records, &[]);
+    let flags = checks::across(&checks::compact(records), &[]);
     let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &flags {
         *by_code.entry(f.code).or_default() += 1;
@@ -267,11 +267,12 @@ fn an_own_project_that_resembles_an_imported_one_is_flagged() {
         latitude: isometric.latitude.map(|l| l + 0.05),
         longitude: isometric.longitude,
     };
-    let flags = checks::across(&records, std::slice::from_ref(&own));
+    let compact = checks::compact(records.iter().cloned());
+    let flags = checks::across(&compact, std::slice::from_ref(&own));
     let subject = format!("own:P0001 ~ isometric:{}", isometric.origin_id);
     assert!(flags.iter().any(|f| f.code == "own_project_resembles_external" && f.subject == subject), "{subject}");
     // Far away: not flagged.
     let far = OwnProject { latitude: own.latitude.map(|l| l + 1.0), ..own };
-    let flags = checks::across(&records, &[far]);
+    let flags = checks::across(&compact, &[far]);
     assert!(!flags.iter().any(|f| f.subject == subject));
 }

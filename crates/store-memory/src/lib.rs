@@ -382,6 +382,9 @@ impl Store for MemoryStore {
         people::seed_program_entries(&mut self.lock(), entries);
         Ok(())
     }
+    async fn insert_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<u64, StoreError> {
+        Ok(people::insert_program_entry(&mut self.lock(), entry))
+    }
     async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
         Ok(people::update_program_entry(&mut self.lock(), entry))
     }

@@ -127,6 +127,13 @@ pub(crate) fn seed_program_entries(t: &mut Tables, entries: &[ProgramEntry]) {
     }
 }
 
+/// Adds an entry under the next id (one more than the largest), like the SQL backends.
+pub(crate) fn insert_program_entry(t: &mut Tables, e: &ProgramEntry) -> u64 {
+    let id = t.people.program_entries.keys().next_back().map_or(1, |last| last + 1);
+    t.people.program_entries.insert(id, ProgramEntry { id, ..e.clone() });
+    id
+}
+
 /// Replaces an entry's texts and authorship (not its section or position); false when no entry
 /// has that id.
 pub(crate) fn update_program_entry(t: &mut Tables, e: &ProgramEntry) -> bool {

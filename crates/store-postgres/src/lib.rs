@@ -429,6 +429,9 @@ impl Store for PgStore {
     async fn seed_program_entries(&self, entries: &[furrow_store::ProgramEntry]) -> Result<(), StoreError> {
         program::seed(&self.primary, entries).await
     }
+    async fn insert_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<u64, StoreError> {
+        program::insert(&self.primary, entry).await
+    }
     async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
         program::update(&self.primary, entry).await
     }

@@ -457,6 +457,9 @@ impl Store for SqliteStore {
     async fn seed_program_entries(&self, entries: &[furrow_store::ProgramEntry]) -> Result<(), StoreError> {
         program::seed(&self.writer, entries).await
     }
+    async fn insert_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<u64, StoreError> {
+        program::insert(&self.writer, entry).await
+    }
     async fn update_program_entry(&self, entry: &furrow_store::ProgramEntry) -> Result<bool, StoreError> {
         program::update(&self.writer, entry).await
     }

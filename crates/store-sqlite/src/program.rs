@@ -80,3 +80,24 @@ pub(crate) async fn update(pool: &Pool, e: &ProgramEntry) -> Result<bool, StoreE
     .map_err(db_error)?;
     Ok(done.rows_affected() == 1)
 }
+
+pub(crate) async fn insert(pool: &Pool, e: &ProgramEntry) -> Result<u64, StoreError> {
+    let (position, at) = (i64::from(e.position), e.updated_at.0);
+    let row = sqlx::query!(
+        r#"INSERT INTO program_entries (id, section, position, title_en, body_en, title_ja, body_ja, updated_by, updated_at)
+           VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM program_entries), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+           RETURNING id AS "id!: i64""#,
+        e.section,
+        position,
+        e.title_en,
+        e.body_en,
+        e.title_ja,
+        e.body_ja,
+        e.updated_by,
+        at
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(db_error)?;
+    as_u64(row.id)
+}

@@ -304,6 +304,12 @@ pub trait Store: Send + Sync + 'static {
         let _ = entries;
         Err(program_unsupported())
     }
+    /// Adds an entry under the next free id (one more than the largest), which it returns; the
+    /// entry's own `id` is ignored.
+    async fn insert_program_entry(&self, entry: &ProgramEntry) -> Result<u64, StoreError> {
+        let _ = entry;
+        Err(program_unsupported())
+    }
     /// Replaces an entry's texts and who/when; false if there is no entry with its id. Section
     /// and position stay as stored.
     async fn update_program_entry(&self, entry: &ProgramEntry) -> Result<bool, StoreError> {

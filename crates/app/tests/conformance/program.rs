@@ -71,6 +71,20 @@ async fn program_pages(backend: Backend) {
     ));
     assert_eq!(registry.program_entries().await.expect("read"), stored);
 
+    // A new entry goes at the end of its section under the next id.
+    let added = registry.add_program_entry(&staff("user-7", Role::Operator), "companies", &texts).await.expect("added");
+    let max_id = stored.iter().map(|e| e.id).max().unwrap_or(0);
+    assert_eq!(added.id, max_id + 1);
+    let after = registry.program_entries().await.expect("read");
+    let companies: Vec<u64> = after.iter().filter(|e| e.section == "companies").map(|e| e.id).collect();
+    assert_eq!(companies.last(), Some(&added.id), "last of its section: {companies:?}");
+    assert_eq!(after.iter().find(|e| e.id == added.id), Some(&added));
+    let nowhere = registry.add_program_entry(&staff("user-7", Role::Operator), "gossip", &texts).await;
+    assert!(matches!(nowhere, Err(AppError::Invalid(_))), "{nowhere:?}");
+    let denied = registry.add_program_entry(&staff("user-8", Role::Buyer), "companies", &texts).await;
+    assert!(matches!(denied, Err(AppError::Forbidden(_))), "{denied:?}");
+    assert_eq!(registry.program_entries().await.expect("read"), after);
+
     let events = store.security_events(Page { after: None, limit: 1000 }).await.expect("events");
     let edits: Vec<_> = events.iter().filter(|e| e.kind == "program_page_edited").collect();
     assert_eq!(edits.len(), 1, "{events:?}");

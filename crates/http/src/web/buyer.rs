@@ -158,6 +158,29 @@ pub struct PurchasesPage {
     pub sales: Vec<SaleRow>,
 }
 
+#[derive(Template)]
+#[template(path = "retire.html")]
+pub struct RetirePage {
+    pub l: Lang,
+    pub c: Chrome,
+    pub csrf: String,
+    /// The accounts this user acts for that hold tradable credits: id, and id with the balance.
+    pub accounts: Vec<(String, String)>,
+    pub purposes: Vec<(&'static str, &'static str)>,
+    pub year_from: String,
+    pub year_to: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RetireForm {
+    #[serde(default)]
+    account: String,
+    #[serde(default)]
+    quantity: String,
+    #[serde(flatten)]
+    claim: ClaimForm,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct QuoteForm {
     #[serde(default)]
@@ -263,13 +286,14 @@ async fn sellable(state: &AppState, l: Lang, lc: &Lifecycle, chosen: &str) -> Re
         if available == 0 {
             continue;
         }
+        // What decides the choice first (how many are left), then what the batch is.
         let label = format!(
-            "{batch} · {} · {} {} · {} {}",
+            "{batch} · {} {} · {} · {} {}",
+            l.tonnes(&available),
+            l.t("act.buy.available"),
             priced.project,
             priced.methodology_code,
-            b.vintage,
-            l.tonnes(&available),
-            l.t("act.buy.available")
+            b.vintage
         );
         options.push(BatchOption { id: batch.to_string(), label, selected: batch.to_string() == chosen });
     }
@@ -487,8 +511,7 @@ async fn sale_page(
         }),
         _ => None,
     };
-    let year = state.registry.now().date().to_string();
-    let year = year.get(..4).unwrap_or("2026").to_owned();
+    let (year_from, year_to) = this_year(state);
     let notice = reader.query.as_deref().is_some_and(|q| q.split('&').any(|kv| kv == "done=claim"));
     Ok(page(&SalePage {
         l,
@@ -507,9 +530,16 @@ async fn sale_page(
         settled,
         released: s.released_reason.clone().unwrap_or_default(),
         purposes: PURPOSES.iter().map(|p| (*p, l.word(p))).collect(),
-        year_from: format!("{year}-01-01"),
-        year_to: format!("{year}-12-31"),
+        year_from,
+        year_to,
     }))
+}
+
+/// The first and last day of the registry's current year: the claim period's defaults.
+fn this_year(state: &AppState) -> (String, String) {
+    let today = state.registry.now().date().to_string();
+    let year = today.get(..4).unwrap_or("2026");
+    (format!("{year}-01-01"), format!("{year}-12-31"))
 }
 
 signed_page!(sale, sale_page, "/me/purchases", id: Path<String>);
@@ -597,3 +627,67 @@ async fn purchases_page(state: &AppState, reader: &Reader, session: &Session) ->
 }
 
 signed_page!(purchases, purchases_page, "/me");
+
+async fn retire_page(state: &AppState, reader: &Reader, session: &Session) -> Result<Response, ApiError> {
+    let l = reader.lang;
+    let mut accounts = Vec::new();
+    for id in &session.principal.accounts {
+        let Some((_, balances)) = state.registry.store().account(*id).await? else { continue };
+        if balances.tradable > 0 {
+            accounts.push((id.to_string(), format!("{id} · {}", l.tonnes(&balances.tradable))));
+        }
+    }
+    let (year_from, year_to) = this_year(state);
+    Ok(page(&RetirePage {
+        l,
+        c: reader.chrome(state).await,
+        csrf: session.csrf.clone(),
+        accounts,
+        purposes: PURPOSES.iter().map(|p| (*p, l.word(p))).collect(),
+        year_from,
+        year_to,
+    }))
+}
+
+signed_page!(retire, retire_page, "/me");
+
+/// Retires credits the user's account already holds, for a named beneficiary: the API's
+/// `POST /retirements` (`Command::Retire`), then the public retirement page with its certificate.
+async fn retire_credits(
+    state: &AppState,
+    _: &Reader,
+    session: &Session,
+    headers: HeaderMap,
+    form: Result<Form<RetireForm>, FormRejection>,
+) -> Result<Response, ApiError> {
+    let Form(form) = form.map_err(|_| malformed())?;
+    check_form(&headers, session, &form.claim.csrf)?;
+    let command = Command::Retire {
+        from: parse(form.account.trim())?,
+        selection: furrow_domain::Selection::Quantity { quantity: quantity(&form.quantity)?, batch: None },
+        claim: claim(&form.claim)?,
+    };
+    let committed = state.registry.execute(&session.principal, command, None).await?;
+    let retirement = committed.entries.iter().find_map(|e| match &e.event {
+        Event::Retired { id, .. } => Some(*id),
+        _ => None,
+    });
+    let retirement = retirement.ok_or_else(|| ApiError::invalid("nothing was retired"))?;
+    Ok(done(&format!("/retirements/{retirement}")))
+}
+
+pub async fn retire_post(
+    State(state): State<AppState>,
+    reader: Reader,
+    headers: HeaderMap,
+    form: Result<Form<RetireForm>, FormRejection>,
+) -> Response {
+    let session = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(redirect) => return redirect,
+    };
+    match retire_credits(&state, &reader, &session, headers, form).await {
+        Ok(response) => response,
+        Err(e) => refuse(&state, &reader, e, "/me/retire").await,
+    }
+}

@@ -556,6 +556,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("retirements.sort", "Order", "並び順"),
     ("retirements.title", "Retirements", "償却"),
     // --- review queues and the program editor (issue #9) ---
+    ("review.add", "Add an entry", "項目を追加"),
     ("review.approve", "Approve", "承認する"),
     ("review.body_en", "Text (English)", "本文（英語）"),
     ("review.body_ja", "Text (Japanese)", "本文（日本語）"),
@@ -971,6 +972,18 @@ pub const ACTING: &[(&str, &str, &str)] = &[
     ("act.refused.registry", "The registry's message:", "登録簿からのメッセージ："),
     ("act.refused.state", "This cannot be done in its current state.", "現在の状態ではこの操作はできません。"),
     ("act.refused.title", "Not done", "実行されませんでした"),
+    (
+        "act.retire.intro",
+        "Credits already in your account can be retired at once for a named beneficiary. Retirement is final: retired credits are never refunded or moved again.",
+        "口座に保有しているクレジットは、指定した受益者のために直ちに償却できます。償却は取り消せません。償却したクレジットは返金も移転もできません。",
+    ),
+    (
+        "act.retire.nothing",
+        "None of your accounts holds tradable credits.",
+        "取引可能なクレジットを保有する口座がありません。",
+    ),
+    ("act.retire.submit", "Retire", "償却する"),
+    ("act.retire.title", "Retire credits you hold", "保有クレジットを償却"),
     ("act.sale", "Purchase", "購入"),
     ("act.sale.awaiting", "Awaiting payment", "入金待ち"),
     (

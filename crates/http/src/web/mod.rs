@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/totp/confirm", axum::routing::post(account::totp_confirm))
         .route("/review", get(review::queues))
         .route("/review/program", get(review::program_entries))
+        .route("/review/program/new", get(review::new_program_entry).post(review::add_program_entry))
         .route("/review/program/{id}", get(review::program_entry).post(review::save_program_entry))
         .route("/review/{kind}/{id}/{action}", axum::routing::post(review::act))
         // Issue #9: the signed-in pages that act, for participants and buyers.
@@ -75,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me/farm/withdrawal", axum::routing::post(participant::withdraw))
         .route("/buy", get(buyer::buy).post(buyer::quote_post))
         .route("/me/purchases", get(buyer::purchases))
+        .route("/me/retire", get(buyer::retire).post(buyer::retire_post))
         .route("/me/quotes/{id}", get(buyer::quote))
         .route("/me/quotes/{id}/accept", axum::routing::post(buyer::accept_post))
         .route("/me/sales/{id}", get(buyer::sale))

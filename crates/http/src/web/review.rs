@@ -142,6 +142,7 @@ pub struct EntryRow {
 }
 
 pub struct EntrySection {
+    pub code: &'static str,
     pub title: &'static str,
     pub entries: Vec<EntryRow>,
 }
@@ -161,7 +162,10 @@ pub struct EntryPage {
     pub l: Lang,
     pub c: Chrome,
     pub csrf: String,
-    pub id: u64,
+    /// Where the form posts: the entry's address, or `/review/program/new`.
+    pub action: String,
+    /// The section's code, sent back by the form for a new entry.
+    pub section_code: String,
     pub section: &'static str,
     pub texts: ProgramTexts,
     pub updated_by: String,
@@ -191,6 +195,9 @@ pub struct ActionForm {
 pub struct EntryForm {
     #[serde(default)]
     csrf: String,
+    /// For a new entry: the section it goes to.
+    #[serde(default)]
+    section: String,
     #[serde(default)]
     title_en: String,
     #[serde(default)]
@@ -355,6 +362,34 @@ fn fill_queues(page: &mut QueuePage, lc: &Lifecycle, subject: &str) {
     }
 }
 
+/// How staff read a log actor: a signed-in user's pseudonym `user-{id}` with the e-mail address
+/// (staff pages only; the public log shows the pseudonym alone), anyone else as recorded.
+async fn person(state: &AppState, subject: &str) -> String {
+    let id = subject.strip_prefix("user-").and_then(|n| n.parse::<u64>().ok());
+    match id {
+        Some(id) => match state.registry.store().user(id).await {
+            Ok(Some(user)) => format!("{} ({subject})", user.email),
+            _ => subject.to_owned(),
+        },
+        None => subject.to_owned(),
+    }
+}
+
+async fn name_people(state: &AppState, page: &mut QueuePage) {
+    for r in &mut page.issuance {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+    for w in &mut page.withdrawals {
+        w.requested_by = person(state, &w.requested_by).await;
+    }
+    for r in &mut page.reversals {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+    for r in &mut page.cancellations {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+}
+
 /// The escrowed sales, oldest first, with the claim each buyer stated.
 fn sales_awaiting_payment(l: Lang, lc: &Lifecycle) -> Vec<SaleItem> {
     lc.sales
@@ -421,21 +456,20 @@ async fn queue_page(
         can_edit: may_edit(principal),
     };
     fill_queues(&mut page, &state.registry.lifecycle(), &principal.subject);
+    name_people(state, &mut page).await;
     if page.admin {
         match state.registry.role_requests(principal).await {
             Ok(requests) => {
-                page.roles = requests
-                    .into_iter()
-                    .filter(|r| r.approved_at.is_none())
-                    .map(|r| RoleItem {
+                for r in requests.into_iter().filter(|r| r.approved_at.is_none()) {
+                    page.roles.push(RoleItem {
                         id: r.id.to_string(),
-                        user: format!("user-{}", r.user),
+                        user: person(state, &format!("user-{}", r.user)).await,
                         role: r.role.to_string(),
                         own: r.requested_by == principal.subject,
-                        requested_by: r.requested_by,
+                        requested_by: person(state, &r.requested_by).await,
                         requested_at: when(reader.lang, r.requested_at),
-                    })
-                    .collect();
+                    });
+                }
             }
             Err(e) => return reader.fail(state, e.into()).await,
         }
@@ -579,47 +613,94 @@ pub async fn program_entries(State(state): State<AppState>, reader: Reader, head
         Ok(entries) => entries,
         Err(e) => return reader.fail(&state, e.into()).await,
     };
-    let sections = SECTIONS
-        .iter()
-        .map(|section| EntrySection {
-            title: section_title(section),
-            entries: entries
-                .iter()
-                .filter(|e| e.section == *section)
-                .map(|e| EntryRow {
-                    id: e.id,
-                    title: if l == Lang::Ja { e.title_ja.clone() } else { e.title_en.clone() },
-                    updated_by: e.updated_by.clone(),
-                    updated_at: when(l, e.updated_at),
-                })
-                .collect(),
-        })
-        .collect();
+    let mut sections = Vec::new();
+    for section in SECTIONS {
+        let mut rows = Vec::new();
+        for e in entries.iter().filter(|e| e.section == section) {
+            rows.push(EntryRow {
+                id: e.id,
+                title: if l == Lang::Ja { e.title_ja.clone() } else { e.title_en.clone() },
+                updated_by: person(&state, &e.updated_by).await,
+                updated_at: when(l, e.updated_at),
+            });
+        }
+        sections.push(EntrySection { code: section, title: section_title(section), entries: rows });
+    }
     let page =
         ProgramListPage { l, c: reader.chrome(&state).await, notice: done_notice(reader.query.as_deref()), sections };
     private(render(&page))
 }
 
+/// The form for an entry: a stored one (`Some`), or a new one in `section`.
 async fn entry_page(
     state: &AppState,
     reader: &Reader,
     session: &Session,
-    entry: &ProgramEntry,
+    entry: Option<&ProgramEntry>,
+    section: &str,
     texts: ProgramTexts,
     error: Option<String>,
 ) -> Response {
+    let l = reader.lang;
     let page = EntryPage {
-        l: reader.lang,
+        l,
         c: reader.chrome(state).await,
         csrf: session.csrf.clone(),
-        id: entry.id,
-        section: section_title(&entry.section),
+        action: entry.map_or("/review/program/new".to_owned(), |e| format!("/review/program/{}", e.id)),
+        section_code: section.to_owned(),
+        section: section_title(section),
         texts,
-        updated_by: entry.updated_by.clone(),
-        updated_at: when(reader.lang, entry.updated_at),
+        updated_by: entry.map(|e| e.updated_by.clone()).unwrap_or_default(),
+        updated_at: entry.map(|e| when(l, e.updated_at)).unwrap_or_default(),
         error,
     };
     private(render(&page))
+}
+
+fn empty_texts() -> ProgramTexts {
+    ProgramTexts { title_en: String::new(), body_en: String::new(), title_ja: String::new(), body_ja: String::new() }
+}
+
+/// `GET /review/program/new?section=…`: an empty form for a new entry at the end of a section.
+pub async fn new_program_entry(State(state): State<AppState>, reader: Reader, headers: HeaderMap) -> Response {
+    let session = match editor(&state, &reader, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let query = reader.query.as_deref().unwrap_or("");
+    let section = query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "section").map(|kv| kv.1);
+    match section.filter(|s| SECTIONS.contains(s)) {
+        Some(section) => entry_page(&state, &reader, &session, None, section, empty_texts(), None).await,
+        None => reader.fail(&state, ApiError::not_found("no such section of the program's pages")).await,
+    }
+}
+
+/// `POST /review/program/new`: adds the entry; an invalid text shows the form again (422).
+pub async fn add_program_entry(
+    State(state): State<AppState>,
+    reader: Reader,
+    headers: HeaderMap,
+    form: Result<Form<EntryForm>, FormRejection>,
+) -> Response {
+    let session = match editor(&state, &reader, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let Ok(Form(form)) = form else { return reader.fail(&state, malformed()).await };
+    if !same_origin(&headers) || !same_secret(&form.csrf, &session.csrf) {
+        return reader.fail(&state, csrf_mismatch()).await;
+    }
+    let texts =
+        ProgramTexts { title_en: form.title_en, body_en: form.body_en, title_ja: form.title_ja, body_ja: form.body_ja };
+    match state.registry.add_program_entry(&session.principal, &form.section, &texts).await {
+        Ok(_) => see_other("/review/program?done=saved", None),
+        Err(AppError::Invalid(detail)) if SECTIONS.contains(&form.section.as_str()) => {
+            let mut response = entry_page(&state, &reader, &session, None, &form.section, texts, Some(detail)).await;
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response
+        }
+        Err(e) => reader.fail(&state, e.into()).await,
+    }
 }
 
 async fn stored_entry(state: &AppState, id: &str) -> Result<ProgramEntry, ApiError> {
@@ -647,7 +728,7 @@ pub async fn program_entry(
                 title_ja: entry.title_ja.clone(),
                 body_ja: entry.body_ja.clone(),
             };
-            entry_page(&state, &reader, &session, &entry, texts, None).await
+            entry_page(&state, &reader, &session, Some(&entry), &entry.section, texts, None).await
         }
         Err(e) => reader.fail(&state, e).await,
     }
@@ -679,7 +760,8 @@ pub async fn save_program_entry(
     match state.registry.edit_program_entry(&session.principal, entry.id, &texts).await {
         Ok(_) => see_other("/review/program?done=saved", None),
         Err(AppError::Invalid(detail)) => {
-            let mut response = entry_page(&state, &reader, &session, &entry, texts, Some(detail)).await;
+            let mut response =
+                entry_page(&state, &reader, &session, Some(&entry), &entry.section, texts, Some(detail)).await;
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response
         }

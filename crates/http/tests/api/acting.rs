@@ -238,6 +238,9 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     assert!(html.contains("Open") && html.contains("Valid until") && html.contains("¥39,250"), "{html}");
     let (status, _) = page(&app, "/me/quotes/Q000001", &other).await;
     assert_eq!(status, 403, "another buyer does not see it");
+    let (status, html) = page(&app, "/me/quotes/Q000099?lang=ja", &cookie).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("該当するものが見つかりません"), "{html}");
 
     // Accept: escrowed, and the page says what happens next instead of pretending it is done.
     let response = post(&app, "/me/quotes/Q000001/accept", Some(&other), form(&[("csrf", &csrf)])).await;
@@ -246,6 +249,7 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     assert_eq!((response.status().as_u16(), location(&response)), (303, "/me/sales/S000001".to_owned()));
     let (_, html) = page(&app, "/me/sales/S000001?lang=en", &cookie).await;
     assert!(html.contains("Awaiting payment") && html.contains("Reserved until"), "{html}");
+    assert_eq!(page(&app, "/me/sales/S000001", &other).await.0, 403, "another buyer does not see the sale");
     assert!(!html.contains("certificate-pdf"), "no certificate before settlement");
 
     // The beneficiary and purpose: another buyer cannot name them; the buyer does.
@@ -294,6 +298,45 @@ async fn a_buyer_quotes_buys_names_the_beneficiary_and_gets_the_certificate() {
     assert!(html.contains("購入履歴") && html.contains("決済・償却済み") && html.contains("AGR-CERT-R000001"));
     let (_, html) = page(&app, "/me/purchases", &other).await;
     assert!(!html.contains("S000001"), "another buyer's purchases are not listed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_retires_credits_it_holds_for_a_beneficiary() {
+    let app = spawn_app().await;
+    user(&app, "treasury@example.jp", Role::Buyer, &[&app.buyer_account.clone()]).await;
+    let cookie = sign_in(&app, "treasury@example.jp").await;
+    let (status, html) = page(&app, "/me/retire?lang=en", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("{} · 1,000 t CO₂e", app.buyer_account)), "its holding: {html}");
+    let csrf = hidden(&html, "csrf");
+    let retire = |csrf: &str, account: &str, quantity: &str| {
+        form(&[
+            ("csrf", csrf),
+            ("account", account),
+            ("quantity", quantity),
+            ("beneficiary", "Kansai Rail Co., Ltd."),
+            ("country", "JP"),
+            ("purpose", "scope1"),
+            ("from", "2025-04-01"),
+            ("to", "2026-03-31"),
+            ("jurisdiction", "JP-27"),
+            ("note", "Diesel shunting"),
+        ])
+    };
+    let before = log_size(&app).await;
+    let response = post(&app, "/me/retire", Some(&cookie), retire("", &app.buyer_account, "5")).await;
+    assert_eq!(response.status().as_u16(), 403, "no CSRF token");
+    let response = post(&app, "/me/retire", Some(&cookie), retire(&csrf, &app.other_buyer_account, "5")).await;
+    assert_eq!(response.status().as_u16(), 403, "another buyer's account");
+    let response = post(&app, "/me/retire?lang=ja", Some(&cookie), retire(&csrf, &app.buyer_account, "5000")).await;
+    assert_eq!(response.status().as_u16(), 409, "more than it holds");
+    assert!(response.text().await.expect("text").contains("クレジットが足りません"));
+    assert_eq!(log_size(&app).await, before, "nothing was written");
+    let response = post(&app, "/me/retire", Some(&cookie), retire(&csrf, &app.buyer_account, "5")).await;
+    assert_eq!((response.status().as_u16(), location(&response)), (303, "/retirements/R000001".to_owned()));
+    let retirement = app.get_ok("/retirements/R000001").await;
+    assert_eq!(retirement["beneficiary"]["name"], "Kansai Rail Co., Ltd.", "{retirement}");
+    assert_eq!(retirement["quantity"], 5, "{retirement}");
 }
 
 /// The operator's side of a purchase: the review queue lists the escrowed sale, refuses to settle

@@ -45,6 +45,7 @@ async fn a_100_mb_body_is_refused_without_being_buffered() {
 async fn ten_thousand_nested_json_levels_are_a_problem_not_a_stack_overflow() {
     let app = spawn_app().await;
     let log_before = log_size(&app).await;
+    let rss_before = resident_kib();
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     for body in [deep.clone(), format!(r#"{{"from":{deep},"to":"A000001","quantity":1}}"#)] {
         let response = app.post_raw("/transfers", &app.operator, &body, None).await;
@@ -53,12 +54,16 @@ async fn ten_thousand_nested_json_levels_are_a_problem_not_a_stack_overflow() {
         assert!((400..500).contains(&status), "{status}");
         assert_eq!(content_type, "application/problem+json");
     }
+    let grown = resident_kib().saturating_sub(rss_before);
+    eprintln!("10 000 nested levels: resident memory grew by {grown} KiB");
+    assert!(grown < 32 * 1024, "parsing nested JSON grew the server by {grown} KiB");
     assert_eq!(log_size(&app).await, log_before);
 }
 
 #[tokio::test]
 async fn slow_loris_clients_are_cut_off_and_others_are_served_meanwhile() {
     let app = spawn_app().await;
+    let rss_before = resident_kib();
     let started = Instant::now();
     let mut slow = Vec::new();
     for _ in 0..200 {
@@ -83,8 +88,14 @@ async fn slow_loris_clients_are_cut_off_and_others_are_served_meanwhile() {
     let quick = Instant::now();
     let (status, _) = app.get("/status").await;
     assert_eq!(status, 200);
-    eprintln!("with 200 slow-loris connections open, a normal request took {:?}", quick.elapsed());
+    let grown = resident_kib().saturating_sub(rss_before);
+    eprintln!(
+        "with 200 slow-loris connections open, a normal request took {:?}; resident memory grew by {grown} KiB",
+        quick.elapsed()
+    );
     assert!(quick.elapsed() < Duration::from_secs(5));
+    // Each connection holds a task and its partly read headers: a few KiB, not a buffer per byte.
+    assert!(grown < 32 * 1024, "200 slow connections grew the server by {grown} KiB");
 
     let closed = tokio::time::timeout(furrow_http::HEADER_READ_TIMEOUT * 3, dribble).await;
     let closed = closed.expect("the server never closed the slow connections").expect("task");

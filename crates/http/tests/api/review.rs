@@ -176,7 +176,8 @@ async fn an_operator_approves_issuance_another_requested_and_the_requester_canno
     let (status, html) = get(&app, "/review", &ren.cookie).await;
     assert_eq!(status, 200, "{html}");
     let issuance = html.split("id=\"issuance\"").nth(1).expect("the issuance queue");
-    assert!(issuance.contains("I000001") && issuance.contains(&ren.subject), "{issuance}");
+    let requester = format!("ren@example.jp ({})", ren.subject);
+    assert!(issuance.contains("I000001") && issuance.contains(&requester), "staff see who asked: {issuance}");
     assert!(issuance.contains("You asked for this") && issuance.contains(" t CO₂e"), "{issuance}");
     assert!(!issuance.contains("/review/issuance/I000001/approve"), "no approve button for the requester");
 
@@ -282,6 +283,11 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
     ok(&app, "/issuance-requests", &a.op_a, json!({"report": "N000001"})).await;
     ok(&app, "/issuance-requests/I000001/approve", &a.op_b, json!({})).await;
     ok(&app, "/enrolments/E000001/withdrawal", &a.op_a, json!({"ground": "illness"})).await;
+    // A second farmer's withdrawal, to refuse.
+    let (_, _, second) =
+        farmer(&app, &a, "Tanaka Jiro", vec![parcel("South paddy", "1.0", square(139.01, 37.9, 0.001))]).await;
+    ok(&app, "/enrolments", &a.op_a, enrol(&second[0], "2025-01-01", "2028-12-31")).await;
+    ok(&app, "/enrolments/E000002/withdrawal", &a.op_a, json!({"ground": "natural disaster"})).await;
     ok(&app, "/reversals", &a.op_a, json!({"project": "P0001", "quantity": 1, "note": "levee breach"})).await;
     let ask = json!({"from": app.buyer_account, "quantity": 5, "reason": "correction", "note": "double-counted"});
     ok(&app, "/cancellations", &a.op_a, ask).await;
@@ -315,6 +321,17 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
         (e1["status"].as_str(), e1["withdrawal"]["effective"].as_str()),
         (Some("withdrawn"), Some("2026-04-01"))
     );
+
+    // A refusal needs a reason; with one, the enrolment goes on.
+    let before = state(&app, &a, &admin).await;
+    let got = post(&app, &kai, "/review/withdrawals/E000002/refuse", &[("reason", " ")], true).await;
+    refused(&app, &a, &admin, &before, got, 422, "reason").await;
+    let (status, location, _) =
+        post(&app, &kai, "/review/withdrawals/E000002/refuse", &[("reason", "the flood damage was repaired")], true)
+            .await;
+    assert_eq!((status, location.as_str()), (303, "/review?done=refused"));
+    let e2 = app.get_ok("/enrolments/E000002").await;
+    assert_eq!(e2["status"], "active", "{e2}");
 
     let (status, _, _) = post(&app, &kai, "/review/reversals/X000001/approve", &[], true).await;
     assert_eq!(status, 303);
@@ -397,6 +414,32 @@ async fn operators_edit_the_program_pages_in_both_languages_and_the_text_is_esca
     assert!(en.contains("<p>Private.</p>") && en.contains("<p>Agricultural &#38; international.</p>"), "{en}");
     let ja = page("ja").await;
     assert!(ja.contains("J-クレジットとの違い（改訂）") && ja.contains("<p>農業に特化しています。</p>"), "{ja}");
+    // A new question for farmers, at the end of their section, in both languages.
+    let (status, html) = get(&app, "/review/program/new?section=farmers", &ren.cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("action=\"/review/program/new\"") && html.contains("value=\"farmers\""), "{html}");
+    let question = [
+        ("section", "farmers"),
+        ("title_en", "Can I enrol rented fields?"),
+        ("body_en", "Yes, with the owner's written consent."),
+        ("title_ja", "借りている圃場も登録できますか？"),
+        ("body_ja", "はい、所有者の書面による同意があれば登録できます。"),
+    ];
+    let (status, _, _) = post(&app, &vera, "/review/program/new", &question, true).await;
+    assert_eq!(status, 403, "a verifier adds nothing");
+    let mut nowhere = question;
+    nowhere[0].1 = "gossip";
+    let (status, _, _) = post(&app, &ren, "/review/program/new", &nowhere, true).await;
+    assert_eq!(status, 422, "no such section");
+    let (status, location, _) = post(&app, &ren, "/review/program/new", &question, true).await;
+    assert_eq!((status, location.as_str()), (303, "/review/program?done=saved"));
+    let en = page("en").await;
+    let farmers = en.split("For farmers").nth(1).expect("the farmers' section");
+    assert!(farmers.trim_end().contains("Can I enrol rented fields?"), "{farmers}");
+    let last = farmers.rfind("<summary>").map(|i| &farmers[i..]).unwrap_or_default();
+    assert!(last.contains("Can I enrol rented fields?"), "the new question comes last: {last}");
+    assert!(page("ja").await.contains("借りている圃場も登録できますか？"));
+
     // Who and when: on the entry and in the audit trail.
     let (_, html) = get(&app, "/review/program", &ren.cookie).await;
     assert!(html.contains(&ren.subject), "{html}");
@@ -407,5 +450,6 @@ async fn operators_edit_the_program_pages_in_both_languages_and_the_text_is_esca
         .iter()
         .any(|e| e["kind"] == "program_page_edited" && e["subject"] == ren.subject.as_str());
     assert!(edited, "{events}");
+    assert!(events.to_string().contains("program_page_added"), "{events}");
     let _ = a;
 }
