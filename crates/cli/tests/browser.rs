@@ -225,49 +225,8 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
     let password = password.expect("the demo prints its users' password");
     let operator = operator.expect("the demo prints an operator token");
 
-    let port = free_port();
-    let _driver = Killed(
-        Command::new(driver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
+    let (_driver, browser) = start_browser(driver, chromium).await;
     let http = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let ready = http.get(format!("{base}/status")).send().await.ok();
-        if let Some(r) = ready
-            && let Ok(v) = r.json::<Value>().await
-            && v["value"]["ready"] == true
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not become ready");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let capabilities = json!({"capabilities": {"alwaysMatch": {
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=en-GB",
-                     "--hide-scrollbars", "--window-size=1280,900"],
-            "prefs": {"intl.accept_languages": "en-GB,en"}
-        }
-    }}});
-    let created: Value = http
-        .post(format!("{base}/session"))
-        .json(&capabilities)
-        .send()
-        .await
-        .expect("session")
-        .json()
-        .await
-        .expect("json");
-    let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
-    let browser = Browser { http: http.clone(), session: format!("{base}/session/{id}") };
 
     // Find a serial from the home page's search box and see its block and history.
     browser.goto(&format!("{url}/")).await;
@@ -463,7 +422,7 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
             browser.screenshot(width, &shots.join(format!("{name}-{label}.png"))).await;
         }
     }
-    let _ = http.delete(format!("{base}/session/{id}")).send().await;
+    let _ = browser.http.delete(browser.session.clone()).send().await;
     eprintln!("screenshots in {}", shots.display());
 }
 

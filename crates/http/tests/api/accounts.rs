@@ -11,32 +11,9 @@ use furrow_app::{RateLimitSettings, totp};
 use furrow_domain::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, browser, form, root, spawn_app};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A client that does not follow redirects, so that the test sees each answer.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
-fn root(app: &TestApp) -> String {
-    app.url.trim_end_matches("/api/v1").to_owned()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 async fn create_user(app: &TestApp, email: &str, role: Role) -> u64 {
     let new = NewUser {

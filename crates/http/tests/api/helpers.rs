@@ -164,3 +164,28 @@ pub fn assert_problem(status: u16, body: &Value, expected_status: u16, expected_
     assert_eq!(body["status"], expected_status, "{body}");
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
 }
+
+/// A client that does not follow redirects, so that a test of the pages sees each answer.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The server's root, where the pages live (the API is under `/api/v1`).
+pub fn root(app: &TestApp) -> String {
+    app.url.trim_end_matches("/api/v1").to_owned()
+}
+
+/// An `application/x-www-form-urlencoded` body, every byte but letters and digits escaped.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc: String = v
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            format!("{k}={enc}")
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}

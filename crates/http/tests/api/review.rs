@@ -13,34 +13,11 @@ use furrow_domain::lifecycle::LifecycleCommand;
 use furrow_domain::{AccountId, Command, Role};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, browser, form, root, spawn_app};
 use crate::lifecycle::{Actors, actors, enrol, farmer, ok, parcel, registered_project, report, square};
 
 const PASSWORD: &str = "correct horse battery";
 const SECRET: [u8; 20] = *b"review-queue-secret!";
-
-/// A client that does not follow redirects, so that the test sees each answer.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
-fn root(app: &TestApp) -> String {
-    app.url.trim_end_matches("/api/v1").to_owned()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            let enc: String = v
-                .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
-                .collect();
-            format!("{k}={enc}")
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
 
 /// A signed-in person: the session cookie and the CSRF token of its forms.
 struct Person {
