@@ -592,8 +592,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("review.ground", "Ground", "理由"),
     (
         "review.intro_admin",
-        "Role grants asked for by another admin, waiting for a second admin's approval.",
-        "他の管理者が申請した権限付与で、2人目の管理者の承認を待っているものです。",
+        "Role grants and log key rotations asked for by another admin, waiting for a second admin's approval.",
+        "他の管理者が申請した権限付与とログ鍵の更新で、2人目の管理者の承認を待っているものです。",
     ),
     (
         "review.intro_operator",
@@ -606,6 +606,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "あなたが担当するプロジェクトで提出され、検証を待っているモニタリング報告です。",
     ),
     ("review.issuance", "Issuance requests awaiting approval", "承認待ちの発行申請"),
+    ("review.key_rotations", "Log key rotations awaiting a second admin", "2人目の管理者の承認を待つログ鍵の更新"),
+    (
+        "review.key_rotations_note",
+        "Once approved, furrow key rotate on the server publishes the new key; each approval is used once.",
+        "承認されると、サーバー上の furrow key rotate が新しい鍵を公開します。承認は1回ずつ使われます。",
+    ),
     (
         "review.need_totp",
         "Approvals need two-step sign-in: set up an authenticator app on your account page, then sign out and sign in again with a code.",

@@ -73,6 +73,15 @@ pub struct CancellationItem {
     pub own: bool,
 }
 
+/// A request to rotate the log's signing key, waiting for a second admin.
+pub struct RotationItem {
+    pub id: String,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub own: bool,
+}
+
 pub struct RoleItem {
     pub id: String,
     pub user: String,
@@ -129,6 +138,7 @@ pub struct QueuePage {
     pub reversals: Vec<ReversalItem>,
     pub cancellations: Vec<CancellationItem>,
     pub roles: Vec<RoleItem>,
+    pub rotations: Vec<RotationItem>,
     pub reports: Vec<ReportItem>,
     pub sales: Vec<SaleItem>,
     pub can_edit: bool,
@@ -339,6 +349,20 @@ fn fill_queues(page: &mut QueuePage, lc: &Lifecycle, subject: &str) {
     if page.operator {
         page.sales = sales_awaiting_payment(l, lc);
     }
+    if page.admin {
+        page.rotations = lc
+            .key_rotations
+            .values()
+            .filter(|r| r.approved_by.is_none())
+            .map(|r| RotationItem {
+                id: r.id.to_string(),
+                reason: r.reason.clone(),
+                requested_by: r.requested_by.clone(),
+                requested_at: when(l, r.requested_at),
+                own: r.requested_by == subject,
+            })
+            .collect();
+    }
     if page.verifier {
         page.reports = lc
             .reports
@@ -386,6 +410,9 @@ async fn name_people(state: &AppState, page: &mut QueuePage) {
         r.requested_by = person(state, &r.requested_by).await;
     }
     for r in &mut page.cancellations {
+        r.requested_by = person(state, &r.requested_by).await;
+    }
+    for r in &mut page.rotations {
         r.requested_by = person(state, &r.requested_by).await;
     }
 }
@@ -451,6 +478,7 @@ async fn queue_page(
         reversals: Vec::new(),
         cancellations: Vec::new(),
         roles: Vec::new(),
+        rotations: Vec::new(),
         reports: Vec::new(),
         sales: Vec::new(),
         can_edit: may_edit(principal),
@@ -518,6 +546,7 @@ fn action(kind: &str, id: &str, verb: &str, form: &ActionForm) -> Result<(Action
         ("reports", "verify") => (run(C::VerifyReport { report: parse(id)? }), "verified"),
         ("reports", "return") => (run(C::ReturnReport { report: parse(id)?, reason }), "returned"),
         ("roles", "approve") => (Action::ApproveRole(number()?), "approved"),
+        ("key-rotations", "approve") => (run(C::ApproveKeyRotation { rotation: parse(id)? }), "approved"),
         ("sales", "settle") => (
             Action::Settle {
                 sale: parse(id)?,

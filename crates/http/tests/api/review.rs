@@ -283,8 +283,10 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
         assert!(section.contains(item), "{queue}: {section}");
     }
     assert!(!html.contains("id=\"roles\""), "role grants are the admins'");
+    ok(&app, "/log/key-rotations", &admin, json!({"reason": "the signing machine is retired"})).await;
     let (_, html) = get(&app, "/review", &ada.cookie).await;
     assert!(html.contains("/review/roles/1/approve"), "{html}");
+    assert!(html.contains("/review/key-rotations/K000001/approve"), "{html}");
 
     // A withdrawal's date is checked before anything is sent.
     let before = state(&app, &a, &admin).await;
@@ -331,6 +333,24 @@ async fn withdrawals_reversals_cancellations_and_role_grants_are_decided_from_th
         .iter()
         .any(|u| u["email"] == "kai@example.jp" && u["role"] == "admin");
     assert!(granted, "{users}");
+
+    // The log key rotation another admin asked for: an operator may not approve it (kai is an
+    // admin by now); an admin does.
+    let rin = person(&app, "rin@example.jp", Role::Operator, &[], true).await;
+    let before = app.get_as("/log/key-rotations", Some(&admin)).await;
+    let got = post(&app, &rin, "/review/key-rotations/K000001/approve", &[], true).await;
+    assert_eq!(got.0, 403, "{}", got.2);
+    assert_eq!(app.get_as("/log/key-rotations", Some(&admin)).await, before, "a refused approval wrote nothing");
+    let (status, _, _) = post(&app, &ada, "/review/key-rotations/K000001/approve", &[], true).await;
+    assert_eq!(status, 303);
+    let rotations = app.get_as("/log/key-rotations", Some(&admin)).await;
+    assert_eq!(
+        (rotations["items"][0]["status"].as_str(), rotations["items"][0]["approved_by"].as_str()),
+        (Some("approved"), Some(ada.subject.as_str())),
+        "{rotations}"
+    );
+    let (_, html) = get(&app, "/review", &ada.cookie).await;
+    assert!(!html.contains("/review/key-rotations/K000001/approve"), "the queue is empty again");
 }
 
 #[tokio::test]
