@@ -188,42 +188,9 @@ async fn find_a_serial_switch_to_japanese_and_screenshot_the_main_pages() {
 
     // The demo: a believable program, served on a free port.
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut demo = furrow()
-        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path().join("demo"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("demo starts");
-    let stdout = demo.stdout.take().expect("stdout");
-    let _demo = Killed(demo);
-    let mut url = None;
-    let mut serial = None;
-    let mut password = None;
-    let mut operator = None;
-    for line in BufReader::new(stdout).lines().take(100) {
-        let line = line.expect("line");
-        if url.is_none() {
-            url =
-                line.split_whitespace().find(|w| w.starts_with("http://")).map(|u| u.trim_end_matches('/').to_owned());
-        }
-        if let Some(rest) = line.split("(password ").nth(1) {
-            password = rest.split(',').next().map(str::to_owned);
-        }
-        if let Some(rest) = line.trim_start().strip_prefix("Operator token:") {
-            operator = Some(rest.trim().to_owned());
-        }
-        if line.trim_start().starts_with("Serial:") {
-            serial = line.split("q=").nth(1).map(|s| s.trim().to_owned());
-        }
-        if line.contains("Press Ctrl-C") {
-            break;
-        }
-    }
-    let url = url.expect("the demo prints its URL");
-    let serial = serial.expect("the demo prints a sample serial");
-    let password = password.expect("the demo prints its users' password");
-    let operator = operator.expect("the demo prints an operator token");
+    let demo = start_demo(dir.path());
+    let (url, serial, password, operator) =
+        (demo.url.clone(), demo.serial.clone(), demo.password.clone(), demo.operator.clone());
 
     let (_driver, browser) = start_browser(driver, chromium).await;
     let http = reqwest::Client::new();
@@ -435,10 +402,13 @@ impl Browser {
     }
 }
 
-/// The demo's address, its users' password and its TOTP operator's key, from its banner.
+/// What the tests need from the demo's banner: its address, a sample serial, its users'
+/// password, an operator token and its TOTP operator's key.
 struct Demo {
     url: String,
+    serial: String,
     password: String,
+    operator: String,
     totp_key: String,
     _process: Killed,
 }
@@ -453,7 +423,7 @@ fn start_demo(dir: &Path) -> Demo {
         .expect("demo starts");
     let stdout = demo.stdout.take().expect("stdout");
     let process = Killed(demo);
-    let (mut url, mut password, mut totp_key) = (None, None, None);
+    let (mut url, mut serial, mut password, mut operator, mut totp_key) = (None, None, None, None, None);
     for line in BufReader::new(stdout).lines().take(100) {
         let line = line.expect("line");
         if url.is_none() {
@@ -462,6 +432,12 @@ fn start_demo(dir: &Path) -> Demo {
         }
         if let Some(rest) = line.split("(password ").nth(1) {
             password = rest.split(',').next().map(str::to_owned);
+        }
+        if let Some(rest) = line.trim_start().strip_prefix("Operator token:") {
+            operator = Some(rest.trim().to_owned());
+        }
+        if line.trim_start().starts_with("Serial:") {
+            serial = line.split("q=").nth(1).map(|s| s.trim().to_owned());
         }
         if let Some(rest) = line.trim_start().strip_prefix("TOTP key of ") {
             totp_key = rest.split(": ").nth(1).and_then(|k| k.split_whitespace().next()).map(str::to_owned);
@@ -472,7 +448,9 @@ fn start_demo(dir: &Path) -> Demo {
     }
     Demo {
         url: url.expect("the demo prints its URL"),
+        serial: serial.expect("the demo prints a sample serial"),
         password: password.expect("the demo prints its users' password"),
+        operator: operator.expect("the demo prints an operator token"),
         totp_key: totp_key.expect("the demo prints its operator's TOTP key"),
         _process: process,
     }

@@ -58,6 +58,14 @@ fn explanation(code: &str) -> &'static str {
     }
 }
 
+/// What a signed-in page answers: its own response, or the refusal page with a link to `back`.
+pub async fn answer(state: &AppState, reader: &Reader, result: Result<Response, ApiError>, back: &str) -> Response {
+    match result {
+        Ok(response) => response,
+        Err(e) => refuse(state, reader, e, back).await,
+    }
+}
+
 /// A refusal as a page with the error's status (4xx; a server error stays 5xx and is logged).
 pub async fn refuse(state: &AppState, reader: &Reader, error: ApiError, back: &str) -> Response {
     if error.status.is_server_error() {

@@ -24,7 +24,7 @@ use furrow_domain::{
 };
 use serde::Deserialize;
 
-use super::acting::{check_form, done, malformed, page, refuse, session};
+use super::acting::{answer, check_form, done, malformed, page, session};
 use super::i18n::Lang;
 use super::{Chrome, Reader};
 use crate::AppState;
@@ -345,10 +345,7 @@ macro_rules! signed_page {
                 Ok(s) => s,
                 Err(redirect) => return redirect,
             };
-            match $body(&state, &reader, &session $(, $arg)*).await {
-                Ok(response) => response,
-                Err(e) => refuse(&state, &reader, e, $back).await,
-            }
+            answer(&state, &reader, $body(&state, &reader, &session $(, $arg)*).await, $back).await
         }
     };
 }
@@ -391,10 +388,7 @@ pub async fn quote_post(
         Ok(s) => s,
         Err(redirect) => return redirect,
     };
-    match create_quote(&state, &reader, &session, headers, form).await {
-        Ok(response) => response,
-        Err(e) => refuse(&state, &reader, e, "/buy").await,
-    }
+    answer(&state, &reader, create_quote(&state, &reader, &session, headers, form).await, "/buy").await
 }
 
 async fn run(state: &AppState, session: &Session, command: SalesCommand) -> Result<Vec<Event>, ApiError> {
@@ -469,10 +463,7 @@ pub async fn accept_post(
         Err(redirect) => return redirect,
     };
     let back = format!("/me/quotes/{}", id.0);
-    match accept(&state, &reader, &session, id, headers, form).await {
-        Ok(response) => response,
-        Err(e) => refuse(&state, &reader, e, &back).await,
-    }
+    answer(&state, &reader, accept(&state, &reader, &session, id, headers, form).await, &back).await
 }
 
 fn claim_view(l: Lang, c: &RetirementClaim) -> ClaimView {
@@ -583,10 +574,7 @@ pub async fn claim_post(
         Err(redirect) => return redirect,
     };
     let back = format!("/me/sales/{}", id.0);
-    match state_claim(&state, &reader, &session, id, headers, form).await {
-        Ok(response) => response,
-        Err(e) => refuse(&state, &reader, e, &back).await,
-    }
+    answer(&state, &reader, state_claim(&state, &reader, &session, id, headers, form).await, &back).await
 }
 
 async fn purchases_page(state: &AppState, reader: &Reader, session: &Session) -> Result<Response, ApiError> {
@@ -686,8 +674,5 @@ pub async fn retire_post(
         Ok(s) => s,
         Err(redirect) => return redirect,
     };
-    match retire_credits(&state, &reader, &session, headers, form).await {
-        Ok(response) => response,
-        Err(e) => refuse(&state, &reader, e, "/me/retire").await,
-    }
+    answer(&state, &reader, retire_credits(&state, &reader, &session, headers, form).await, "/me/retire").await
 }

@@ -20,7 +20,7 @@ use furrow_domain::sales::{Currency, Money};
 use furrow_domain::{Command, Decimal, ParticipantId};
 use serde::Deserialize;
 
-use super::acting::{check_form, done, malformed, page, refuse, session};
+use super::acting::{answer, check_form, done, malformed, page, refuse, session};
 use super::i18n::Lang;
 use super::{Chrome, Reader};
 use crate::AppState;
@@ -266,10 +266,7 @@ pub async fn farm(State(state): State<AppState>, reader: Reader, headers: Header
         Ok(s) => s,
         Err(redirect) => return redirect,
     };
-    match farm_page(&state, &reader, &session).await {
-        Ok(response) => response,
-        Err(e) => refuse(&state, &reader, e, "/me").await,
-    }
+    answer(&state, &reader, farm_page(&state, &reader, &session).await, "/me").await
 }
 
 /// The statement as CSV: the API's file, under the session's authorization.
