@@ -6,6 +6,7 @@
 //! (offline data in `.sqlx/`).
 
 mod accounts;
+mod bulk;
 mod external;
 mod group;
 mod program;
@@ -31,6 +32,7 @@ use furrow_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
 
+pub use bulk::BulkLoad;
 use furrow_store::rows::*;
 use furrow_store::{SecurityEvent, TokenListing, TokenPolicy};
 
