@@ -110,7 +110,16 @@ pub(crate) fn records(t: &Tables, filter: &ExternalFilter, page: Page) -> Vec<(u
 
 /// The records of one check's scan, with their ids, in id order.
 pub(crate) fn scan(t: &Tables, scan: ExternalScan) -> Vec<(u64, ExternalRecord)> {
-    t.external.records.iter().filter(|(_, r)| scan.includes(r)).map(|(id, r)| (*id, r.clone())).collect()
+    let keep_raw = |r: &ExternalRecord| ExternalScan::KEEPS_RAW.contains(&r.registry.as_str());
+    t.external
+        .records
+        .iter()
+        .filter(|(_, r)| scan.includes(r))
+        .map(|(id, r)| {
+            let raw = if keep_raw(r) { r.raw.clone() } else { String::new() };
+            (*id, ExternalRecord { raw, ..r.clone() })
+        })
+        .collect()
 }
 
 /// The stored records with these keys.

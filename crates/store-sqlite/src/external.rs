@@ -377,7 +377,7 @@ pub(crate) async fn scan(
             "id",
         ),
     };
-    let sql = format!("SELECT {RECORD_COLUMNS} FROM external_records {index} WHERE {filter} ORDER BY {order}");
+    let sql = format!("SELECT {SCAN_COLUMNS} FROM external_records {index} WHERE {filter} ORDER BY {order}");
     let mut rows = sqlx::query_as::<_, RecordDb>(sqlx::AssertSqlSafe(sql)).fetch(pool);
     while let Some(row) = rows.try_next().await.map_err(db_error)? {
         visit(row.into_record()?.1)?;
@@ -385,9 +385,12 @@ pub(crate) async fn scan(
     Ok(())
 }
 
-const RECORD_COLUMNS: &str = "id, registry, kind, origin_id, dataset, project, name, country, methodology, vintage, \
+/// The record's columns, `raw` only for the registries whose checks read a cell of it
+/// (`ExternalScan::KEEPS_RAW`): the rest is never loaded (VROD's rows are large).
+const SCAN_COLUMNS: &str = "id, registry, kind, origin_id, dataset, project, name, country, methodology, vintage, \
     quantity, unit, serial, namespace, range_start, range_end, event_date, period_start, period_end, beneficiary, \
-    latitude, longitude, digest, source_sha256, line, raw";
+    latitude, longitude, digest, source_sha256, line, \
+    CASE WHEN registry IN ('carb', 'climate-refarm') THEN raw ELSE '' END AS raw";
 
 /// The stored records with these keys: a join of the keys, as a `VALUES` list, with the unique
 /// index on (registry, kind, origin id), a statement per `LOOKUP` keys.

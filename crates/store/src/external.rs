@@ -117,7 +117,9 @@ pub struct ExternalTotals {
 /// so the database does the ordering and the importer holds one group at a time, not the area.
 ///
 /// Each scan may return more records than its check reads (the check filters again); what it must
-/// keep is the order, which [`ExternalScan::order`] defines for every backend.
+/// keep is the order, which [`ExternalScan::order`] defines for every backend. A scanned record's
+/// `raw` is empty except for the registries in [`ExternalScan::KEEPS_RAW`], whose checks read a
+/// cell of it: the others' rows are never loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExternalScan {
     /// Records with a serial range of a range class (issuances, retirements, cancellations,
@@ -138,6 +140,10 @@ pub enum ExternalScan {
 const RANGE_KINDS: [&str; 5] = ["issuance", "retirement", "cancellation", "retirement_or_cancellation", "credit"];
 
 impl ExternalScan {
+    /// The registries whose scanned records keep their raw row (CARB's cross-references, Climate
+    /// Refarm's monitoring tonnes); `furrow_import::checks::for_checks` keeps it for the same.
+    pub const KEEPS_RAW: [&'static str; 2] = ["carb", "climate-refarm"];
+
     /// Whether `r` is part of this scan (the memory backend's filter; the SQL ones say the same).
     pub fn includes(self, r: &ExternalRecord) -> bool {
         match self {

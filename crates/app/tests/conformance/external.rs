@@ -260,6 +260,8 @@ async fn the_checks_read_sorted_scans_and_flag_what_across_flags(backend: Backen
         store
             .external_scan(scan, &mut |r| {
                 assert!(scan.includes(&r), "{scan:?} returned {:?}", r.origin_id);
+                let keeps_raw = ExternalScan::KEEPS_RAW.contains(&r.registry.as_str());
+                assert_eq!(r.raw.is_empty(), !keeps_raw, "{scan:?}: the raw row of {:?}", r.origin_id);
                 keys.push((r.registry, r.kind, r.origin_id));
                 Ok(())
             })
