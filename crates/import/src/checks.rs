@@ -701,3 +701,66 @@ fn own_project_resembles(r: &CheckRecord, own: &[OwnProject], flags: &mut BTreeS
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Range, Unit};
+
+    fn record(kind: Kind, project: &str, dataset: &str, quantity: i64, range: (u64, u64)) -> Record {
+        Record {
+            registry: "verra".into(),
+            kind,
+            origin_id: format!("{kind}-{project}-{}", range.0),
+            dataset: dataset.into(),
+            project: Some(project.into()),
+            name: None,
+            country: None,
+            methodology: None,
+            vintage: Some(2020),
+            quantity: Some(quantity),
+            unit: Unit::Credits,
+            serial: None,
+            range: Some(Range { namespace: "VCU-VER".into(), start: range.0, end: range.1 }),
+            date: None,
+            period_start: None,
+            period_end: None,
+            beneficiary: None,
+            latitude: None,
+            longitude: None,
+            line: range.0,
+            raw: String::new(),
+        }
+    }
+
+    /// The streaming sums flag a retirement with no issuance of its vintage when its publication
+    /// issued anything in the registry, wherever that issuance sorts (here in a later project),
+    /// and not when the publication issued nothing; and the flags do not depend on the records'
+    /// order, overlaps included.
+    #[test]
+    fn the_streaming_checks_flag_the_same_whatever_the_order() {
+        let records = vec![
+            record(Kind::Retirement, "VCS1", "pub-a", 5, (1, 5)),
+            record(Kind::Issuance, "VCS2", "pub-a", 10, (100, 109)),
+            record(Kind::Retirement, "VCS2", "pub-a", 12, (100, 111)),
+            record(Kind::Retirement, "VCS3", "pub-b", 5, (200, 204)),
+            record(Kind::Issuance, "VCS4", "pub-a", 10, (105, 114)),
+        ];
+        let flags = across(&compact(records.clone()), &[]);
+        let subjects: Vec<(&str, &str)> = flags.iter().map(|f| (f.code, f.subject.as_str())).collect();
+        assert_eq!(
+            subjects,
+            [
+                ("range_overlap", "VCU-VER 105–109"),
+                ("retired_exceeds_issued", "verra:VCS1/2020"),
+                ("retired_exceeds_issued", "verra:VCS2/2020"),
+            ]
+        );
+        for rotation in 1..records.len() {
+            let mut turned = records.clone();
+            turned.rotate_left(rotation);
+            turned.reverse();
+            assert_eq!(across(&compact(turned), &[]), flags, "rotation {rotation}");
+        }
+    }
+}
