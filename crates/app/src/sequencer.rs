@@ -204,18 +204,21 @@ impl Sequencer {
                     continue;
                 }
             }
-            let at = self.timestamp();
-            let previous = in_flight.as_ref().map(|running| &running.group.keys);
-            self.decide(&mut group, first, at, previous).await;
-            // Everything that queued up meanwhile joins this group.
-            while group.len() < MAX_GROUP {
+            // Everything that queued up meanwhile joins this group. It is taken before anything
+            // is decided, so an answer sent while deciding (an error) cannot bring its retry
+            // into the same group: the groups do not depend on how fast the store is (the
+            // simulator runs a seed the same on SQLite and in memory).
+            let mut queued = vec![first];
+            while queued.len() < MAX_GROUP {
                 match rx.try_recv() {
-                    Ok(next) => {
-                        let previous = in_flight.as_ref().map(|running| &running.group.keys);
-                        self.decide(&mut group, next, at, previous).await;
-                    }
+                    Ok(next) => queued.push(next),
                     Err(_) => break,
                 }
+            }
+            let at = self.timestamp();
+            for submission in queued {
+                let previous = in_flight.as_ref().map(|running| &running.group.keys);
+                self.decide(&mut group, submission, at, previous).await;
             }
             // Then, while the previous group's commit runs, so does whatever arrives.
             if let Some(mut running) = in_flight.take() {
