@@ -200,7 +200,14 @@ impl Sequencer {
                 // Only after a failed commit (and so with nothing in flight).
                 self.reload().await;
                 if !self.in_sync {
-                    let _ = first.reply.send(Err(AppError::Unavailable("the database cannot be read".into())));
+                    // Refuse what queued up too: one reload attempt per group, not per command.
+                    let mut refused = vec![first];
+                    while let Ok(next) = rx.try_recv() {
+                        refused.push(next);
+                    }
+                    for submission in refused {
+                        let _ = submission.reply.send(Err(AppError::Unavailable("the database cannot be read".into())));
+                    }
                     continue;
                 }
             }
