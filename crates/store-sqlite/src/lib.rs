@@ -26,7 +26,7 @@ use furrow_store::{
 };
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, ExternalTotals,
+    ExternalScan, ExternalSource, ExternalTotals,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, Transaction};
@@ -845,6 +845,16 @@ impl Store for SqliteStore {
 
     async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
         external::totals(&self.readers).await
+    }
+    async fn external_lookup(&self, keys: &[(String, String, String)]) -> Result<Vec<ExternalRecord>, StoreError> {
+        external::lookup(&self.readers, keys).await
+    }
+    async fn external_scan(
+        &self,
+        scan: ExternalScan,
+        visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError> {
+        external::scan(&self.readers, scan, visit).await
     }
 }
 
