@@ -139,19 +139,142 @@ enum Pending {
     Refused(AppError),
 }
 
+/// Idempotency keys of a group: the position of the command in `waiting`, the request's hash
+/// and what the command became.
+type GroupKeys = BTreeMap<(String, String), (usize, [u8; 32], Outcome)>;
+
+/// A group being decided, or decided and handed to the store.
+#[derive(Default)]
+struct Group {
+    commit: CommitGroup,
+    waiting: Vec<(oneshot::Sender<Result<Reply, AppError>>, Pending)>,
+    keys: GroupKeys,
+    /// The lifecycle state after this group, when it changed it: published once it is durable.
+    lifecycle: Option<Arc<Lifecycle>>,
+}
+
+impl Group {
+    fn len(&self) -> usize {
+        self.waiting.len()
+    }
+}
+
+/// A group whose commit runs while the next one is decided.
+struct InFlight {
+    group: Group,
+    commit: tokio::task::JoinHandle<Result<(), furrow_store::StoreError>>,
+}
+
 impl Sequencer {
+    /// Takes submissions and commits them in groups. While one group's commit runs (writing its
+    /// pages and waiting for fsync), the next group is decided against the ledger as that group
+    /// left it, and keeps taking arrivals until the commit ends; it is then handed to the store at
+    /// once. At most one commit is in flight, so groups are durable in the order they were
+    /// decided, and each caller is answered only after its own group is durable. If a commit
+    /// fails, the group decided after it was decided against a state the database does not have:
+    /// it is not committed, its callers hear 503 too, and the ledger is reloaded.
     async fn run(mut self, mut rx: mpsc::Receiver<Submission>) {
-        let mut group = Vec::with_capacity(MAX_GROUP);
-        while let Some(first) = rx.recv().await {
-            group.push(first);
-            // Everything that queued up while the previous group was being written joins this one.
-            while group.len() < MAX_GROUP {
+        let mut in_flight: Option<InFlight> = None;
+        loop {
+            let first = match in_flight.as_mut() {
+                None => match rx.recv().await {
+                    Some(first) => first,
+                    None => break,
+                },
+                Some(running) => tokio::select! {
+                    biased;
+                    done = &mut running.commit => {
+                        if let Some(running) = in_flight.take() {
+                            self.finish(running.group, done).await;
+                        }
+                        continue;
+                    }
+                    next = rx.recv() => match next {
+                        Some(first) => first,
+                        None => break,
+                    },
+                },
+            };
+            let mut group = Group::default();
+            if !self.in_sync {
+                // Only after a failed commit (and so with nothing in flight).
+                self.reload().await;
+                if !self.in_sync {
+                    // Refuse what queued up too: one reload attempt per group, not per command.
+                    let mut refused = vec![first];
+                    while let Ok(next) = rx.try_recv() {
+                        refused.push(next);
+                    }
+                    for submission in refused {
+                        let _ = submission.reply.send(Err(AppError::Unavailable("the database cannot be read".into())));
+                    }
+                    continue;
+                }
+            }
+            // Everything that queued up meanwhile joins this group. It is taken before anything
+            // is decided, so an answer sent while deciding (an error) cannot bring its retry
+            // into the same group: the groups do not depend on how fast the store is (the
+            // simulator runs a seed the same on SQLite and in memory).
+            let mut queued = vec![first];
+            while queued.len() < MAX_GROUP {
                 match rx.try_recv() {
-                    Ok(next) => group.push(next),
+                    Ok(next) => queued.push(next),
                     Err(_) => break,
                 }
             }
-            self.process(std::mem::take(&mut group)).await;
+            let at = self.timestamp();
+            for submission in queued {
+                let previous = in_flight.as_ref().map(|running| &running.group.keys);
+                self.decide(&mut group, submission, at, previous).await;
+            }
+            // Then, while the previous group's commit runs, so does whatever arrives.
+            if let Some(mut running) = in_flight.take() {
+                let done = loop {
+                    tokio::select! {
+                        biased;
+                        done = &mut running.commit => break done,
+                        next = rx.recv(), if group.len() < MAX_GROUP => match next {
+                            Some(next) => self.decide(&mut group, next, at, Some(&running.group.keys)).await,
+                            None => break (&mut running.commit).await,
+                        },
+                    }
+                };
+                if !self.finish(running.group, done).await {
+                    // Decided against the failed group's state, which `finish` has discarded.
+                    for (reply, _) in group.waiting {
+                        let _ = reply.send(Err(AppError::Unavailable("an earlier group commit failed".into())));
+                    }
+                    continue;
+                }
+            }
+            if self.options.check_invariants
+                && let Err(violations) = invariants::check(&self.ledger)
+            {
+                panic!("invariant violated after a group was decided: {violations:?}");
+            }
+            if group.commit.entries.is_empty() {
+                // Nothing to write (refusals and earlier results): everything it rests on is durable.
+                Self::answer(group);
+                continue;
+            }
+            if group.commit.entries.iter().any(|e| matches!(e.entry.event, furrow_domain::Event::Lifecycle(_))) {
+                group.lifecycle = Some(Arc::new(self.ledger.lifecycle().clone()));
+            }
+            let store = self.store.clone();
+            let commit = std::mem::take(&mut group.commit);
+            let entries = commit.entries.len();
+            let task = tokio::spawn(async move {
+                let result = store.commit(&commit).await;
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, entries, "group commit failed; reloading state");
+                }
+                result
+            });
+            in_flight = Some(InFlight { group, commit: task });
+        }
+        if let Some(running) = in_flight.take() {
+            let done = running.commit.await;
+            self.finish(running.group, done).await;
         }
     }
 
@@ -162,106 +285,108 @@ impl Sequencer {
         now
     }
 
-    async fn process(&mut self, submissions: Vec<Submission>) {
-        if !self.in_sync {
-            self.reload().await;
-            if !self.in_sync {
-                for submission in submissions {
-                    let _ = submission.reply.send(Err(AppError::Unavailable("the database cannot be read".into())));
+    /// Decides one submission against the ledger as the commands before it left it, adding its
+    /// entries and its answer to `group`. `previous` holds the keys of the group being committed.
+    async fn decide(&mut self, group: &mut Group, submission: Submission, at: Timestamp, previous: Option<&GroupKeys>) {
+        if let Some(key) = &submission.idempotency {
+            match self.earlier_result(key, &group.keys, previous).await {
+                Ok(None) => {}
+                Ok(Some(found)) => {
+                    group.waiting.push((submission.reply, found));
+                    return;
                 }
+                Err(e) => {
+                    let _ = submission.reply.send(Err(e));
+                    return;
+                }
+            }
+        }
+        let events = match self.ledger.decide_at(&submission.command, at) {
+            Ok(events) => events,
+            Err(refusal) => {
+                // Refused: nothing is written, and the rest of the group goes on. The answer
+                // waits for the commit, because the refusal may rest on an earlier command
+                // of this group or of the one being committed; if a commit fails, the caller
+                // hears 503, not a 409.
+                group.waiting.push((submission.reply, Pending::Refused(refusal.into())));
                 return;
             }
+        };
+        let first_index = self.next_index;
+        let mut entries = Vec::with_capacity(events.len());
+        for event in events {
+            let effects = self.ledger.apply(&event, at);
+            let entry = LogEntry { index: self.next_index, timestamp: at, actor: submission.actor.clone(), event };
+            let bytes = entry.encode();
+            let leaf_hash = furrow_tlog::leaf_hash(&bytes);
+            let private = entry.private_payload();
+            entries.push(entry.clone());
+            group.commit.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects, private });
+            self.next_index += 1;
         }
-        let at = self.timestamp();
-        let mut commit = CommitGroup::default();
-        let mut waiting: Vec<(oneshot::Sender<Result<Reply, AppError>>, Pending)> = Vec::new();
-        let mut keys_in_group: BTreeMap<(String, String), (usize, [u8; 32])> = BTreeMap::new();
-
-        for submission in submissions {
-            if let Some(key) = &submission.idempotency {
-                match self.earlier_result(key, &keys_in_group).await {
-                    Ok(None) => {}
-                    Ok(Some(found)) => {
-                        waiting.push((submission.reply, found));
-                        continue;
-                    }
-                    Err(e) => {
-                        let _ = submission.reply.send(Err(e));
-                        continue;
-                    }
-                }
-            }
-            let events = match self.ledger.decide_at(&submission.command, at) {
-                Ok(events) => events,
-                Err(refusal) => {
-                    // Refused: nothing is written, and the rest of the group goes on. The answer
-                    // waits for the commit, because the refusal may rest on an earlier command
-                    // of this group; if that commit fails, the caller hears 503, not a 409.
-                    waiting.push((submission.reply, Pending::Refused(refusal.into())));
-                    continue;
-                }
-            };
-            let first_index = self.next_index;
-            let mut entries = Vec::with_capacity(events.len());
-            for event in events {
-                let effects = self.ledger.apply(&event, at);
-                let entry = LogEntry { index: self.next_index, timestamp: at, actor: submission.actor.clone(), event };
-                let bytes = entry.encode();
-                let leaf_hash = furrow_tlog::leaf_hash(&bytes);
-                let private = entry.private_payload();
-                entries.push(entry.clone());
-                commit.entries.push(EntryToCommit { entry, bytes, leaf_hash, effects, private });
-                self.next_index += 1;
-            }
-            let outcome = Outcome { first_index, count: self.next_index - first_index };
-            if let Some(key) = submission.idempotency {
-                keys_in_group.insert((key.scope.clone(), key.key.clone()), (waiting.len(), key.request_hash));
-                commit.idempotency.push(IdempotencyRecord {
-                    scope: key.scope,
-                    key: key.key,
-                    request_hash: key.request_hash,
-                    outcome: outcome.to_record(),
-                    created_at: at,
-                });
-            }
-            waiting.push((submission.reply, Pending::Committed(entries)));
+        let outcome = Outcome { first_index, count: self.next_index - first_index };
+        if let Some(key) = submission.idempotency {
+            group.keys.insert((key.scope.clone(), key.key.clone()), (group.waiting.len(), key.request_hash, outcome));
+            group.commit.idempotency.push(IdempotencyRecord {
+                scope: key.scope,
+                key: key.key,
+                request_hash: key.request_hash,
+                outcome: outcome.to_record(),
+                created_at: at,
+            });
         }
+        group.waiting.push((submission.reply, Pending::Committed(entries)));
+    }
 
-        if !commit.entries.is_empty()
-            && let Err(e) = self.store.commit(&commit).await
-        {
-            tracing::error!(error = %e, entries = commit.entries.len(), "group commit failed; reloading state");
-            let error = AppError::from(e);
+    /// Ends a group's commit: on success, publishes what it changed and answers its callers; on
+    /// failure, reloads the state from the database and tells every caller 503. Returns whether
+    /// the commit succeeded.
+    async fn finish(
+        &mut self,
+        group: Group,
+        done: Result<Result<(), furrow_store::StoreError>, tokio::task::JoinError>,
+    ) -> bool {
+        let failure = match done {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(AppError::from(e).to_string()),
+            Err(e) => {
+                tracing::error!(error = %e, "the group commit task ended without an answer; reloading state");
+                Some(format!("the commit did not finish: {e}"))
+            }
+        };
+        if let Some(error) = failure {
             // Reload before answering: a caller that retries at once must be authorized against
             // the reloaded lifecycle snapshot, not race the reload (the simulator's replays
             // depended on which came first).
             self.reload().await;
-            for (reply, _) in waiting {
-                let _ = reply.send(Err(AppError::Unavailable(error.to_string())));
+            for (reply, _) in group.waiting {
+                let _ = reply.send(Err(AppError::Unavailable(error.clone())));
             }
-            return;
+            return false;
         }
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wake.notify_one();
         }
-        if commit.entries.iter().any(|e| matches!(e.entry.event, furrow_domain::Event::Lifecycle(_))) {
-            self.publish_lifecycle();
+        if let Some(lifecycle) = &group.lifecycle {
+            self.lifecycle.send_replace(lifecycle.clone());
         }
-        if self.options.check_invariants
-            && let Err(violations) = invariants::check(&self.ledger)
-        {
-            panic!("invariant violated after a group commit: {violations:?}");
-        }
+        Self::answer(group);
+        true
+    }
+
+    /// Answers every caller of a group whose writes, if any, are durable.
+    fn answer(group: Group) {
         // Only a repeated idempotency key within the group needs a copy of another reply.
-        let repeated = waiting.iter().any(|(_, p)| matches!(p, Pending::SameAs(_)));
-        let committed: Vec<Option<Vec<LogEntry>>> = waiting
+        let repeated = group.waiting.iter().any(|(_, p)| matches!(p, Pending::SameAs(_)));
+        let committed: Vec<Option<Vec<LogEntry>>> = group
+            .waiting
             .iter()
             .map(|(_, p)| match p {
                 Pending::Committed(entries) if repeated => Some(entries.clone()),
                 _ => None,
             })
             .collect();
-        for (reply, pending) in waiting {
+        for (reply, pending) in group.waiting {
             let answer = match pending {
                 Pending::Committed(entries) => Ok(Reply::Fresh(entries)),
                 Pending::SameAs(i) => {
@@ -274,15 +399,26 @@ impl Sequencer {
         }
     }
 
-    /// The earlier result for an idempotency key, from this group or from the database.
+    /// The earlier result for an idempotency key: from this group, from the group being
+    /// committed (`previous`; answered after it is durable, like everything of this group), or
+    /// from the database.
     async fn earlier_result(
         &self,
         key: &RequestKey,
-        in_group: &BTreeMap<(String, String), (usize, [u8; 32])>,
+        in_group: &GroupKeys,
+        previous: Option<&GroupKeys>,
     ) -> Result<Option<Pending>, AppError> {
-        if let Some((position, hash)) = in_group.get(&(key.scope.clone(), key.key.clone())) {
+        let name = (key.scope.clone(), key.key.clone());
+        if let Some((position, hash, _)) = in_group.get(&name) {
             return if *hash == key.request_hash {
                 Ok(Some(Pending::SameAs(*position)))
+            } else {
+                Err(AppError::IdempotencyMismatch)
+            };
+        }
+        if let Some((_, hash, outcome)) = previous.and_then(|keys| keys.get(&name)) {
+            return if *hash == key.request_hash {
+                Ok(Some(Pending::Earlier(*outcome)))
             } else {
                 Err(AppError::IdempotencyMismatch)
             };

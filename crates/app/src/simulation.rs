@@ -590,6 +590,11 @@ pub struct FaultyStore {
     rng: std::sync::Mutex<SplitMix>,
     clean: AtomicU64,
     ambiguous: AtomicU64,
+    /// While true, commits wait before doing anything: a slow disk, so that tests can act while
+    /// a group's commit is in flight.
+    held: tokio::sync::watch::Sender<bool>,
+    /// Commits waiting because of `held`.
+    holding: AtomicU64,
 }
 
 impl FaultyStore {
@@ -603,6 +608,8 @@ impl FaultyStore {
             rng: std::sync::Mutex::new(SplitMix(seed ^ 0xfa17)),
             clean: AtomicU64::new(0),
             ambiguous: AtomicU64::new(0),
+            held: tokio::sync::watch::Sender::new(false),
+            holding: AtomicU64::new(0),
         }
     }
 
@@ -620,6 +627,20 @@ impl FaultyStore {
     pub fn disarm(&self) {
         self.rate_ppm.store(0, Ordering::SeqCst);
         self.read_rate_ppm.store(0, Ordering::SeqCst);
+    }
+
+    /// Makes commits wait until [`FaultyStore::release`].
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    pub fn release(&self) {
+        self.held.send_replace(false);
+    }
+
+    /// Commits waiting for [`FaultyStore::release`] now.
+    pub fn holding(&self) -> u64 {
+        self.holding.load(Ordering::SeqCst)
     }
 
     /// Commits failed so far: (clean, ambiguous).
@@ -682,7 +703,15 @@ impl Store for FaultyStore {
         self.inner.log_size().await
     }
     async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
-        match self.next_fault() {
+        // Decided on arrival, so a test can arm a fault for one held commit only.
+        let fault = self.next_fault();
+        if *self.held.borrow() {
+            self.holding.fetch_add(1, Ordering::SeqCst);
+            let mut held = self.held.subscribe();
+            let _ = held.wait_for(|held| !*held).await;
+            self.holding.fetch_sub(1, Ordering::SeqCst);
+        }
+        match fault {
             None => self.inner.commit(group).await,
             Some(Fault::Lie) => {
                 self.clean.fetch_add(1, Ordering::SeqCst);

@@ -72,3 +72,114 @@ async fn a_failed_commit_fails_the_whole_group_and_the_state_is_reloaded() {
     assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(0));
     furrow_domain::invariants::check(&after).expect("invariants");
 }
+
+/// The registry, its faulty store and a buyer holding 100 credits.
+async fn buyer_with_100() -> (tempfile::TempDir, Arc<FaultyStore>, Registry, Principal, AccountId) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let inner = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
+    let store = Arc::new(FaultyStore::new(inner, 0));
+    let registry =
+        Registry::start(store.clone(), SequencerOptions { check_invariants: true, log: None }).await.expect("start");
+    let operator = Principal {
+        subject: "operator".into(),
+        role: Role::Operator,
+        accounts: vec![],
+        proof: furrow_app::Proof::Token,
+    };
+    registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
+    let opened =
+        registry.execute(&operator, Command::OpenAccount { kind: AccountKind::Buyer, name: "B".into() }, None).await;
+    let Event::AccountOpened { account } = &opened.expect("open").entries[0].event else { panic!("unexpected event") };
+    let issue = IssueCommand {
+        project: ProjectCode(1),
+        country: None,
+        vintage: Vintage::new(2025).expect("year"),
+        quantity: Quantity(100),
+        buffer: Quantity(0),
+        to: account.id,
+        labels: vec![],
+    };
+    registry.execute(&Principal::system(), Command::Issue(issue), None).await.expect("issue");
+    (dir, store, registry, operator, account.id)
+}
+
+/// Waits until the sequencer has handed a group to the (held) store.
+async fn until_a_commit_is_held(store: &FaultyStore) {
+    for _ in 0..1000 {
+        if store.holding() > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    panic!("no commit reached the store");
+}
+
+/// The sequencer decides the next group while the previous one commits. If that commit fails,
+/// the next group was decided against a state the database does not have: it must not be
+/// written, and its callers (a command that would have succeeded, and one refused only because
+/// of the failed group) hear 503 rather than a success or a 409.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_decided_during_a_failed_commit_fails_with_it() {
+    let (_dir, store, registry, operator, buyer) = buyer_with_100().await;
+    let before = store.load_ledger().await.expect("load");
+    let log_before = store.log_size().await.expect("size");
+
+    // Only the first group's commit fails (the fault is drawn when a commit reaches the store).
+    store.arm(1.0, Faults::Clean);
+    store.hold();
+    let first = {
+        let (registry, operator) = (registry.clone(), operator.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 60), None).await })
+    };
+    until_a_commit_is_held(&store).await;
+    store.disarm();
+    // Decided while the first group is in flight: 30 of the 40 left fit, 50 do not.
+    let later: Vec<_> = [30, 50]
+        .into_iter()
+        .map(|quantity| {
+            let (registry, operator) = (registry.clone(), operator.clone());
+            tokio::spawn(async move { registry.execute(&operator, retire(buyer, quantity), None).await })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    store.release();
+    for task in std::iter::once(first).chain(later) {
+        match task.await.expect("task") {
+            Err(AppError::Unavailable(_)) => {}
+            other => panic!("expected 503-style unavailability, got {other:?}"),
+        }
+    }
+    assert_eq!(store.load_ledger().await.expect("load"), before, "a failed group left a trace");
+    assert_eq!(store.log_size().await.expect("size"), log_before);
+    let committed = registry.execute(&operator, retire(buyer, 100), None).await.expect("all 100 are still there");
+    assert_eq!(committed.entries[0].index, log_before, "the log continues without a gap");
+}
+
+/// A request repeated with its idempotency key while the first is still being committed is
+/// answered with the first one's result, not applied a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_repeated_during_its_commit_is_applied_once() {
+    let (_dir, store, registry, operator, buyer) = buyer_with_100().await;
+    let log_before = store.log_size().await.expect("size");
+    let key =
+        furrow_app::RequestKey::new("operator", "retire-once", "POST", "/api/v1/retirements", b"{}").expect("key");
+
+    store.hold();
+    let first = {
+        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
+    };
+    until_a_commit_is_held(&store).await;
+    let again = {
+        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    store.release();
+    let first = first.await.expect("task").expect("first");
+    let again = again.await.expect("task").expect("repeat");
+    assert_eq!(first.entries, again.entries, "the repeat returns the first result");
+    assert_eq!(store.log_size().await.expect("size"), log_before + 1, "retired once");
+    let after = store.load_ledger().await.expect("load");
+    assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(90));
+}

@@ -52,8 +52,14 @@ const WRITER_CACHE_KIB: i64 = -262_144;
 /// WAL pages after which a commit checkpoints the WAL into the database (SQLite's default: 1 000).
 const WAL_AUTOCHECKPOINT_PAGES: &str = "8000";
 
-/// How often the background checkpointer moves committed WAL pages into the database file.
+/// How often the background checkpointer moves committed WAL pages into the database file…
 const WAL_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// … and how soon it goes again while the WAL holds more than WAL_BUSY_FRAMES frames. Under
+/// load the WAL grew to the writer's 8 000-page threshold between rounds, and the writer's own
+/// checkpoint then copied thousands of pages and synced the database inside one COMMIT: the
+/// open loop's 100–200 ms stalls. Kept close behind, that checkpoint only has a tail to copy.
+const WAL_CHECKPOINT_BUSY_EVERY: Duration = Duration::from_millis(20);
+const WAL_BUSY_FRAMES: i64 = 1_000;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -213,18 +219,26 @@ async fn checkpoint_in_background(
     let token = std::sync::Arc::downgrade(&alive);
     let connection = pool.clone();
     tokio::spawn(async move {
+        let mut pause = WAL_CHECKPOINT_EVERY;
         loop {
-            tokio::time::sleep(WAL_CHECKPOINT_EVERY).await;
+            tokio::time::sleep(pause).await;
             if token.strong_count() == 0 || connection.is_closed() {
                 break;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&connection).await {
-                if connection.is_closed() {
-                    break;
+            // (busy, frames in the WAL, frames checkpointed)
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&connection).await {
+                Ok((_, frames, _)) => {
+                    pause = if frames > WAL_BUSY_FRAMES { WAL_CHECKPOINT_BUSY_EVERY } else { WAL_CHECKPOINT_EVERY };
                 }
-                // Another process's checkpoint, say: the next round tries again, and the writer
-                // checkpoints itself if these keep failing.
-                tracing::debug!(error = %e, "background WAL checkpoint failed");
+                Err(e) => {
+                    if connection.is_closed() {
+                        break;
+                    }
+                    // Another process's checkpoint, say: the next round tries again, and the
+                    // writer checkpoints itself if these keep failing.
+                    tracing::debug!(error = %e, "background WAL checkpoint failed");
+                    pause = WAL_CHECKPOINT_EVERY;
+                }
             }
         }
         connection.close().await;
@@ -595,17 +609,29 @@ impl Store for SqliteStore {
     }
 
     async fn blocks(&self, filter: BlockFilter, page: Page) -> Result<Vec<Block>, StoreError> {
-        let (after, limit) = (after(page), limit(page));
+        let limit = limit(page);
+        let (mut from, mut to) = (after(page).saturating_add(1), i64::MAX);
         let batch = filter.batch.map(|b| as_i64(b.0));
+        if let Some(id) = batch {
+            // A batch's blocks lie in its serial range: the primary key finds them (there is no
+            // index on `blocks.batch`; see migration 0011).
+            let range = sqlx::query!("SELECT serial_start, serial_end FROM batches WHERE id = ?1", id)
+                .fetch_optional(&self.readers)
+                .await
+                .map_err(db_error)?;
+            let Some(range) = range else { return Ok(Vec::new()) };
+            (from, to) = (from.max(range.serial_start), range.serial_end);
+        }
         let account = filter.account.map(|a| as_i64(a.0));
         let state = filter.state.map(|s| s.as_str());
         sqlx::query_as!(
             BlockRow,
             "SELECT serial_start, serial_end, batch, account, state FROM blocks
-             WHERE serial_start > ?1
-               AND (?2 IS NULL OR batch = ?2) AND (?3 IS NULL OR account = ?3) AND (?4 IS NULL OR state = ?4)
-             ORDER BY serial_start LIMIT ?5",
-            after,
+             WHERE serial_start >= ?1 AND serial_start <= ?2
+               AND (?3 IS NULL OR batch = ?3) AND (?4 IS NULL OR account = ?4) AND (?5 IS NULL OR state = ?5)
+             ORDER BY serial_start LIMIT ?6",
+            from,
+            to,
             batch,
             account,
             state,
@@ -840,8 +866,13 @@ impl SqliteStore {
     async fn batch_supplies(&self, first: BatchId, last: BatchId) -> Result<BTreeMap<BatchId, Balances>, StoreError> {
         let (first, last) = (as_i64(first.0), as_i64(last.0));
         let rows = sqlx::query!(
-            r#"SELECT batch, state, SUM(serial_end - serial_start + 1) AS "quantity!: i64"
-               FROM blocks WHERE batch BETWEEN ?1 AND ?2 GROUP BY batch, state"#,
+            // Each batch's blocks by primary-key range over its serial range (no index on
+            // `blocks.batch`: migration 0011). CROSS JOIN keeps batches the outer loop, and `+`
+            // stops SQLite from building a temporary index on `blocks.batch` instead.
+            r#"SELECT b.batch AS "batch!: i64", b.state AS "state!: String",
+                      SUM(b.serial_end - b.serial_start + 1) AS "quantity!: i64"
+               FROM batches t CROSS JOIN blocks b ON b.serial_start BETWEEN t.serial_start AND t.serial_end
+               WHERE t.id BETWEEN ?1 AND ?2 AND +b.batch = t.id GROUP BY b.batch, b.state"#,
             first,
             last
         )

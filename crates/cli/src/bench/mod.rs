@@ -131,6 +131,10 @@ struct WorkloadArgs {
     dir: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// An open loop instead: Poisson arrivals at this many operations per second, with the
+    /// latency of each half second of arrivals (what the full bench runs at 50 % of its maximum).
+    #[arg(long, value_name = "OPS")]
+    open_rate: Option<f64>,
 }
 
 #[derive(Args)]
@@ -333,6 +337,31 @@ async fn run_workload(args: WorkloadArgs) -> Result<()> {
     std::fs::create_dir_all(&args.dir).with_context(|| format!("cannot create {}", args.dir.display()))?;
     let scratch = tempfile::Builder::new().prefix("furrow-workload-").tempdir_in(&args.dir)?;
     let w = workloads::Workloads { plan: &plan, dir: scratch.path(), seed: args.seed };
+    if let Some(rate) = args.open_rate {
+        let run = w.open_loop(rate, args.seconds).await?;
+        println!(
+            "open loop at {rate:.0}/s: achieved {} ops/s; latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            fmt_num(run.ops_per_s),
+            run.percentile_ms(50.0),
+            run.percentile_ms(99.0),
+            run.percentile_ms(99.9)
+        );
+        for arrivals in run.timeline.chunk_by(|a, b| (a.0 * 2.0) as u64 == (b.0 * 2.0) as u64) {
+            let mut latencies: Vec<f64> = arrivals.iter().map(|(_, latency)| *latency).collect();
+            latencies.sort_by(f64::total_cmp);
+            let ms = |q| stats::percentile_sorted(&latencies, q).map_or(f64::NAN, |s| s * 1000.0);
+            println!(
+                "  arrivals {:>4.1}–{:>4.1} s: {:>5} ops, p50 {:>7.2} ms, p99 {:>7.2} ms, max {:>7.2} ms",
+                arrivals[0].0,
+                arrivals[arrivals.len() - 1].0,
+                latencies.len(),
+                ms(50.0),
+                ms(99.0),
+                ms(100.0)
+            );
+        }
+        return Ok(());
+    }
     let pick = if args.hot { workloads::Pick::Hot } else { workloads::Pick::Uniform };
     let run = w.closed_loop(args.clients, pick, !args.log_off, None).await?;
     println!(

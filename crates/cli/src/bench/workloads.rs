@@ -43,6 +43,8 @@ pub struct Run {
     pub ops_per_s: f64,
     /// Sorted, in seconds.
     pub latencies: Vec<f64>,
+    /// Open loop only: (scheduled arrival, latency) in seconds, in arrival order.
+    pub timeline: Vec<(f64, f64)>,
 }
 
 impl Run {
@@ -146,7 +148,7 @@ impl Workloads<'_> {
         let elapsed = start.elapsed().as_secs_f64();
         close(fresh).await;
         latencies.sort_by(f64::total_cmp);
-        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies })
+        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies, timeline: Vec::new() })
     }
 
     /// Poisson arrivals at `rate` per second, each submitted at its scheduled time whatever the
@@ -173,17 +175,19 @@ impl Workloads<'_> {
             let registry = fresh.registry.clone();
             tasks.spawn(async move {
                 registry.execute(&operator(), command, None).await?;
-                anyhow::Ok(scheduled.elapsed().as_secs_f64())
+                anyhow::Ok((at, scheduled.elapsed().as_secs_f64()))
             });
         }
-        let mut latencies = Vec::new();
+        let mut timeline = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            latencies.push(joined??);
+            timeline.push(joined??);
         }
         let elapsed = start.elapsed().as_secs_f64();
         close(fresh).await;
+        timeline.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut latencies: Vec<f64> = timeline.iter().map(|(_, latency)| *latency).collect();
         latencies.sort_by(f64::total_cmp);
-        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies })
+        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies, timeline })
     }
 }
 
@@ -242,7 +246,7 @@ impl Workloads<'_> {
         server.abort();
         close(fresh).await;
         latencies.sort_by(f64::total_cmp);
-        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies })
+        Ok(Run { ops_per_s: latencies.len() as f64 / elapsed, latencies, timeline: Vec::new() })
     }
 }
 
