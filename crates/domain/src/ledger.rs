@@ -26,6 +26,17 @@ pub const MAX_LABELS: usize = 16;
 pub const MAX_LABEL_LEN: usize = 64;
 pub const MAX_RANGES: usize = 1_000;
 
+/// The position of a state in `Ledger::supply`.
+fn supply_slot(state: BlockState) -> usize {
+    match state {
+        BlockState::Tradable => 0,
+        BlockState::Escrowed => 1,
+        BlockState::Retired => 2,
+        BlockState::Cancelled => 3,
+        BlockState::Buffer => 4,
+    }
+}
+
 /// A change to the set of blocks, in the order a store must apply it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockChange {
@@ -64,6 +75,9 @@ pub struct Ledger {
     blocks: BTreeMap<u64, Block>,
     /// (holder, first serial) of every block, to find a holder's blocks oldest first.
     holdings: BTreeSet<(AccountId, u64)>,
+    /// Credits in each block state (indexed by `supply_slot`), kept as blocks are added and
+    /// removed so the status page's totals cost nothing to read.
+    supply: [u64; 5],
     retirements: BTreeMap<RetirementId, Retirement>,
     cancellations: BTreeMap<CancellationId, Cancellation>,
     /// Verifier keys of the log's checkpoints, oldest first.
@@ -163,6 +177,17 @@ impl Ledger {
     /// The blocks an account holds, lowest serial first.
     pub fn blocks_of(&self, account: AccountId) -> impl Iterator<Item = &Block> {
         self.holdings.range((account, 0)..=(account, u64::MAX)).map(|(_, start)| &self.blocks[start])
+    }
+
+    /// How many credits are in a given state, registry-wide. Kept up to date block by block.
+    pub fn supply(&self, state: BlockState) -> Quantity {
+        Quantity(self.supply[supply_slot(state)])
+    }
+
+    /// (accounts, batches, retirements): the counts the status page shows.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        (len(self.accounts.len()), len(self.batches.len()), len(self.retirements.len()))
     }
 
     /// How many credits an account holds in a given state.
@@ -562,6 +587,7 @@ impl Ledger {
     }
 
     fn insert_block(&mut self, block: Block) {
+        self.supply[supply_slot(block.state)] += block.range.len().0;
         self.holdings.insert((block.account, block.range.start()));
         let previous = self.blocks.insert(block.range.start(), block);
         assert!(previous.is_none(), "two blocks start at serial {}", block.range.start());
@@ -574,6 +600,7 @@ impl Ledger {
 
     fn remove_block(&mut self, start: u64) -> BlockChange {
         let block = self.blocks.remove(&start).expect("removed block exists");
+        self.supply[supply_slot(block.state)] -= block.range.len().0;
         self.holdings.remove(&(block.account, start));
         BlockChange::Removed(block)
     }

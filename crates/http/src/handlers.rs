@@ -76,14 +76,17 @@ pub async fn health() -> Json<Health> {
 /// Program and registry-wide totals.
 #[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusDto)))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, ApiError> {
-    let store = state.registry.store();
-    let program = store.program().await?.map(|p| ProgramDto {
+    // The program and totals come from the sequencer's last commit, not from counting the
+    // tables on every request (a GROUP BY over every block); a commit publishes them before it
+    // answers, so a retirement shows here the moment it is acknowledged.
+    let snapshot = state.registry.status();
+    let program = snapshot.program.as_ref().map(|p| ProgramDto {
         code: p.code.to_string(),
         country: p.country.to_string(),
-        name: p.name,
+        name: p.name.clone(),
     });
-    let totals = store.totals().await?;
-    let read_replica = store.read_replica().await?.map(|r| ReplicaDto {
+    let totals = snapshot.totals;
+    let read_replica = state.registry.store().read_replica().await?.map(|r| ReplicaDto {
         in_recovery: r.in_recovery,
         lag_bytes: r.lag_bytes,
         lag_seconds: r.lag_seconds,
