@@ -14,8 +14,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use furrow_domain::invariants;
 use furrow_domain::lifecycle::Lifecycle;
-use furrow_domain::{Command, Ledger, LogEntry, Timestamp};
 use furrow_domain::{BlockState, Program};
+use furrow_domain::{Command, Ledger, LogEntry, Timestamp};
 use furrow_store::{Balances, CommitGroup, EntryToCommit, IdempotencyRecord, Store, Totals};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -33,7 +33,8 @@ pub struct StatusSnapshot {
 impl StatusSnapshot {
     fn of(ledger: &Ledger, log_size: u64) -> Self {
         let mut supply = Balances::default();
-        for state in [BlockState::Tradable, BlockState::Escrowed, BlockState::Retired, BlockState::Cancelled, BlockState::Buffer]
+        for state in
+            [BlockState::Tradable, BlockState::Escrowed, BlockState::Retired, BlockState::Cancelled, BlockState::Buffer]
         {
             supply.add(state, ledger.supply(state).0);
         }

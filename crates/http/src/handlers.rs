@@ -76,17 +76,22 @@ pub async fn health() -> Json<Health> {
 /// Program and registry-wide totals.
 #[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusDto)))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, ApiError> {
-    // The program and totals come from the sequencer's last commit, not from counting the
-    // tables on every request (a GROUP BY over every block); a commit publishes them before it
-    // answers, so a retirement shows here the moment it is acknowledged.
-    let snapshot = state.registry.status();
-    let program = snapshot.program.as_ref().map(|p| ProgramDto {
-        code: p.code.to_string(),
-        country: p.country.to_string(),
-        name: p.name.clone(),
-    });
-    let totals = snapshot.totals;
-    let read_replica = state.registry.store().read_replica().await?.map(|r| ReplicaDto {
+    let store = state.registry.store();
+    let replica = store.read_replica().await?;
+    let (program, totals) = if replica.is_some() {
+        // Public reads come from a read replica: the totals must be the replica's too, so they
+        // agree with every other public read and with the lag reported beside them.
+        (store.program().await?, store.totals().await?)
+    } else {
+        // Otherwise the program and totals of the last commit, which the sequencer publishes
+        // before it answers (a retirement shows here the moment it is acknowledged), instead of
+        // counting the tables on every request (a GROUP BY over every block).
+        let snapshot = state.registry.status();
+        (snapshot.program.clone(), snapshot.totals)
+    };
+    let program =
+        program.map(|p| ProgramDto { code: p.code.to_string(), country: p.country.to_string(), name: p.name });
+    let read_replica = replica.map(|r| ReplicaDto {
         in_recovery: r.in_recovery,
         lag_bytes: r.lag_bytes,
         lag_seconds: r.lag_seconds,
