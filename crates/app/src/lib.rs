@@ -13,6 +13,8 @@ pub mod program;
 mod ratelimit;
 mod security;
 mod sequencer;
+/// Deliberate bugs for the simulator's tests to turn on (see `simulation`).
+pub use sequencer::injected;
 pub mod simulation;
 pub mod totp;
 pub mod transparency;

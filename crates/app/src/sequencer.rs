@@ -350,8 +350,28 @@ impl Sequencer {
             }
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "reloading the ledger failed; will retry with the next command");
-                self.in_sync = false;
+                self.in_sync = injected::keep_state_after_failed_reload();
             }
         }
+    }
+}
+
+/// A deliberate bug the simulator must catch (`a_sequencer_trusting_a_failed_reload_is_caught`
+/// in `app/tests/simulation.rs`). Off unless a test turns it on, on its own thread.
+pub mod injected {
+    use std::cell::Cell;
+
+    thread_local! {
+        static KEEP_STATE_AFTER_FAILED_RELOAD: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Makes the sequencer carry on with its in-memory state when the reload after a failed
+    /// commit fails, as if the state had not changed: it then holds the failed group's effects.
+    pub fn set_keep_state_after_failed_reload(on: bool) {
+        KEEP_STATE_AFTER_FAILED_RELOAD.with(|bug| bug.set(on));
+    }
+
+    pub(crate) fn keep_state_after_failed_reload() -> bool {
+        KEEP_STATE_AFTER_FAILED_RELOAD.with(Cell::get)
     }
 }

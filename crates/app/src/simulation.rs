@@ -10,6 +10,12 @@
 //! the model's commands produced; at the end the stored projection and the replayed log must both
 //! equal the model. The same seed gives the same log bytes, so a failing seed replays bit for bit:
 //! the report carries a hash of the whole log to compare two runs.
+//!
+//! Reads fail too (`SimOptions::read_fault_rate`): the idempotency look-ups, the reload after a
+//! failed commit, the replay of an earlier answer and every read the checkpointer makes. The
+//! checkpointer runs now and then beside the clients, through the same faults (its writes fail
+//! cleanly or ambiguously like commits); at the end every signed checkpoint must be the root of
+//! the stored log at its size, and the stored tree hashes those of the log (SPEC §9.7).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -28,6 +34,7 @@ use furrow_store::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::transparency::{LogSigner, extend_once};
 use crate::{AppError, Clock, Principal, Registry, RequestKey, SequencerOptions};
 
 /// How one simulation runs.
@@ -50,11 +57,13 @@ pub struct SimOptions {
     /// group writes its entries but only the first command's idempotency record, so the others'
     /// retries apply again.
     pub torn_groups: bool,
+    /// Chance that a read the registry or the checkpointer makes fails (an I/O error).
+    pub read_fault_rate: f64,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        Self { steps: 40, fault_rate: 0.1, lying_store: false, clients: 1, torn_groups: false }
+        Self { steps: 40, fault_rate: 0.1, lying_store: false, clients: 1, torn_groups: false, read_fault_rate: 0.05 }
     }
 }
 
@@ -67,6 +76,10 @@ pub struct SimReport {
     /// Commits that failed without writing, and after writing.
     pub clean_faults: u64,
     pub ambiguous_faults: u64,
+    /// Reads that failed on purpose.
+    pub read_faults: u64,
+    /// Checkpoints the checkpointer signed through the faults.
+    pub checkpoints: u64,
     pub log_size: u64,
     /// Sales the seed settled, and sales whose escrow it released (cancelled or expired).
     pub sales_settled: u64,
@@ -95,19 +108,33 @@ pub async fn run_seed(seed: u64, store: Arc<dyn Store>, options: SimOptions) -> 
     )
     .await
     .map_err(|e| format!("start: {e}"))?;
-    let outcome = drive(seed, &registry, &faulty, &clock, store.as_ref(), options).await;
+    let signer = sim_signer(seed)?;
+    let sim = Sim { registry: registry.clone(), faulty, clock, store, signer };
+    let outcome = drive(seed, &sim, options).await;
     registry.stop_background();
     outcome
 }
 
-async fn drive(
-    seed: u64,
-    registry: &Registry,
-    faulty: &FaultyStore,
-    clock: &SimClock,
-    store: &dyn Store,
-    options: SimOptions,
-) -> Result<SimReport, String> {
+/// What a seed runs against: the registry on the faulty store, and beside it the store itself,
+/// which the simulator reads to check, never through the faults.
+struct Sim {
+    registry: Registry,
+    faulty: Arc<FaultyStore>,
+    clock: Arc<SimClock>,
+    store: Arc<dyn Store>,
+    signer: LogSigner,
+}
+
+/// The log's signing key, derived from the seed so that a rerun signs the same checkpoints.
+fn sim_signer(seed: u64) -> Result<LogSigner, String> {
+    let origin = "sim.furrow.invalid/log";
+    let key: [u8; 32] = Sha256::digest(format!("furrow sim log key {seed}")).into();
+    let signer = furrow_tlog::note::Ed25519Signer::from_seed(origin, &key).map_err(|e| e.to_string())?;
+    Ok(LogSigner { origin: origin.to_owned(), signer: Arc::new(signer) })
+}
+
+async fn drive(seed: u64, sim: &Sim, options: SimOptions) -> Result<SimReport, String> {
+    let (registry, faulty, clock, store) = (&sim.registry, &sim.faulty, &sim.clock, sim.store.as_ref());
     let mut rng = SplitMix(seed);
     let mut model = Ledger::new();
     let mut report = SimReport {
@@ -116,6 +143,8 @@ async fn drive(
         refused: 0,
         clean_faults: 0,
         ambiguous_faults: 0,
+        read_faults: 0,
+        checkpoints: 0,
         log_size: 0,
         sales_settled: 0,
         sales_released: 0,
@@ -148,14 +177,18 @@ async fn drive(
         (false, false) => Faults::CleanOrAmbiguous,
     };
     faulty.arm(options.fault_rate, faults);
+    faulty.arm_reads(options.read_fault_rate);
     if options.clients > 1 {
-        drive_concurrently(&mut rng, registry, clock, store, options, &mut model, &mut report).await?;
+        drive_concurrently(&mut rng, sim, options, &mut model, &mut report).await?;
     } else {
-        drive_one_by_one(&mut rng, registry, clock, store, options, &mut model, &mut report).await?;
+        drive_one_by_one(&mut rng, sim, options, &mut model, &mut report).await?;
     }
     faulty.disarm();
     (report.clean_faults, report.ambiguous_faults) = faulty.counts();
+    report.read_faults = faulty.read_fault_count();
     compare_with_store(store, &model).await?;
+    checkpoint(faulty.as_ref(), clock.as_ref(), &sim.signer).await?;
+    report.checkpoints = check_log_tree(store).await?;
     for sale in model.lifecycle().sales.sales.values() {
         match sale.status {
             SaleStatus::Settled => {
@@ -184,6 +217,15 @@ async fn submit(
 ) -> Result<(), String> {
     match execute_with_retries(registry, seed, step, command).await? {
         Some(entries) => {
+            // One command at a time, its entries must follow the log the model knows: anything
+            // else was written behind a caller's back, or decided against a state the log lacks.
+            if let Some(gap) = entries.iter().zip(report.log_size..).find(|(entry, expected)| entry.index != *expected)
+            {
+                return Err(format!(
+                    "step {step}: the command was answered with entry {} where entry {} was expected",
+                    gap.0.index, gap.1
+                ));
+            }
             for entry in &entries {
                 model.apply(&entry.event, entry.timestamp);
             }
@@ -205,13 +247,12 @@ pub fn sells(seed: u64) -> bool {
 /// The steps of a seed one command at a time, checking the invariants after each.
 async fn drive_one_by_one(
     rng: &mut SplitMix,
-    registry: &Registry,
-    clock: &SimClock,
-    store: &dyn Store,
+    sim: &Sim,
     options: SimOptions,
     model: &mut Ledger,
     report: &mut SimReport,
 ) -> Result<(), String> {
+    let (registry, clock, store) = (&sim.registry, &sim.clock, sim.store.as_ref());
     let seed = report.seed;
     for step in 0..options.steps {
         let numbers = std::array::from_fn(|_| rng.next());
@@ -227,8 +268,19 @@ async fn drive_one_by_one(
         if stored != report.log_size {
             return Err(format!("step {step}: the store holds {stored} log entries, the model {}", report.log_size));
         }
+        if checkpoints_now(rng.next()) {
+            checkpoint(sim.faulty.as_ref(), clock.as_ref(), &sim.signer)
+                .await
+                .map_err(|e| format!("step {step}: {e}"))?;
+        }
     }
     Ok(())
+}
+
+/// Whether the checkpointer runs after this step (or beside this round's clients): one time in
+/// eight, so that checkpoints interleave with commits as in a server.
+fn checkpoints_now(x: u64) -> bool {
+    x.is_multiple_of(8)
 }
 
 /// The steps of a seed as rounds of concurrent commands: each round draws 1 to `clients`
@@ -238,13 +290,12 @@ async fn drive_one_by_one(
 /// checking the invariants after each group.
 async fn drive_concurrently(
     rng: &mut SplitMix,
-    registry: &Registry,
-    clock: &SimClock,
-    store: &dyn Store,
+    sim: &Sim,
     options: SimOptions,
     model: &mut Ledger,
     report: &mut SimReport,
 ) -> Result<(), String> {
+    let (registry, clock, store) = (&sim.registry, &sim.clock, sim.store.as_ref());
     let seed = report.seed;
     let mut step = 0;
     while step < options.steps {
@@ -265,6 +316,11 @@ async fn drive_concurrently(
                 execute_with_retries(&registry, seed, step + client, command).await
             }));
         }
+        // The checkpointer reads and writes the tree while the clients' groups commit.
+        let checkpointer = checkpoints_now(rng.next()).then(|| {
+            let (faulty, clock, signer) = (sim.faulty.clone(), sim.clock.clone(), sim.signer.clone());
+            tokio::spawn(async move { checkpoint(faulty.as_ref(), clock.as_ref(), &signer).await })
+        });
         // (client, entry) of every committed command, in log order.
         let mut entries = Vec::new();
         let first_index = report.log_size;
@@ -277,6 +333,12 @@ async fn drive_concurrently(
                 }
                 None => report.refused += 1,
             }
+        }
+        if let Some(checkpointer) = checkpointer {
+            checkpointer
+                .await
+                .map_err(|e| format!("step {step}: the checkpointer panicked: {e}"))?
+                .map_err(|e| format!("step {step}: {e}"))?;
         }
         entries.sort_by_key(|(_, e)| e.index);
         // The answers must account for the log without a gap: an entry that no client was
@@ -357,6 +419,62 @@ fn time_jump(x: u64) -> i64 {
 /// Where a selling seed's clock stands after its set-up: late March 2026, so that a long jump
 /// can carry a settlement past the withdrawals the lifecycle generator dates 1 April 2026.
 const SALES_START_US: i64 = 1_774_137_600_000_000;
+
+/// Runs the checkpointer until its tree covers the log, retrying through the injected faults as
+/// the server's checkpointer does on its next wake-up.
+async fn checkpoint(store: &dyn Store, clock: &dyn Clock, signer: &LogSigner) -> Result<(), String> {
+    for _attempt in 0..64 {
+        match extend_once(store, clock, signer).await {
+            Ok(true) | Err(AppError::Unavailable(_)) => continue,
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(format!("the checkpointer failed: {e}")),
+        }
+    }
+    Err("the checkpointer never got through the injected faults".into())
+}
+
+/// Checks the transparency log against the stored entries: the stored leaf and tree hashes are
+/// those of the entries' bytes, and every signed checkpoint's root is the tree's root at its
+/// size (so each is consistent with every earlier one). Returns how many checkpoints there are.
+async fn check_log_tree(store: &dyn Store) -> Result<u64, String> {
+    use furrow_tlog::tree::{MemoryTree, tree_hash};
+    let expected: Vec<[u8; 32]> =
+        all_entries(store).await?.iter().map(|e| furrow_tlog::leaf_hash(&e.encode())).collect();
+    let mut tree = MemoryTree::new();
+    for leaf in &expected {
+        tree.append(*leaf).map_err(|e| e.to_string())?;
+    }
+    let size = tree.size();
+    let leaves = store.leaf_hashes(0, u32::try_from(size).unwrap_or(u32::MAX)).await.map_err(|e| e.to_string())?;
+    if leaves != expected {
+        return Err("the stored leaf hashes are not those of the stored entries".into());
+    }
+    let count = store.tree_hash_count().await.map_err(|e| e.to_string())?;
+    let indexes: Vec<u64> = (0..count).collect();
+    let stored = store.tree_hashes(&indexes).await.map_err(|e| e.to_string())?;
+    if stored.as_slice() != tree.stored_hashes() {
+        return Err(format!("the stored tree ({count} hashes) is not the tree of the stored log ({size} entries)"));
+    }
+    let mut checkpoints = 0;
+    let mut after = None;
+    loop {
+        let page = store.checkpoints(after, 500).await.map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.tree_size);
+        for row in &page {
+            let root = tree_hash(row.tree_size, &tree).map_err(|e| e.to_string())?;
+            if root != row.root {
+                return Err(format!("the checkpoint of size {} signs a root that is not the log's", row.tree_size));
+            }
+            checkpoints += 1;
+        }
+    }
+    match store.latest_checkpoint().await.map_err(|e| e.to_string())? {
+        Some(latest) if latest.tree_size == size => Ok(checkpoints),
+        None if size == 0 => Ok(checkpoints),
+        other => Err(format!("the last checkpoint covers {:?} of {size} entries", other.map(|c| c.tree_size))),
+    }
+}
 
 async fn compare_with_store(store: &dyn Store, model: &Ledger) -> Result<(), String> {
     let stored = store.load_ledger().await.map_err(|e| e.to_string())?;
@@ -458,11 +576,16 @@ enum Fault {
 
 /// A store whose commits fail on purpose: never, always, or at a seeded random rate, cleanly
 /// (nothing written) or ambiguously (written, then an error), like a disk or a network that gives
-/// out at the worst moment. Everything else goes straight to the wrapped store.
+/// out at the worst moment. The log tree's writes fail the same way, and the reads the registry
+/// and the checkpointer depend on fail with an I/O error at a rate of their own. Everything else
+/// goes straight to the wrapped store.
 pub struct FaultyStore {
     inner: Arc<dyn Store>,
     /// Failure chance in millionths; 0 is off.
     rate_ppm: AtomicU64,
+    /// Read failure chance in millionths; 0 is off.
+    read_rate_ppm: AtomicU64,
+    read_faults: AtomicU64,
     faults: std::sync::Mutex<Faults>,
     rng: std::sync::Mutex<SplitMix>,
     clean: AtomicU64,
@@ -474,6 +597,8 @@ impl FaultyStore {
         Self {
             inner,
             rate_ppm: AtomicU64::new(0),
+            read_rate_ppm: AtomicU64::new(0),
+            read_faults: AtomicU64::new(0),
             faults: std::sync::Mutex::new(Faults::Clean),
             rng: std::sync::Mutex::new(SplitMix(seed ^ 0xfa17)),
             clean: AtomicU64::new(0),
@@ -487,13 +612,38 @@ impl FaultyStore {
         self.rate_ppm.store((rate.clamp(0.0, 1.0) * 1e6) as u64, Ordering::SeqCst);
     }
 
+    /// Makes a share `rate` (0.0–1.0) of reads fail from now on.
+    pub fn arm_reads(&self, rate: f64) {
+        self.read_rate_ppm.store((rate.clamp(0.0, 1.0) * 1e6) as u64, Ordering::SeqCst);
+    }
+
     pub fn disarm(&self) {
         self.rate_ppm.store(0, Ordering::SeqCst);
+        self.read_rate_ppm.store(0, Ordering::SeqCst);
     }
 
     /// Commits failed so far: (clean, ambiguous).
     pub fn counts(&self) -> (u64, u64) {
         (self.clean.load(Ordering::SeqCst), self.ambiguous.load(Ordering::SeqCst))
+    }
+
+    /// Reads failed so far.
+    pub fn read_fault_count(&self) -> u64 {
+        self.read_faults.load(Ordering::SeqCst)
+    }
+
+    /// Fails this read, now and then.
+    fn read(&self, what: &str) -> Result<(), StoreError> {
+        let rate = self.read_rate_ppm.load(Ordering::SeqCst);
+        if rate == 0 {
+            return Ok(());
+        }
+        let roll = self.rng.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).next();
+        if roll % 1_000_000 >= rate {
+            return Ok(());
+        }
+        self.read_faults.fetch_add(1, Ordering::SeqCst);
+        Err(StoreError::Other(format!("disk I/O error reading {what} (injected)")))
     }
 
     /// What the next commit does, or `None` when it succeeds.
@@ -524,9 +674,11 @@ impl Store for FaultyStore {
         self.inner.claim_writer().await
     }
     async fn load_ledger(&self) -> Result<Ledger, StoreError> {
+        self.read("the ledger")?;
         self.inner.load_ledger().await
     }
     async fn log_size(&self) -> Result<u64, StoreError> {
+        self.read("the log size")?;
         self.inner.log_size().await
     }
     async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
@@ -555,6 +707,7 @@ impl Store for FaultyStore {
         }
     }
     async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.read("an idempotency record")?;
         self.inner.find_idempotent(scope, key).await
     }
     async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError> {
@@ -635,15 +788,18 @@ impl Store for FaultyStore {
         self.inner.cancellation(id).await
     }
     async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError> {
+        self.read("log entries")?;
         self.inner.log_entries(page).await
     }
     async fn entry_with_leaf_hash(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
         self.inner.entry_with_leaf_hash(leaf_hash).await
     }
     async fn leaf_hashes(&self, from: u64, limit: u32) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.read("leaf hashes")?;
         self.inner.leaf_hashes(from, limit).await
     }
     async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.read("tree hashes")?;
         self.inner.tree_hashes(indexes).await
     }
     async fn extend_tree(
@@ -652,9 +808,22 @@ impl Store for FaultyStore {
         hashes: &[[u8; 32]],
         checkpoint: &CheckpointRow,
     ) -> Result<(), StoreError> {
-        self.inner.extend_tree(first_index, hashes, checkpoint).await
+        // The tree is written in one transaction, like a commit, and fails like one.
+        match self.next_fault() {
+            None => self.inner.extend_tree(first_index, hashes, checkpoint).await,
+            Some(Fault::Clean | Fault::Lie) => {
+                self.clean.fetch_add(1, Ordering::SeqCst);
+                Err(StoreError::Other("disk I/O error before writing the tree (injected)".into()))
+            }
+            Some(Fault::Ambiguous | Fault::Torn) => {
+                self.inner.extend_tree(first_index, hashes, checkpoint).await?;
+                self.ambiguous.fetch_add(1, Ordering::SeqCst);
+                Err(StoreError::Other("connection lost after writing the tree (injected)".into()))
+            }
+        }
     }
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
+        self.read("the latest checkpoint")?;
         self.inner.latest_checkpoint().await
     }
     async fn checkpoint_at_least(&self, size: u64) -> Result<Option<CheckpointRow>, StoreError> {
@@ -664,6 +833,7 @@ impl Store for FaultyStore {
         self.inner.checkpoints(after, limit).await
     }
     async fn tree_hash_count(&self) -> Result<u64, StoreError> {
+        self.read("the tree's size")?;
         self.inner.tree_hash_count().await
     }
 }

@@ -157,3 +157,46 @@ async fn a_torn_group_commit_is_caught_only_with_concurrent_clients() {
     eprintln!("the torn group commit was caught by {} of 30 seeds, e.g. {:?}", caught.len(), caught.first());
     assert!(!caught.is_empty(), "no seed with concurrent clients caught the torn group commit");
 }
+
+/// Reads fail too: idempotency look-ups, reloads, replays and the checkpointer's reads, and the
+/// checkpointer's writes fail like commits. Every seed still passes, with the checkpointer
+/// running beside the clients and every signed checkpoint checked against the stored log.
+#[tokio::test(flavor = "current_thread")]
+async fn reads_fail_and_the_checkpointer_signs_through_the_faults() {
+    let options = SimOptions { read_fault_rate: 0.2, fault_rate: 0.2, ..SimOptions::default() };
+    let (mut read_faults, mut checkpoints) = (0, 0);
+    for clients in [1, 4] {
+        for seed in 0..40 {
+            let report = in_memory(seed, SimOptions { clients, ..options })
+                .await
+                .unwrap_or_else(|e| panic!("seed {seed} with {clients} clients: {e}"));
+            read_faults += report.read_faults;
+            checkpoints += report.checkpoints;
+        }
+    }
+    assert!(read_faults > 100 && checkpoints > 100, "{read_faults} reads failed, {checkpoints} checkpoints signed");
+}
+
+/// A sequencer that, when its reload after a failed commit fails, carries on with its in-memory
+/// state (which still holds the failed group's effects) is caught once reads fail; without read
+/// faults the reload never fails and the same seeds pass.
+#[tokio::test(flavor = "current_thread")]
+async fn a_sequencer_trusting_a_failed_reload_is_caught() {
+    furrow_app::injected::set_keep_state_after_failed_reload(true);
+    let options = SimOptions { fault_rate: 0.3, read_fault_rate: 0.0, ..SimOptions::default() };
+    for seed in 0..40 {
+        if let Err(e) = in_memory(seed, options).await {
+            furrow_app::injected::set_keep_state_after_failed_reload(false);
+            panic!("seed {seed} failed without read faults: {e}");
+        }
+    }
+    let mut caught = Vec::new();
+    for seed in 0..40 {
+        if let Err(e) = in_memory(seed, SimOptions { read_fault_rate: 0.3, ..options }).await {
+            caught.push(format!("seed {seed}: {e}"));
+        }
+    }
+    furrow_app::injected::set_keep_state_after_failed_reload(false);
+    eprintln!("trusting a failed reload was caught by {} of 40 seeds, e.g. {:?}", caught.len(), caught.first());
+    assert!(!caught.is_empty(), "no seed caught the sequencer trusting a failed reload");
+}

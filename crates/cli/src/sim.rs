@@ -20,7 +20,8 @@ furrow sim --seed 7123 --steps 200    # one seed, twice: the two logs must be id
 furrow sim --seeds 2000 --store sqlite # the same on SQLite databases in /dev/shm\n  \
 furrow sim --seeds 1000 --clients 4   # up to four clients' commands in flight at once\n\n\
 Each seed runs random commands (valid and invalid, every kind) through the real application layer on \
-the in-memory store or SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing. \
+the in-memory store or SQLite, with a simulated clock, and fails a share of commits on purpose, before or after writing, and a share of reads. \
+The checkpointer signs the log now and then through the same faults. \
 The invariants are checked after every command; the database and the replayed log must equal the \
 model at the end. Exit status 1 if any seed fails.";
 
@@ -41,6 +42,10 @@ pub struct SimArgs {
     /// Share of commits that fail on purpose (0 to 1).
     #[arg(long, default_value_t = 0.1)]
     faults: f64,
+    /// Share of reads that fail on purpose (0 to 1): idempotency look-ups, reloads, replays and
+    /// the checkpointer's reads.
+    #[arg(long, default_value_t = 0.05)]
+    read_faults: f64,
     /// Seeds run at once.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -71,8 +76,14 @@ pub async fn run(args: SimArgs) -> Result<()> {
         bail!("--clients above 1 runs in memory only: on SQLite, I/O timing would decide the groups");
     }
     let clients = usize::from(args.clients);
-    let options =
-        SimOptions { steps: args.steps, fault_rate: args.faults, lying_store: false, clients, torn_groups: false };
+    let options = SimOptions {
+        steps: args.steps,
+        fault_rate: args.faults,
+        lying_store: false,
+        clients,
+        torn_groups: false,
+        read_fault_rate: args.read_faults,
+    };
     let sqlite = match args.store {
         SimStore::Memory => None,
         SimStore::Sqlite => {
@@ -136,7 +147,7 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
     bar.finish_and_clear();
     println!(
         "{} seeds × {} commands on {} ({} at once at most): {} committed, {} refused, {} commits failed on purpose ({} after writing), \
-         {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} groups shared by \
+         {} reads failed on purpose, {} checkpoints signed, {} sales settled ({} forfeiting a withdrawn farmer's share) and {} released, {} groups shared by \
          clients, {} seeds failed.",
         args.seeds,
         args.steps,
@@ -146,6 +157,8 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
         totals.refused,
         totals.clean_faults + totals.ambiguous_faults,
         totals.ambiguous_faults,
+        totals.read_faults,
+        totals.checkpoints,
         totals.sales_settled,
         totals.sales_forfeited,
         totals.sales_released,
@@ -160,9 +173,10 @@ async fn run_many(runner: Arc<Runner>, args: &SimArgs) -> Result<()> {
 
 fn repro(seed: u64, args: &SimArgs) -> String {
     format!(
-        "furrow sim --seed {seed} --steps {} --faults {} --store {} --clients {}",
+        "furrow sim --seed {seed} --steps {} --faults {} --read-faults {} --store {} --clients {}",
         args.steps,
         args.faults,
+        args.read_faults,
         args.store.name(),
         args.clients
     )
@@ -179,14 +193,16 @@ impl SimStore {
 
 fn print_report(report: &SimReport) {
     println!(
-        "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} log entries, {} sales \
-         settled ({} forfeiting) and {} released.",
+        "Seed {}: {} committed, {} refused, {} clean and {} ambiguous commit failures, {} read failures, {} log entries, {} \
+         checkpoints, {} sales settled ({} forfeiting) and {} released.",
         report.seed,
         report.committed,
         report.refused,
         report.clean_faults,
         report.ambiguous_faults,
+        report.read_faults,
         report.log_size,
+        report.checkpoints,
         report.sales_settled,
         report.sales_forfeited,
         report.sales_released
@@ -199,6 +215,8 @@ struct Totals {
     refused: u64,
     clean_faults: u64,
     ambiguous_faults: u64,
+    read_faults: u64,
+    checkpoints: u64,
     sales_settled: u64,
     sales_released: u64,
     sales_forfeited: u64,
@@ -211,6 +229,8 @@ impl Totals {
         self.refused += report.refused;
         self.clean_faults += report.clean_faults;
         self.ambiguous_faults += report.ambiguous_faults;
+        self.read_faults += report.read_faults;
+        self.checkpoints += report.checkpoints;
         self.sales_settled += report.sales_settled;
         self.sales_released += report.sales_released;
         self.sales_forfeited += report.sales_forfeited;

@@ -66,6 +66,18 @@ pub fn ecological_score(lifecycle: &Lifecycle, batch: BatchId) -> Option<Decimal
     lifecycle.batch_ecological_score(batch).and_then(|s| s.score)
 }
 
+/// Whether a batch is for sale and has everything a quote by filter asks for. The buyer's pages
+/// list the matching batches with it; a quote by filter takes the oldest of them that still has
+/// the quantity (`Ledger::resolve_target`).
+pub fn batch_matches(lifecycle: &Lifecycle, b: &Batch, filter: &SaleFilter) -> bool {
+    let Ok(priced) = priced_batch(lifecycle, b) else { return false };
+    filter.methodology.as_ref().is_none_or(|m| *m == priced.methodology_code)
+        && filter.vintage_from.is_none_or(|v| b.vintage >= v)
+        && filter.vintage_to.is_none_or(|v| b.vintage <= v)
+        && filter.label.as_ref().is_none_or(|l| priced.labels.contains(l))
+        && filter.min_ecological_score.is_none_or(|min| ecological_score(lifecycle, b.id).is_some_and(|s| s >= min))
+}
+
 /// What a user asks of sales. The acting user travels beside it (`Command::Sales`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum SalesCommand {
@@ -542,15 +554,7 @@ impl Ledger {
     }
 
     fn matches_filter(&self, batch: BatchId, filter: &SaleFilter) -> bool {
-        let Some(b) = self.batch(batch) else { return false };
-        let Ok(priced) = self.priced_batch(batch) else { return false };
-        filter.methodology.as_ref().is_none_or(|m| *m == priced.methodology_code)
-            && filter.vintage_from.is_none_or(|v| b.vintage >= v)
-            && filter.vintage_to.is_none_or(|v| b.vintage <= v)
-            && filter.label.as_ref().is_none_or(|l| priced.labels.contains(l))
-            && filter
-                .min_ecological_score
-                .is_none_or(|min| ecological_score(self.lifecycle(), batch).is_some_and(|s| s >= min))
+        self.batch(batch).is_some_and(|b| batch_matches(self.lifecycle(), b, filter))
     }
 
     /// The batch a quote target names: the batch itself, or the oldest matching batch that still

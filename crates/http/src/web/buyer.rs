@@ -17,10 +17,12 @@ use furrow_app::accounts::Session;
 use furrow_app::store::{BlockFilter, Page};
 use furrow_domain::ledger::ISSUANCE_ACCOUNT;
 use furrow_domain::lifecycle::{Lifecycle, LifecycleEvent};
-use furrow_domain::sales::{Breakdown, Currency, Quote, QuoteStatus, QuoteTarget, Sale, SaleStatus, SalesCommand};
+use furrow_domain::sales::{
+    Breakdown, Currency, PricedBatch, Quote, QuoteStatus, QuoteTarget, Sale, SaleFilter, SaleStatus, SalesCommand,
+};
 use furrow_domain::{
-    BatchId, Beneficiary, BlockState, ClaimPeriod, Command, Event, Quantity, QuoteId, RetirementClaim,
-    RetirementPurpose, SaleId,
+    Batch, BatchId, Beneficiary, BlockState, ClaimPeriod, Command, Event, Quantity, QuoteId, RetirementClaim,
+    RetirementPurpose, SaleId, Vintage,
 };
 use serde::Deserialize;
 
@@ -73,6 +75,59 @@ pub struct BuyPage {
     pub preview: Option<PriceView>,
     pub batch: String,
     pub currency: String,
+    /// The criteria form: what a quote by filter asks for, and the choices the batches for sale
+    /// offer (an empty value is "any").
+    pub by_filter: bool,
+    pub criteria: Criteria,
+    pub methodologies: Vec<(String, bool)>,
+    pub labels: Vec<(String, bool)>,
+    /// With criteria: the batches for sale that match, and the one the quote would take.
+    pub matching: Vec<String>,
+    pub takes: String,
+}
+
+/// What a buyer asks of the credits instead of naming a batch (the domain's `SaleFilter`), as
+/// the form sends it: every field may be empty.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct Criteria {
+    pub methodology: String,
+    pub label: String,
+    pub vintage_from: String,
+    pub vintage_to: String,
+    pub min_score: String,
+}
+
+impl Criteria {
+    fn filter(&self) -> Result<SaleFilter, ApiError> {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        let vintage = |s: &str| -> Result<Option<Vintage>, ApiError> {
+            let Some(year) = text(s) else { return Ok(None) };
+            let year: u16 = year.parse().map_err(|_| ApiError::invalid(format!("vintage {year:?} is not a year")))?;
+            Ok(Some(Vintage::new(year)?))
+        };
+        Ok(SaleFilter {
+            methodology: text(&self.methodology),
+            vintage_from: vintage(&self.vintage_from)?,
+            vintage_to: vintage(&self.vintage_to)?,
+            label: text(&self.label),
+            min_ecological_score: text(&self.min_score)
+                .map(|s| crate::lifecycle::dto::decimal("the minimum ecological score", &s))
+                .transpose()?,
+        })
+    }
+}
+
+/// The /buy page's query: a batch, or criteria (`by=filter`), with a quantity and a currency.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BuyQuery {
+    by: String,
+    batch: String,
+    quantity: String,
+    currency: String,
+    #[serde(flatten)]
+    criteria: Criteria,
 }
 
 #[derive(Template)]
@@ -193,6 +248,11 @@ pub struct QuoteForm {
     quantity: String,
     #[serde(default)]
     currency: String,
+    /// `filter` to quote by `criteria` instead of by `batch`.
+    #[serde(default)]
+    by: String,
+    #[serde(flatten)]
+    criteria: Criteria,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,67 +334,117 @@ fn when(l: Lang, t: furrow_domain::Timestamp) -> String {
 }
 
 /// The batches the program sells (issued through the lifecycle), with what is left for sale.
-async fn sellable(state: &AppState, l: Lang, lc: &Lifecycle, chosen: &str) -> Result<Vec<BatchOption>, ApiError> {
-    let mut options = Vec::new();
-    for batch in lc.requests.values().filter_map(|r| r.batch) {
+/// A batch for sale: the batch, its pricing facts and how many credits are left.
+struct ForSale {
+    batch: Batch,
+    priced: PricedBatch,
+    available: u64,
+}
+
+/// The batches the program sells that still have credits, oldest first (the order a quote by
+/// filter takes them in).
+async fn for_sale(state: &AppState, lc: &Lifecycle) -> Result<Vec<ForSale>, ApiError> {
+    let mut batches: Vec<BatchId> = lc.requests.values().filter_map(|r| r.batch).collect();
+    batches.sort();
+    let mut out = Vec::new();
+    for batch in batches {
         let Some((b, _)) = state.registry.store().batch(batch).await? else { continue };
         let Ok(priced) = furrow_domain::sales::priced_batch(lc, &b) else { continue };
         let filter =
             BlockFilter { batch: Some(batch), account: Some(ISSUANCE_ACCOUNT), state: Some(BlockState::Tradable) };
         let blocks = state.registry.store().blocks(filter, Page { after: None, limit: 1000 }).await?;
         let available: u64 = blocks.iter().map(|b| b.range.len().0).sum();
-        if available == 0 {
-            continue;
+        if available > 0 {
+            out.push(ForSale { batch: b, priced, available });
         }
-        // What decides the choice first (how many are left), then what the batch is.
-        let label = format!(
-            "{batch} · {} {} · {} · {} {}",
-            l.tonnes(&available),
-            l.t("act.buy.available"),
-            priced.project,
-            priced.methodology_code,
-            b.vintage
-        );
-        options.push(BatchOption { id: batch.to_string(), label, selected: batch.to_string() == chosen });
     }
-    Ok(options)
+    Ok(out)
 }
 
-fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
-    query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v)
+/// How a batch for sale is named in a choice: how many are left first, then what it is.
+fn describe(l: Lang, s: &ForSale) -> String {
+    format!(
+        "{} · {} {} · {} · {} {}",
+        s.batch.id,
+        l.tonnes(&s.available),
+        l.t("act.buy.available"),
+        s.priced.project,
+        s.priced.methodology_code,
+        s.batch.vintage
+    )
+}
+
+/// The distinct values of one attribute over the batches for sale, as choices.
+fn choices(values: impl Iterator<Item = String>, chosen: &str) -> Vec<(String, bool)> {
+    let values: std::collections::BTreeSet<String> = values.collect();
+    values.into_iter().map(|v| (v.clone(), v == chosen)).collect()
 }
 
 async fn buy_page(state: &AppState, reader: &Reader, session: &Session) -> Result<Response, ApiError> {
     let l = reader.lang;
-    let q = reader.query.as_deref().unwrap_or("");
-    let batch = param(q, "batch").unwrap_or("").to_owned();
-    let amount = param(q, "quantity").unwrap_or("").to_owned();
-    let currency = param(q, "currency").filter(|c| CURRENCIES.contains(c)).unwrap_or("JPY").to_owned();
+    let query: BuyQuery = serde_urlencoded::from_str(reader.query.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::invalid(format!("the query: {e}")))?;
+    let by_filter = query.by == "filter";
+    let currency = Some(query.currency.as_str()).filter(|c| CURRENCIES.contains(c)).unwrap_or("JPY").to_owned();
     let lc = state.registry.lifecycle();
-    // A preview (nothing saved) once a batch and quantity are chosen: the API's `/quotes/preview`.
-    let preview = if batch.is_empty() || amount.is_empty() {
-        None
+    let for_sale = for_sale(state, &lc).await?;
+    // Criteria name batches through the same function the quote resolves them with; the quote
+    // takes the oldest match that still has the quantity.
+    let (mut matching, mut takes) = (Vec::new(), String::new());
+    let chosen = if by_filter && !query.quantity.is_empty() {
+        let filter = query.criteria.filter()?;
+        let wanted = quantity(&query.quantity)?;
+        let matches: Vec<&ForSale> =
+            for_sale.iter().filter(|s| furrow_domain::sales::batch_matches(&lc, &s.batch, &filter)).collect();
+        matching = matches.iter().map(|s| describe(l, s)).collect();
+        let taken = matches.iter().find(|s| s.available >= wanted.0);
+        takes = taken.map(|s| s.batch.id.to_string()).unwrap_or_default();
+        taken.map(|s| s.batch.id.to_string())
     } else {
-        if !matches!(session.principal.role, furrow_domain::Role::Operator | furrow_domain::Role::Buyer) {
-            return Err(super::account::forbidden("only buyers and operators preview quotes"));
-        }
-        let id: BatchId = parse(&batch)?;
-        let (b, _) =
-            state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
-        let breakdown = furrow_domain::sales::preview(&lc, &b, quantity(&amount)?, parse(&currency)?, None)?;
-        Some(price_view(l, &breakdown))
+        Some(query.batch.clone()).filter(|b| !b.is_empty() && !query.quantity.is_empty())
     };
+    // A preview (nothing saved) once a batch and quantity are chosen: the API's `/quotes/preview`.
+    let preview = match &chosen {
+        None => None,
+        Some(batch) => {
+            if !matches!(session.principal.role, furrow_domain::Role::Operator | furrow_domain::Role::Buyer) {
+                return Err(super::account::forbidden("only buyers and operators preview quotes"));
+            }
+            let id: BatchId = parse(batch)?;
+            let (b, _) =
+                state.registry.store().batch(id).await?.ok_or_else(|| ApiError::not_found(format!("batch {id}")))?;
+            let breakdown =
+                furrow_domain::sales::preview(&lc, &b, quantity(&query.quantity)?, parse(&currency)?, None)?;
+            Some(price_view(l, &breakdown))
+        }
+    };
+    let batches = for_sale
+        .iter()
+        .map(|s| {
+            let id = s.batch.id.to_string();
+            BatchOption { label: describe(l, s), selected: id == query.batch, id }
+        })
+        .collect();
+    let methodologies =
+        choices(for_sale.iter().map(|s| s.priced.methodology_code.clone()), &query.criteria.methodology);
+    let labels = choices(for_sale.iter().flat_map(|s| s.priced.labels.iter().cloned()), &query.criteria.label);
     Ok(page(&BuyPage {
         l,
         c: reader.chrome(state).await,
         csrf: session.csrf.clone(),
         accounts: session.principal.accounts.iter().map(ToString::to_string).collect(),
-        batches: sellable(state, l, &lc, &batch).await?,
-        quantity: amount,
+        batches,
+        quantity: query.quantity,
         currencies: CURRENCIES.iter().map(|c| (*c, *c == currency)).collect(),
         preview,
-        batch,
+        batch: query.batch,
         currency,
+        by_filter,
+        criteria: query.criteria,
+        methodologies,
+        labels,
+        matching,
+        takes,
     }))
 }
 
@@ -362,9 +472,14 @@ async fn create_quote(
 ) -> Result<Response, ApiError> {
     let Form(form) = form.map_err(|_| malformed())?;
     check_form(&headers, session, &form.csrf)?;
+    let target = if form.by == "filter" {
+        QuoteTarget::Filter(form.criteria.filter()?)
+    } else {
+        QuoteTarget::Batch(parse(form.batch.trim())?)
+    };
     let command = SalesCommand::CreateQuote {
         buyer: parse(form.account.trim())?,
-        target: QuoteTarget::Batch(parse(form.batch.trim())?),
+        target,
         quantity: quantity(&form.quantity)?,
         currency: parse::<Currency>(form.currency.trim())?,
         valid_for_secs: 24 * 3600,

@@ -365,3 +365,74 @@ async fn an_operator_settles_a_paid_sale_from_the_review_queue_with_the_buyers_c
     assert!(html.contains("Settled: the credits are retired"), "{html}");
     assert!(!html.contains("/review/sales/S000001/settle"), "the queue is empty again");
 }
+
+/// A buyer who names what the credits must be instead of a batch: the page lists the batches for
+/// sale that match and the one the quote would take, with its price; a quote by criteria is made
+/// from that batch. Criteria nothing matches, or that are not criteria, say so and save nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_quotes_by_criteria_instead_of_a_batch() {
+    let app = spawn_app().await;
+    let batch = seeded(&app).await;
+    user(&app, "treasury@example.jp", Role::Buyer, &[&app.buyer_account.clone()]).await;
+    let cookie = sign_in(&app, "treasury@example.jp").await;
+    let lc = app.registry.lifecycle();
+    let (b, _) = app.registry.store().batch(batch.parse().expect("id")).await.expect("read").expect("batch");
+    let priced = furrow_domain::sales::priced_batch(&lc, &b).expect("for sale");
+    let (methodology, vintage) = (priced.methodology_code.clone(), b.vintage.to_string());
+
+    // The criteria form offers what the batches for sale have.
+    let (status, html) = page(&app, "/buy?lang=en", &cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("By what the credits must be"), "{html}");
+    assert!(html.contains(&format!("<option value=\"{methodology}\">{methodology}</option>")), "{html}");
+
+    // Matching criteria: the batch, the one the quote takes, and the price of that batch.
+    let criteria = format!("methodology={methodology}&vintage_from={vintage}&vintage_to={vintage}&min_score=");
+    let url = format!("/buy?by=filter&{criteria}&quantity=10&currency=JPY&lang=en");
+    let (status, html) = page(&app, &url, &cookie).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Batches that match") && html.contains(&format!("<strong>{batch}</strong>")), "{html}");
+    assert!(html.contains("¥39,250") && html.contains("name=\"by\" value=\"filter\""), "{html}");
+    let csrf = hidden(&html, "csrf");
+    let (_, ja) = page(&app, &url.replace("lang=en", "lang=ja"), &cookie).await;
+    assert!(ja.contains("条件に合うバッチ") && ja.contains("39,250円"), "{ja}");
+
+    // Criteria nothing matches, or more credits than any match has: no price, nothing to accept.
+    let (status, html) = page(&app, "/buy?by=filter&methodology=NOPE-1&quantity=10&lang=en", &cookie).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("No batch for sale matches") && !html.contains("id=\"preview\""), "{html}");
+    let (_, html) = page(&app, "/buy?by=filter&min_score=1000&quantity=10&lang=en", &cookie).await;
+    assert!(html.contains("No batch for sale matches"), "a score no batch reaches: {html}");
+    let (_, html) = page(&app, "/buy?by=filter&quantity=100000&lang=en", &cookie).await;
+    assert!(html.contains("has that many credits left") && !html.contains("id=\"preview\""), "{html}");
+    let (status, html) = page(&app, "/buy?by=filter&vintage_from=soon&quantity=10&lang=en", &cookie).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("is not a year"), "{html}");
+
+    // The quote by criteria: refused when nothing matches (nothing saved), then made from the batch.
+    let ask = |methodology: &str| {
+        form(&[
+            ("csrf", &csrf),
+            ("account", &app.buyer_account),
+            ("by", "filter"),
+            ("methodology", methodology),
+            ("label", ""),
+            ("vintage_from", &vintage),
+            ("vintage_to", ""),
+            ("min_score", ""),
+            ("quantity", "10"),
+            ("currency", "JPY"),
+        ])
+    };
+    let response = post(&app, "/buy", Some(&cookie), ask("NOPE-1")).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert!(response.text().await.expect("text").contains("no batch matches"));
+    assert!(app.registry.lifecycle().sales.quotes.is_empty(), "no quote was made");
+    let response = post(&app, "/buy", Some(&cookie), ask(&methodology)).await;
+    assert_eq!((response.status().as_u16(), location(&response)), (303, "/me/quotes/Q000001".to_owned()));
+    let quotes = &app.registry.lifecycle().sales.quotes;
+    let quote = quotes.values().next().expect("a quote");
+    assert_eq!(quote.batch.to_string(), batch, "the quote takes the matching batch");
+    let (_, html) = page(&app, "/me/quotes/Q000001?lang=en", &cookie).await;
+    assert!(html.contains("¥39,250"), "{html}");
+}
