@@ -11,14 +11,14 @@
 //! The external area is reference data: none of this goes through the sequencer, the log or the
 //! ledger.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use furrow_domain::Timestamp;
 use furrow_import::checks::{self, OwnProject};
 use furrow_import::{FileError, FileParser, Item, Kind, Reason, Record, Unit};
 use furrow_store::{
-    ExternalFilter, ExternalFlag, ExternalImport, ExternalQuarantined, ExternalRecord, ExternalSource, Page, Store,
+    ExternalFlag, ExternalImport, ExternalQuarantined, ExternalRecord, ExternalScan, ExternalSource, Page, Store,
     StoreError,
 };
 
@@ -68,93 +68,27 @@ impl FileReport {
 /// Imports files into the external area of one store.
 ///
 /// A file streams through: rows are parsed, reconciled against the area and written in chunks of
-/// [`CHUNK`] rows, so memory does not grow with the file's text. What is kept per record of the area
-/// is a compact [`Known`] entry (about 70 bytes), for reconciling; [`Importer::finish`] reads the
-/// area back for the cross-registry checks without the rows' raw text.
+/// [`CHUNK`] rows, so memory does not grow with the file's text. Each chunk's records are
+/// reconciled by looking their keys up in the store (`Store::external_lookup`), so nothing is
+/// held per record of the area either; [`Importer::finish`] reads the area back as the store's
+/// sorted scans for the cross-registry checks.
 pub struct Importer {
     store: Arc<dyn Store>,
-    /// Every record the area holds (and this run added), by a digest of its key.
-    index: BTreeMap<u128, Known>,
-    /// The datasets named by `Known::dataset`.
-    datasets: Vec<String>,
-    /// The files (SHA-256) named by `Known::source`.
-    sources: Vec<String>,
 }
 
-/// What the importer remembers of one stored record: enough to tell "already present" from
-/// "conflicts", and to say where the stored one came from.
-#[derive(Debug, Clone, Copy)]
-struct Known {
-    digest: u128,
-    dataset: u16,
-    /// The file that brought it (`Importer::sources`).
-    source: u16,
-    line: u64,
-}
-
-const PAGE: u32 = 5_000;
-
-/// The position of `name` in `names`, added if new (datasets and files are few).
-fn intern(names: &mut Vec<String>, name: &str) -> u16 {
-    match names.iter().position(|d| d == name) {
-        Some(i) => i as u16,
-        None => {
-            names.push(name.to_string());
-            (names.len() - 1) as u16
-        }
-    }
+/// A row of the chunk being read, before it is reconciled with the area.
+enum Pending {
+    Record(Box<Record>),
+    Quarantined(ExternalQuarantined),
 }
 
 /// Rows parsed before they are written: one transaction per chunk.
 pub const CHUNK: usize = 5_000;
 
-/// A record's key, (registry, kind, origin id), as a 128-bit digest.
-fn key_digest(registry: &str, kind: Kind, origin_id: &str) -> u128 {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [registry, kind.as_str(), origin_id] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
-    }
-    u128::from_be_bytes(h.finalize()[..16].try_into().expect("16 bytes"))
-}
-
-/// `Record::digest` is 32 hex digits.
-fn fact_digest(hex: &str) -> u128 {
-    u128::from_str_radix(hex, 16).unwrap_or(0)
-}
-
 impl Importer {
-    /// Indexes the external area's records.
+    /// An importer for the external area of `store`.
     pub async fn open(store: Arc<dyn Store>) -> Result<Self, StoreError> {
-        let mut importer = Importer { store, index: BTreeMap::new(), datasets: Vec::new(), sources: Vec::new() };
-        let mut after = None;
-        loop {
-            let page = importer.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(*last);
-            for (_, r) in page {
-                let kind = Kind::parse(&r.kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("external record {:?}: unknown kind", r.origin_id)))?;
-                let known = Known {
-                    digest: fact_digest(&r.digest),
-                    dataset: intern(&mut importer.datasets, &r.dataset),
-                    source: intern(&mut importer.sources, &r.source_sha256),
-                    line: u64::try_from(r.line).unwrap_or(0),
-                };
-                importer.index.insert(key_digest(&r.registry, kind, &r.origin_id), known);
-            }
-        }
-        Ok(importer)
-    }
-
-    /// How many records the area holds.
-    pub fn len(&self) -> usize {
-        self.index.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        Ok(Importer { store })
     }
 
     /// Parses and writes one file held in memory. See [`Importer::import_reader`].
@@ -226,6 +160,8 @@ impl Importer {
         };
         let mut chunk = ExternalImport { source: source.clone(), records: Vec::new(), quarantined: Vec::new() };
         let mut first = true;
+        // The chunk's rows in file order, until they are reconciled and written together.
+        let mut pending = Vec::new();
         loop {
             let item = parser.next_item();
             let end = item.is_none();
@@ -233,16 +169,18 @@ impl Importer {
                 None => {}
                 Some(Err(FileError::NotData(why) | FileError::Unrecognised(why))) => {
                     // The rows before stand (each chunk is complete); the source stays incomplete.
+                    self.reconcile(&mut pending, sha256, resuming, &mut chunk, &mut report).await?;
                     self.write(&mut chunk, &mut first, &mut report).await?;
                     report.rows = parser.rows();
                     report.status = FileStatus::Failed(why);
                     return Ok(report);
                 }
                 Some(Ok(Item::Note(n))) => *report.notes.entry(n.code.to_string()).or_insert(0) += 1,
-                Some(Ok(Item::Quarantined(q))) => chunk.quarantined.push(quarantined_row(sha256, q)),
-                Some(Ok(Item::Record(r))) => self.reconcile(r, sha256, resuming, &mut chunk, &mut report),
+                Some(Ok(Item::Quarantined(q))) => pending.push(Pending::Quarantined(quarantined_row(sha256, q))),
+                Some(Ok(Item::Record(r))) => pending.push(Pending::Record(Box::new(r))),
             }
-            if end || chunk.records.len() + chunk.quarantined.len() >= CHUNK {
+            if end || pending.len() >= CHUNK {
+                self.reconcile(&mut pending, sha256, resuming, &mut chunk, &mut report).await?;
                 self.write(&mut chunk, &mut first, &mut report).await?;
             }
             if end {
@@ -258,74 +196,76 @@ impl Importer {
         Ok(report)
     }
 
-    /// Sets aside a record already stored with the same facts, quarantines one stored with other
-    /// facts, and queues a new one.
-    fn reconcile(
-        &mut self,
-        r: Record,
+    /// Reconciles a chunk's rows with the area, in file order: a record already stored with the
+    /// same facts is set aside (counted as resumed when an interrupted import of this same file
+    /// stored it, else as already present), one stored with other facts is quarantined, a new one
+    /// is queued in `chunk` with the quarantined rows.
+    async fn reconcile(
+        &self,
+        pending: &mut Vec<Pending>,
         sha256: &str,
         resuming: bool,
         chunk: &mut ExternalImport,
         report: &mut FileReport,
-    ) {
-        let key = key_digest(&r.registry, r.kind, &r.origin_id);
-        let digest = r.digest();
-        match self.index.get(&key).copied() {
-            Some(old)
-                if old.digest == fact_digest(&digest)
-                    && resuming
-                    && self.sources[usize::from(old.source)] == sha256 =>
-            {
-                report.resumed += 1
-            }
-            Some(old) if old.digest == fact_digest(&digest) => report.already_present += 1,
-            Some(old) => chunk.quarantined.push(ExternalQuarantined {
-                source_sha256: sha256.to_string(),
-                line: r.line as i64,
-                reason: Reason::ConflictsWithImported.code().to_string(),
-                registry: Some(r.registry.clone()),
-                origin_id: Some(r.origin_id.clone()),
-                detail: format!(
-                    "{} {:?} is already in the external area with other facts (from {} line {})",
-                    r.kind,
-                    r.origin_id,
-                    self.datasets[usize::from(old.dataset)],
-                    old.line
-                ),
-                raw: r.raw.clone(),
-            }),
-            None => {
-                let known = Known {
-                    digest: fact_digest(&digest),
-                    dataset: intern(&mut self.datasets, &r.dataset),
-                    source: intern(&mut self.sources, sha256),
-                    line: r.line,
-                };
-                self.index.insert(key, known);
-                chunk.records.push(to_stored(&r, sha256, digest));
+    ) -> Result<(), StoreError> {
+        let keys: Vec<(String, String, String)> = pending
+            .iter()
+            .filter_map(|p| match p {
+                Pending::Record(r) => Some((r.registry.clone(), r.kind.as_str().to_string(), r.origin_id.clone())),
+                Pending::Quarantined(_) => None,
+            })
+            .collect();
+        let mut stored: HashMap<(String, String, String), ExternalRecord> = HashMap::new();
+        if !keys.is_empty() {
+            for r in self.store.external_lookup(&keys).await? {
+                stored.insert((r.registry.clone(), r.kind.clone(), r.origin_id.clone()), r);
             }
         }
+        for p in pending.drain(..) {
+            let r = match p {
+                Pending::Quarantined(q) => {
+                    chunk.quarantined.push(q);
+                    continue;
+                }
+                Pending::Record(r) => r,
+            };
+            let digest = r.digest();
+            let key = (r.registry.clone(), r.kind.as_str().to_string(), r.origin_id.clone());
+            match stored.get(&key) {
+                Some(old) if old.digest == digest && resuming && old.source_sha256 == sha256 => report.resumed += 1,
+                Some(old) if old.digest == digest => report.already_present += 1,
+                Some(old) => chunk.quarantined.push(ExternalQuarantined {
+                    source_sha256: sha256.to_string(),
+                    line: r.line as i64,
+                    reason: Reason::ConflictsWithImported.code().to_string(),
+                    registry: Some(r.registry.clone()),
+                    origin_id: Some(r.origin_id.clone()),
+                    detail: format!(
+                        "{} {:?} is already in the external area with other facts (from {} line {})",
+                        r.kind, r.origin_id, old.dataset, old.line
+                    ),
+                    raw: r.raw.clone(),
+                }),
+                None => {
+                    let record = to_stored(&r, sha256, digest);
+                    // A key twice in one chunk (a file's own duplicates are quarantined before
+                    // this, so only defensively): the second is compared with the first.
+                    stored.insert(key, record.clone());
+                    chunk.records.push(record);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Writes a chunk in one transaction and counts it in the report.
     async fn write(
-        &mut self,
+        &self,
         chunk: &mut ExternalImport,
         first: &mut bool,
         report: &mut FileReport,
     ) -> Result<(), StoreError> {
-        let outcome = match self.store.external_import(chunk).await {
-            Ok(o) => o,
-            Err(e) => {
-                // Nothing of this chunk was written: forget the records it would have added.
-                for r in &chunk.records {
-                    if let Some(kind) = Kind::parse(&r.kind) {
-                        self.index.remove(&key_digest(&r.registry, kind, &r.origin_id));
-                    }
-                }
-                return Err(e);
-            }
-        };
+        let outcome = self.store.external_import(chunk).await?;
         if std::mem::take(first) {
             report.new_file = outcome.new_source;
         }
@@ -342,26 +282,49 @@ impl Importer {
     }
 
     /// Runs the checks over the whole area and Furrow's own projects, stores the flags, and
-    /// returns them with how many were added and removed. The area is read back page by page,
-    /// keeping of each record only what the checks read.
+    /// returns them with how many were added and removed.
+    ///
+    /// Each check reads the area as one of the store's sorted scans ([`ExternalScan`]): the range
+    /// sweep holds one record per range class, the sums one (registry, project) group, so memory
+    /// does not grow with the area's blocks, issuances and retirements; what is held whole is a
+    /// name key per project row and the per-credit ledgers' rows (see `checks::Projects` and
+    /// `checks::Ledgers`).
     pub async fn finish(&self, own: &[OwnProject]) -> Result<(Vec<ExternalFlag>, u64, u64), StoreError> {
-        let mut records = Vec::with_capacity(self.index.len());
         let mut strings = checks::Strings::default();
-        let mut after = None;
-        loop {
-            let page = self.store.external_records(&ExternalFilter::default(), Page { after, limit: PAGE }).await?;
-            let Some((last, _)) = page.last() else { break };
-            after = Some(*last);
-            for (_, r) in page {
-                records.push(checks::for_checks(from_stored(r)?, &mut strings));
-            }
-        }
-        let flags: Vec<ExternalFlag> = checks::across(&records, own)
+        let mut flags = BTreeSet::new();
+        let mut sweep = checks::RangeSweep::default();
+        self.scan(ExternalScan::Ranges, &mut strings, &mut |r, flags| sweep.push(r, flags), &mut flags).await?;
+        let mut sums = checks::Sums::default();
+        self.scan(ExternalScan::Sums, &mut strings, &mut |r, flags| sums.push(r, flags), &mut flags).await?;
+        sums.finish(&mut flags);
+        let mut projects = checks::Projects::new(own);
+        self.scan(ExternalScan::Projects, &mut strings, &mut |r, flags| projects.push(r, flags), &mut flags).await?;
+        projects.finish(&mut flags);
+        let mut ledgers = checks::Ledgers::default();
+        self.scan(ExternalScan::Ledgers, &mut strings, &mut |r, _| ledgers.push(r), &mut flags).await?;
+        ledgers.finish(&mut flags);
+        let flags: Vec<ExternalFlag> = flags
             .into_iter()
             .map(|f| ExternalFlag { code: f.code.to_string(), subject: f.subject, detail: f.detail })
             .collect();
         let (added, removed) = self.store.external_set_flags(&flags).await?;
         Ok((flags, added, removed))
+    }
+
+    /// Feeds one of the store's scans to a check, each record in its compact form.
+    async fn scan(
+        &self,
+        scan: ExternalScan,
+        strings: &mut checks::Strings,
+        check: &mut (dyn FnMut(checks::CheckRecord, &mut BTreeSet<checks::Flag>) + Send),
+        flags: &mut BTreeSet<checks::Flag>,
+    ) -> Result<(), StoreError> {
+        self.store
+            .external_scan(scan, &mut |r| {
+                check(checks::for_checks(from_stored(r)?, strings), flags);
+                Ok(())
+            })
+            .await
     }
 }
 

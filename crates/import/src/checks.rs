@@ -176,103 +176,188 @@ pub struct OwnProject {
 /// How close two places must be to count as "nearby".
 pub const NEARBY_KM: f64 = 25.0;
 
-/// All checks across files, registries and Furrow's own projects. Deterministic: flags come out
-/// sorted, and the result depends only on the set of records, not the order they were imported in.
+/// All checks across files, registries and Furrow's own projects, over records held in memory
+/// (tests, small areas). Deterministic: flags come out sorted, and the result depends only on the
+/// set of records, not the order they were imported in. It feeds the same streaming checks the
+/// importer feeds from the store's sorted scans ([`RangeSweep`], [`Sums`], [`Projects`],
+/// [`Ledgers`]), sorting the records as the store does; `records` are in import order.
 pub fn across(records: &[CheckRecord], own: &[OwnProject]) -> Vec<Flag> {
     let mut flags = BTreeSet::new();
-    ranges(records, &mut flags);
-    retired_vs_issued(records, &mut flags);
-    projects_in_two_registries(records, &mut flags);
-    per_credit_ledgers(records, &mut flags);
-    own_projects(records, own, &mut flags);
+    let mut sorted: Vec<&CheckRecord> = records.iter().collect();
+    // Stable sorts: ties stay in import order, as the store's scans break them by id.
+    sorted.sort_by(|a, b| range_order(a, b));
+    let mut sweep = RangeSweep::default();
+    for r in &sorted {
+        sweep.push((*r).clone(), &mut flags);
+    }
+    sorted.sort_by(|a, b| (&a.registry, &a.project).cmp(&(&b.registry, &b.project)));
+    let mut sums = Sums::default();
+    for r in &sorted {
+        sums.push((*r).clone(), &mut flags);
+    }
+    sums.finish(&mut flags);
+    let mut projects = Projects::new(own);
+    let mut ledgers = Ledgers::default();
+    for r in records {
+        projects.push(r.clone(), &mut flags);
+        ledgers.push(r.clone());
+    }
+    projects.finish(&mut flags);
+    ledgers.finish(&mut flags);
     flags.into_iter().collect()
 }
 
-fn ranges(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
-    let mut groups: BTreeMap<(&str, &str), Vec<&CheckRecord>> = BTreeMap::new();
-    for r in records {
-        if let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) {
-            groups.entry((&*range.namespace, class)).or_default().push(r);
+/// The order [`RangeSweep`] reads records in: (namespace, start, end, registry, origin id),
+/// names compared byte by byte; records without a range last.
+pub fn range_order(a: &CheckRecord, b: &CheckRecord) -> std::cmp::Ordering {
+    let key = |r: &CheckRecord| r.range.as_ref().map(|x| (x.namespace.clone(), x.start, x.end));
+    (key(a).is_none(), key(a), &a.registry, &a.origin_id).cmp(&(key(b).is_none(), key(b), &b.registry, &b.origin_id))
+}
+
+/// Serial ranges that overlap another of their class in one namespace (`range_overlap`, or
+/// `serial_in_two_registries` across registries), found by a sweep over records in
+/// [`range_order`]: per range class it holds only the record whose range reaches furthest so far
+/// in the current namespace, so memory does not grow with the area.
+#[derive(Default)]
+pub struct RangeSweep {
+    namespace: Option<Arc<str>>,
+    /// Per range class, the record reaching furthest in `namespace`, and the last start read (the
+    /// input must be sorted; a start going back is a caller's bug).
+    reach: BTreeMap<&'static str, CheckRecord>,
+    last_start: u64,
+}
+
+impl RangeSweep {
+    /// Reads the next record in [`range_order`]; records without a range class are ignored.
+    pub fn push(&mut self, r: CheckRecord, flags: &mut BTreeSet<Flag>) {
+        let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) else { return };
+        if self.namespace.as_deref() != Some(&*range.namespace) {
+            self.namespace = Some(range.namespace.clone());
+            self.reach.clear();
+            self.last_start = 0;
         }
-    }
-    for ((namespace, class), mut rs) in groups {
-        rs.sort_by(|a, b| {
-            let (x, y) = (a.range.as_ref(), b.range.as_ref());
-            (x.map(|r| (r.start, r.end)), &a.registry, &a.origin_id).cmp(&(
-                y.map(|r| (r.start, r.end)),
-                &b.registry,
-                &b.origin_id,
-            ))
-        });
-        let mut reach: Option<&CheckRecord> = None;
-        for r in rs {
-            let Some(range) = &r.range else { continue };
-            if let Some(prev) = reach {
-                let prev_range = prev.range.as_ref().map(|p| (p.start, p.end)).unwrap_or_default();
-                if range.start <= prev_range.1 {
-                    let code = if prev.registry == r.registry { "range_overlap" } else { "serial_in_two_registries" };
-                    flags.insert(Flag {
-                        code,
-                        subject: format!(
-                            "{namespace} {}–{}",
-                            range.start.max(prev_range.0),
-                            range.end.min(prev_range.1)
-                        ),
-                        detail: format!(
-                            "{class} range {}:{} {:?} overlaps {}:{} {:?} ({} and {})",
-                            r.registry,
-                            r.kind,
-                            r.origin_id,
-                            prev.registry,
-                            prev.kind,
-                            prev.origin_id,
-                            r.dataset,
-                            prev.dataset
-                        ),
-                    });
-                    if range.end <= prev_range.1 {
-                        continue;
-                    }
+        debug_assert!(range.start >= self.last_start, "RangeSweep reads records in range_order");
+        self.last_start = range.start;
+        if let Some(prev) = self.reach.get(class) {
+            let prev_range = prev.range.as_ref().map(|p| (p.start, p.end)).unwrap_or_default();
+            if range.start <= prev_range.1 {
+                let code = if prev.registry == r.registry { "range_overlap" } else { "serial_in_two_registries" };
+                flags.insert(Flag {
+                    code,
+                    subject: format!(
+                        "{} {}–{}",
+                        range.namespace,
+                        range.start.max(prev_range.0),
+                        range.end.min(prev_range.1)
+                    ),
+                    detail: format!(
+                        "{class} range {}:{} {:?} overlaps {}:{} {:?} ({} and {})",
+                        r.registry,
+                        r.kind,
+                        r.origin_id,
+                        prev.registry,
+                        prev.kind,
+                        prev.origin_id,
+                        r.dataset,
+                        prev.dataset
+                    ),
+                });
+                if range.end <= prev_range.1 {
+                    return;
                 }
             }
-            reach = Some(r);
         }
+        self.reach.insert(class, r);
     }
 }
 
 /// Per publication, per (registry, project, vintage): retired and cancelled ≤ issued. Only for
 /// publications that hold both complete issuances and retirements (not the 100-row samples).
-fn retired_vs_issued(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
-    type Key<'a> = (&'a str, &'a str, &'a str, i32);
-    let mut issued: BTreeMap<Key, i64> = BTreeMap::new();
-    let mut used: BTreeMap<Key, i64> = BTreeMap::new();
-    for r in records.iter().filter(|r| &*r.dataset != "registry-export" && r.unit == crate::Unit::Credits) {
-        let (Some(p), Some(v), Some(q)) = (&r.project, r.vintage, r.quantity) else { continue };
-        let key = (&*r.dataset, &*r.registry, &**p, v);
-        match r.kind {
-            Kind::Issuance => *issued.entry(key).or_default() += q,
-            Kind::Retirement | Kind::Cancellation => *used.entry(key).or_default() += q,
-            _ => {}
+///
+/// Reads records grouped by (registry, project) (any order within a group, groups contiguous) and
+/// holds one group's sums per (publication, vintage) at a time. A retirement with no issuance of
+/// its vintage is flagged when its publication issued anything in this registry; until an issuance
+/// of that publication is read, such flags wait in `pending` (dropped at the registry's end if none
+/// comes).
+#[derive(Default)]
+pub struct Sums {
+    group: Option<(Arc<str>, Box<str>)>,
+    /// (publication, vintage) → what the current group issued and used.
+    sums: BTreeMap<(Arc<str>, i32), Totals>,
+    /// Publications of the current registry with an issuance.
+    issuing: BTreeSet<Arc<str>>,
+    pending: BTreeMap<Arc<str>, Vec<Flag>>,
+}
+
+/// Credits issued, and retired or cancelled; `None` when no record of the kind was read.
+#[derive(Default)]
+struct Totals {
+    issued: Option<i64>,
+    used: Option<i64>,
+}
+
+impl Sums {
+    /// Reads the next record; records the check does not count are ignored.
+    pub fn push(&mut self, r: CheckRecord, flags: &mut BTreeSet<Flag>) {
+        if &*r.dataset == "registry-export" || r.unit != crate::Unit::Credits {
+            return;
+        }
+        let (Some(project), Some(vintage), Some(q)) = (r.project, r.vintage, r.quantity) else { return };
+        if !matches!(r.kind, Kind::Issuance | Kind::Retirement | Kind::Cancellation) {
+            return;
+        }
+        if self.group.as_ref().is_none_or(|(g, p)| *g != r.registry || *p != project) {
+            let registry_changes = self.group.as_ref().is_none_or(|(g, _)| *g != r.registry);
+            self.close(flags);
+            if registry_changes {
+                self.issuing.clear();
+                self.pending.clear();
+            }
+            self.group = Some((r.registry.clone(), project));
+        }
+        let sums = self.sums.entry((r.dataset.clone(), vintage)).or_default();
+        if r.kind == Kind::Issuance {
+            *sums.issued.get_or_insert(0) += q;
+            if self.issuing.insert(r.dataset.clone()) {
+                flags.extend(self.pending.remove(&r.dataset).unwrap_or_default());
+            }
+        } else {
+            *sums.used.get_or_insert(0) += q;
         }
     }
-    for (key @ (dataset, registry, project, vintage), u) in used {
-        match issued.get(&key) {
-            Some(&i) if u > i => {
-                flags.insert(Flag {
-                    code: "retired_exceeds_issued",
-                    subject: format!("{registry}:{project}/{vintage}"),
-                    detail: format!("{dataset}: {u} retired or cancelled > {i} issued for vintage {vintage}"),
-                });
+
+    /// Flags what the last group shows.
+    pub fn finish(mut self, flags: &mut BTreeSet<Flag>) {
+        self.close(flags);
+    }
+
+    fn close(&mut self, flags: &mut BTreeSet<Flag>) {
+        let Some((registry, project)) = self.group.take() else { return };
+        for ((dataset, vintage), Totals { issued, used }) in std::mem::take(&mut self.sums) {
+            let Some(u) = used else { continue };
+            let subject = format!("{registry}:{project}/{vintage}");
+            match issued {
+                Some(i) if u > i => {
+                    flags.insert(Flag {
+                        code: "retired_exceeds_issued",
+                        subject,
+                        detail: format!("{dataset}: {u} retired or cancelled > {i} issued for vintage {vintage}"),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    let flag = Flag {
+                        code: "retired_exceeds_issued",
+                        subject,
+                        detail: format!("{dataset}: {u} retired or cancelled, and no issuance of vintage {vintage}"),
+                    };
+                    if self.issuing.contains(&dataset) {
+                        flags.insert(flag);
+                    } else {
+                        self.pending.entry(dataset).or_default().push(flag);
+                    }
+                }
             }
-            Some(_) => {}
-            None if issued.keys().any(|k| k.0 == dataset && k.1 == registry) => {
-                flags.insert(Flag {
-                    code: "retired_exceeds_issued",
-                    subject: format!("{registry}:{project}/{vintage}"),
-                    detail: format!("{dataset}: {u} retired or cancelled, and no issuance of vintage {vintage}"),
-                });
-            }
-            None => {}
         }
     }
 }
@@ -399,12 +484,27 @@ fn raw_cell(r: &CheckRecord, col: &str) -> Option<String> {
 }
 
 /// A project listed by two registries: by an explicit cross-reference (CARB's `OPR Project ID`),
-/// or by the same name (at least 12 letters and digits) in the same country.
-fn projects_in_two_registries(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
-    let mut carb_seen = BTreeSet::new();
-    for r in records.iter().filter(|r| &*r.registry == "carb") {
-        let (Some(carb), Some(opr)) = (&r.project, raw_cell(r, "OPR Project ID")) else { continue };
-        if carb_seen.insert((carb.clone(), opr.clone())) {
+/// or by the same name (at least 12 letters and digits) in the same country; and an own project
+/// that resembles an imported one. Reads project rows and CARB's rows in any order. It holds a
+/// name key, country, registry and project id per project row (not per block, issuance or
+/// retirement): memory grows with the number of projects in the area, not with its records.
+pub struct Projects<'a> {
+    own: &'a [OwnProject],
+    carb_seen: BTreeSet<(Box<str>, String)>,
+    by_name: BTreeMap<(String, String), BTreeSet<(String, String)>>,
+}
+
+impl<'a> Projects<'a> {
+    pub fn new(own: &'a [OwnProject]) -> Self {
+        Projects { own, carb_seen: BTreeSet::new(), by_name: BTreeMap::new() }
+    }
+
+    /// Reads one record; what the checks do not look at is ignored.
+    pub fn push(&mut self, r: CheckRecord, flags: &mut BTreeSet<Flag>) {
+        if &*r.registry == "carb"
+            && let (Some(carb), Some(opr)) = (&r.project, raw_cell(&r, "OPR Project ID"))
+            && self.carb_seen.insert((carb.clone(), opr.clone()))
+        {
             let other = if opr.starts_with("ACR") {
                 "acr"
             } else if opr.starts_with("CAR") {
@@ -418,29 +518,58 @@ fn projects_in_two_registries(records: &[CheckRecord], flags: &mut BTreeSet<Flag
                 detail: format!("CARB lists compliance project {carb} as offset project registry project {opr}"),
             });
         }
-    }
-    let mut by_name: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
-    for r in records.iter().filter(|r| matches!(r.kind, Kind::Project | Kind::ProjectRollup)) {
+        if !matches!(r.kind, Kind::Project | Kind::ProjectRollup) {
+            return;
+        }
+        own_project_resembles(&r, self.own, flags);
         let d = r.details();
-        let (Some(name), Some(country), Some(project)) = (&d.name, &d.country, &r.project) else { continue };
+        let (Some(name), Some(country), Some(project)) = (&d.name, &d.country, &r.project) else { return };
         let key = squash_name(name);
         if key.len() >= 12 {
-            by_name.entry((key, country.clone())).or_default().insert((r.registry.to_string(), project.to_string()));
+            self.by_name
+                .entry((key, country.clone()))
+                .or_default()
+                .insert((r.registry.to_string(), project.to_string()));
         }
     }
-    for ((_, country), ids) in by_name {
-        let registries: BTreeSet<&str> = ids.iter().map(|(r, _)| r.as_str()).collect();
-        if registries.len() > 1 {
-            let list: Vec<String> = ids.iter().map(|(r, p)| format!("{r}:{p}")).collect();
-            flags.insert(Flag {
-                code: "project_in_two_registries",
-                subject: list.join(" = "),
-                detail: format!(
-                    "the same project name in {country} is listed by {}",
-                    registries.into_iter().collect::<Vec<_>>().join(" and ")
-                ),
-            });
+
+    /// Flags the names listed by more than one registry.
+    pub fn finish(self, flags: &mut BTreeSet<Flag>) {
+        for ((_, country), ids) in self.by_name {
+            let registries: BTreeSet<&str> = ids.iter().map(|(r, _)| r.as_str()).collect();
+            if registries.len() > 1 {
+                let list: Vec<String> = ids.iter().map(|(r, p)| format!("{r}:{p}")).collect();
+                flags.insert(Flag {
+                    code: "project_in_two_registries",
+                    subject: list.join(" = "),
+                    detail: format!(
+                        "the same project name in {country} is listed by {}",
+                        registries.into_iter().collect::<Vec<_>>().join(" and ")
+                    ),
+                });
+            }
         }
+    }
+}
+
+/// The per-credit ledgers' checks, over the ledgers' rows (credits, monitoring, summaries,
+/// portfolio retirements) held until [`Ledgers::finish`]. Only per-credit layouts (Climate
+/// Refarm) have such rows: memory grows with those ledgers, not with the rest of the area.
+#[derive(Default)]
+pub struct Ledgers(Vec<CheckRecord>);
+
+impl Ledgers {
+    /// Reads one record, keeping it if a ledger check reads it.
+    pub fn push(&mut self, r: CheckRecord) {
+        let keep = matches!(r.kind, Kind::Credit | Kind::Monitoring | Kind::Summary)
+            || (r.kind == Kind::Retirement && &*r.registry == "climate-refarm");
+        if keep {
+            self.0.push(r);
+        }
+    }
+
+    pub fn finish(self, flags: &mut BTreeSet<Flag>) {
+        per_credit_ledgers(&self.0, flags);
     }
 }
 
@@ -561,24 +690,77 @@ pub fn resemblance(own: &OwnProject, ext: &CheckRecord) -> Option<Vec<String>> {
     (why.len() > 1).then_some(why)
 }
 
-fn own_projects(records: &[CheckRecord], own: &[OwnProject], flags: &mut BTreeSet<Flag>) {
-    if own.is_empty() {
-        return;
+fn own_project_resembles(r: &CheckRecord, own: &[OwnProject], flags: &mut BTreeSet<Flag>) {
+    for o in own {
+        if let Some(why) = resemblance(o, r) {
+            flags.insert(Flag {
+                code: "own_project_resembles_external",
+                subject: format!("own:{} ~ {}:{}", o.code, r.registry, r.project.as_deref().unwrap_or(&r.origin_id)),
+                detail: format!("{} ({})", why.join("; "), r.details().name.as_deref().unwrap_or("unnamed")),
+            });
+        }
     }
-    for r in records.iter().filter(|r| matches!(r.kind, Kind::Project | Kind::ProjectRollup)) {
-        for o in own {
-            if let Some(why) = resemblance(o, r) {
-                flags.insert(Flag {
-                    code: "own_project_resembles_external",
-                    subject: format!(
-                        "own:{} ~ {}:{}",
-                        o.code,
-                        r.registry,
-                        r.project.as_deref().unwrap_or(&r.origin_id)
-                    ),
-                    detail: format!("{} ({})", why.join("; "), r.details().name.as_deref().unwrap_or("unnamed")),
-                });
-            }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Range, Unit};
+
+    fn record(kind: Kind, project: &str, dataset: &str, quantity: i64, range: (u64, u64)) -> Record {
+        Record {
+            registry: "verra".into(),
+            kind,
+            origin_id: format!("{kind}-{project}-{}", range.0),
+            dataset: dataset.into(),
+            project: Some(project.into()),
+            name: None,
+            country: None,
+            methodology: None,
+            vintage: Some(2020),
+            quantity: Some(quantity),
+            unit: Unit::Credits,
+            serial: None,
+            range: Some(Range { namespace: "VCU-VER".into(), start: range.0, end: range.1 }),
+            date: None,
+            period_start: None,
+            period_end: None,
+            beneficiary: None,
+            latitude: None,
+            longitude: None,
+            line: range.0,
+            raw: String::new(),
+        }
+    }
+
+    /// The streaming sums flag a retirement with no issuance of its vintage when its publication
+    /// issued anything in the registry, wherever that issuance sorts (here in a later project),
+    /// and not when the publication issued nothing; and the flags do not depend on the records'
+    /// order, overlaps included.
+    #[test]
+    fn the_streaming_checks_flag_the_same_whatever_the_order() {
+        let records = vec![
+            record(Kind::Retirement, "VCS1", "pub-a", 5, (1, 5)),
+            record(Kind::Issuance, "VCS2", "pub-a", 10, (100, 109)),
+            record(Kind::Retirement, "VCS2", "pub-a", 12, (100, 111)),
+            record(Kind::Retirement, "VCS3", "pub-b", 5, (200, 204)),
+            record(Kind::Issuance, "VCS4", "pub-a", 10, (105, 114)),
+        ];
+        let flags = across(&compact(records.clone()), &[]);
+        let subjects: Vec<(&str, &str)> = flags.iter().map(|f| (f.code, f.subject.as_str())).collect();
+        assert_eq!(
+            subjects,
+            [
+                ("range_overlap", "VCU-VER 105–109"),
+                ("retired_exceeds_issued", "verra:VCS1/2020"),
+                ("retired_exceeds_issued", "verra:VCS2/2020"),
+            ]
+        );
+        for rotation in 1..records.len() {
+            let mut turned = records.clone();
+            turned.rotate_left(rotation);
+            turned.reverse();
+            assert_eq!(across(&compact(turned), &[]), flags, "rotation {rotation}");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, Page, StoreError,
+    ExternalScan, ExternalSource, Page, StoreError,
 };
 
 use crate::{Tables, next_id};
@@ -15,8 +15,8 @@ use crate::{Tables, next_id};
 pub(crate) struct External {
     pub(crate) sources: BTreeMap<String, ExternalSource>,
     pub(crate) records: BTreeMap<u64, ExternalRecord>,
-    /// (registry, kind, origin id): the records' unique key.
-    record_keys: BTreeSet<(String, String, String)>,
+    /// (registry, kind, origin id): the records' unique key, and the record's id.
+    record_keys: BTreeMap<(String, String, String), u64>,
     pub(crate) quarantine: BTreeMap<u64, ExternalQuarantined>,
     /// (source, line, reason): the quarantine's unique key.
     quarantine_keys: BTreeSet<(String, i64, String)>,
@@ -39,8 +39,10 @@ pub(crate) fn import(t: &mut Tables, import: &ExternalImport) -> Result<External
     }
     let mut outcome = ExternalImportOutcome { new_source, ..ExternalImportOutcome::default() };
     for record in &import.records {
-        if e.record_keys.insert((record.registry.clone(), record.kind.clone(), record.origin_id.clone())) {
+        let key = (record.registry.clone(), record.kind.clone(), record.origin_id.clone());
+        if let std::collections::btree_map::Entry::Vacant(slot) = e.record_keys.entry(key) {
             let id = next_id(&e.records);
+            slot.insert(id);
             e.records.insert(id, record.clone());
             outcome.records_added += 1;
         }
@@ -104,4 +106,24 @@ pub(crate) fn records(t: &Tables, filter: &ExternalFilter, page: Page) -> Vec<(u
         .take(page.limit as usize)
         .map(|(id, r)| (*id, r.clone()))
         .collect()
+}
+
+/// The records of one check's scan, with their ids, in id order.
+pub(crate) fn scan(t: &Tables, scan: ExternalScan) -> Vec<(u64, ExternalRecord)> {
+    let keep_raw = |r: &ExternalRecord| ExternalScan::KEEPS_RAW.contains(&r.registry.as_str());
+    t.external
+        .records
+        .iter()
+        .filter(|(_, r)| scan.includes(r))
+        .map(|(id, r)| {
+            let raw = if keep_raw(r) { r.raw.clone() } else { String::new() };
+            (*id, ExternalRecord { raw, ..r.clone() })
+        })
+        .collect()
+}
+
+/// The stored records with these keys.
+pub(crate) fn lookup(t: &Tables, keys: &[(String, String, String)]) -> Vec<ExternalRecord> {
+    let e = &t.external;
+    keys.iter().filter_map(|k| e.record_keys.get(k).and_then(|id| e.records.get(id)).cloned()).collect()
 }

@@ -28,9 +28,9 @@ use furrow_domain::{
 use furrow_store::rows::{LifecycleRow, replay_lifecycle};
 use furrow_store::{
     Balances, BlockFilter, CheckpointRow, CommitGroup, ExternalFilter, ExternalFlag, ExternalImport,
-    ExternalImportOutcome, ExternalQuarantined, ExternalRecord, ExternalSource, ExternalTotals, IdempotencyRecord,
-    LogRow, Organisation, Page, RoleRequest, SecurityEvent, SessionRecord, Store, StoreError, TokenListing,
-    TokenPolicy, TokenRecord, Totals, UserRecord,
+    ExternalImportOutcome, ExternalQuarantined, ExternalRecord, ExternalScan, ExternalSource, ExternalTotals,
+    IdempotencyRecord, LogRow, Organisation, Page, RoleRequest, SecurityEvent, SessionRecord, Store, StoreError,
+    TokenListing, TokenPolicy, TokenRecord, Totals, UserRecord,
 };
 
 use tx::Tx;
@@ -575,5 +575,18 @@ impl Store for MemoryStore {
             quarantined: e.quarantine.len() as u64,
             flags: e.flags.len() as u64,
         })
+    }
+    async fn external_lookup(&self, keys: &[(String, String, String)]) -> Result<Vec<ExternalRecord>, StoreError> {
+        Ok(external::lookup(&self.lock(), keys))
+    }
+    async fn external_scan(
+        &self,
+        scan: ExternalScan,
+        visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError> {
+        // The memory backend holds the area anyway; it sorts a copy, outside the lock.
+        let mut rows = external::scan(&self.lock(), scan);
+        rows.sort_by(|a, b| scan.order((a.0, &a.1), (b.0, &b.1)));
+        rows.into_iter().try_for_each(|(_, r)| visit(r))
     }
 }

@@ -7,7 +7,7 @@
 use furrow_store::rows::{as_i64, as_u64};
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, ExternalTotals, Page, StoreError,
+    ExternalScan, ExternalSource, ExternalTotals, Page, StoreError,
 };
 use sqlx::{PgPool, Postgres, QueryBuilder, Transaction};
 
@@ -175,6 +175,7 @@ pub(crate) async fn sources(pool: &PgPool) -> Result<Vec<ExternalSource>, StoreE
         .collect()
 }
 
+#[derive(sqlx::FromRow)]
 struct RecordDb {
     id: i64,
     registry: String,
@@ -346,4 +347,71 @@ pub(crate) async fn complete_source(pool: &PgPool, s: &ExternalSource) -> Result
     .await
     .map_err(db_error)?;
     Ok(())
+}
+
+/// One check's scan (`ExternalScan`), streamed. PostgreSQL sorts in `work_mem` and spills the rest
+/// to disk, so memory stays bounded; the ranges' tie-breaks compare names byte by byte
+/// (`COLLATE "C"`), as the other backends do. The statement is chosen from fixed text, never built
+/// from input.
+pub(crate) async fn scan(
+    pool: &PgPool,
+    scan: ExternalScan,
+    visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let (filter, order) = match scan {
+        ExternalScan::Ranges => (
+            "namespace IS NOT NULL AND range_start IS NOT NULL AND range_end IS NOT NULL \
+             AND kind IN ('issuance', 'retirement', 'cancellation', 'retirement_or_cancellation', 'credit')",
+            r#"namespace COLLATE "C", range_start, range_end, registry COLLATE "C", origin_id COLLATE "C", id"#,
+        ),
+        ExternalScan::Sums => (
+            "kind IN ('issuance', 'retirement', 'cancellation') AND dataset <> 'registry-export' AND unit = 'credits' \
+             AND project IS NOT NULL AND vintage IS NOT NULL AND quantity IS NOT NULL",
+            "registry, project",
+        ),
+        ExternalScan::Projects => ("kind IN ('project', 'project_rollup') OR registry = 'carb'", "id"),
+        ExternalScan::Ledgers => (
+            "kind IN ('credit', 'monitoring', 'summary') OR (kind = 'retirement' AND registry = 'climate-refarm')",
+            "id",
+        ),
+    };
+    let sql = format!("SELECT {SCAN_COLUMNS} FROM external_records WHERE {filter} ORDER BY {order}");
+    let mut rows = sqlx::query_as::<_, RecordDb>(sqlx::AssertSqlSafe(sql)).fetch(pool);
+    while let Some(row) = rows.try_next().await.map_err(db_error)? {
+        visit(row.into_record()?.1)?;
+    }
+    Ok(())
+}
+
+/// The record's columns, `raw` only for the registries whose checks read a cell of it
+/// (`ExternalScan::KEEPS_RAW`): the rest is never loaded (VROD's rows are large).
+const SCAN_COLUMNS: &str = "id, registry, kind, origin_id, dataset, project, name, country, methodology, vintage, \
+    quantity, unit, serial, namespace, range_start, range_end, event_date, period_start, period_end, beneficiary, \
+    latitude, longitude, digest, source_sha256, line, \
+    CASE WHEN registry IN ('carb', 'climate-refarm') THEN raw ELSE '' END AS raw";
+
+/// The stored records with these keys: a join of the keys, unnested from three arrays, with the
+/// unique index on (registry, kind, origin id).
+pub(crate) async fn lookup(
+    pool: &PgPool,
+    keys: &[(String, String, String)],
+) -> Result<Vec<ExternalRecord>, StoreError> {
+    let registries: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let kinds: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    let origin_ids: Vec<&str> = keys.iter().map(|k| k.2.as_str()).collect();
+    let rows = sqlx::query_as::<_, RecordDb>(
+        "SELECT e.id, e.registry, e.kind, e.origin_id, e.dataset, e.project, e.name, e.country, e.methodology, \
+         e.vintage, e.quantity, e.unit, e.serial, e.namespace, e.range_start, e.range_end, e.event_date, \
+         e.period_start, e.period_end, e.beneficiary, e.latitude, e.longitude, e.digest, e.source_sha256, e.line, e.raw \
+         FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[]) AS k (registry, kind, origin_id) \
+         JOIN external_records e ON e.registry = k.registry AND e.kind = k.kind AND e.origin_id = k.origin_id",
+    )
+    .bind(registries)
+    .bind(kinds)
+    .bind(origin_ids)
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter().map(|r| r.into_record().map(|(_, r)| r)).collect()
 }

@@ -33,7 +33,7 @@ use furrow_store::{
 };
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, ExternalTotals,
+    ExternalScan, ExternalSource, ExternalTotals,
 };
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, Transaction};
@@ -795,6 +795,16 @@ impl Store for PgStore {
 
     async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
         external::totals(&self.primary).await
+    }
+    async fn external_lookup(&self, keys: &[(String, String, String)]) -> Result<Vec<ExternalRecord>, StoreError> {
+        external::lookup(&self.primary, keys).await
+    }
+    async fn external_scan(
+        &self,
+        scan: ExternalScan,
+        visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError> {
+        external::scan(&self.primary, scan, visit).await
     }
 }
 

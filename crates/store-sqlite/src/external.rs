@@ -7,7 +7,7 @@
 use furrow_store::rows::{as_i64, as_u64};
 use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, ExternalTotals, Page, StoreError,
+    ExternalScan, ExternalSource, ExternalTotals, Page, StoreError,
 };
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
@@ -172,6 +172,7 @@ pub(crate) async fn sources(pool: &SqlitePool) -> Result<Vec<ExternalSource>, St
         .collect()
 }
 
+#[derive(sqlx::FromRow)]
 struct RecordDb {
     id: i64,
     registry: String,
@@ -344,3 +345,81 @@ pub(crate) async fn complete_source(pool: &SqlitePool, s: &ExternalSource) -> Re
     .map_err(db_error)?;
     Ok(())
 }
+
+/// One check's scan (`ExternalScan`), streamed. The sorted scans walk an index (`INDEXED BY`, so a
+/// plan that would sort the whole area is an error rather than a silent use of memory: this
+/// store's temporary tables live in memory): ranges by `external_records_by_range`, whose ties on
+/// (namespace, start) are sorted one run at a time, sums by `external_records_by_project`.
+/// The statement is chosen from fixed text, never built from input.
+pub(crate) async fn scan(
+    pool: &SqlitePool,
+    scan: ExternalScan,
+    visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let (index, filter, order) = match scan {
+        ExternalScan::Ranges => (
+            "INDEXED BY external_records_by_range",
+            "namespace IS NOT NULL AND range_start IS NOT NULL AND range_end IS NOT NULL \
+             AND kind IN ('issuance', 'retirement', 'cancellation', 'retirement_or_cancellation', 'credit')",
+            "namespace, range_start, range_end, registry, origin_id, id",
+        ),
+        ExternalScan::Sums => (
+            "INDEXED BY external_records_by_project",
+            "kind IN ('issuance', 'retirement', 'cancellation') AND dataset <> 'registry-export' AND unit = 'credits' \
+             AND project IS NOT NULL AND vintage IS NOT NULL AND quantity IS NOT NULL",
+            "registry, project",
+        ),
+        ExternalScan::Projects => ("", "kind IN ('project', 'project_rollup') OR registry = 'carb'", "id"),
+        ExternalScan::Ledgers => (
+            "",
+            "kind IN ('credit', 'monitoring', 'summary') OR (kind = 'retirement' AND registry = 'climate-refarm')",
+            "id",
+        ),
+    };
+    let sql = format!("SELECT {SCAN_COLUMNS} FROM external_records {index} WHERE {filter} ORDER BY {order}");
+    let mut rows = sqlx::query_as::<_, RecordDb>(sqlx::AssertSqlSafe(sql)).fetch(pool);
+    while let Some(row) = rows.try_next().await.map_err(db_error)? {
+        visit(row.into_record()?.1)?;
+    }
+    Ok(())
+}
+
+/// The record's columns, `raw` only for the registries whose checks read a cell of it
+/// (`ExternalScan::KEEPS_RAW`): the rest is never loaded (VROD's rows are large).
+const SCAN_COLUMNS: &str = "id, registry, kind, origin_id, dataset, project, name, country, methodology, vintage, \
+    quantity, unit, serial, namespace, range_start, range_end, event_date, period_start, period_end, beneficiary, \
+    latitude, longitude, digest, source_sha256, line, \
+    CASE WHEN registry IN ('carb', 'climate-refarm') THEN raw ELSE '' END AS raw";
+
+/// The stored records with these keys: a join of the keys, as a `VALUES` list, with the unique
+/// index on (registry, kind, origin id), a statement per `LOOKUP` keys.
+pub(crate) async fn lookup(
+    pool: &SqlitePool,
+    keys: &[(String, String, String)],
+) -> Result<Vec<ExternalRecord>, StoreError> {
+    /// Three bound values a key, well under SQLite's 32 766.
+    const LOOKUP: usize = 1_000;
+    let mut found = Vec::new();
+    for chunk in keys.chunks(LOOKUP) {
+        let mut b = QueryBuilder::<Sqlite>::new("WITH k (registry, kind, origin_id) AS (");
+        b.push_values(chunk, |mut row, (registry, kind, origin_id)| {
+            row.push_bind(registry).push_bind(kind).push_bind(origin_id);
+        });
+        b.push(") SELECT ");
+        b.push(RECORD_COLUMNS_OF_E);
+        b.push(
+            " FROM k CROSS JOIN external_records e \
+             ON e.registry = k.registry AND e.kind = k.kind AND e.origin_id = k.origin_id",
+        );
+        let rows = b.build_query_as::<RecordDb>().fetch_all(pool).await.map_err(db_error)?;
+        for row in rows {
+            found.push(row.into_record()?.1);
+        }
+    }
+    Ok(found)
+}
+
+const RECORD_COLUMNS_OF_E: &str = "e.id, e.registry, e.kind, e.origin_id, e.dataset, e.project, e.name, e.country, \
+    e.methodology, e.vintage, e.quantity, e.unit, e.serial, e.namespace, e.range_start, e.range_end, e.event_date, \
+    e.period_start, e.period_end, e.beneficiary, e.latitude, e.longitude, e.digest, e.source_sha256, e.line, e.raw";

@@ -14,7 +14,7 @@ use crate::{db_error, insert_record};
 use furrow_store::rows::{as_i64, hash32, lifecycle_rows};
 
 /// Rows per statement: SQLite accepts 32 766 bound values; the widest row here has 12.
-const CHUNK: usize = 2_000;
+pub(crate) const CHUNK: usize = 2_000;
 
 pub(crate) async fn write(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
     insert_log_entries(tx, group).await?;
@@ -147,7 +147,12 @@ async fn write_blocks(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> 
             )));
         }
     }
-    for chunk in net.added.chunks(CHUNK) {
+    insert_blocks(tx, &net.added).await
+}
+
+/// Inserts blocks (new keys only).
+pub(crate) async fn insert_blocks(tx: &mut Transaction<'_, Sqlite>, blocks: &[Block]) -> Result<(), StoreError> {
+    for chunk in blocks.chunks(CHUNK) {
         let mut b = QueryBuilder::new("INSERT INTO blocks (serial_start, serial_end, batch, account, state) ");
         b.push_values(chunk, |mut row, block: &Block| {
             row.push_bind(as_i64(block.range.start()))

@@ -111,3 +111,78 @@ pub struct ExternalTotals {
     pub quarantined: u64,
     pub flags: u64,
 }
+
+/// A read of the external area for one of the cross-registry checks: which records, in which
+/// order. The checks read the area as sorted streams (a sweep over ranges, a group per project),
+/// so the database does the ordering and the importer holds one group at a time, not the area.
+///
+/// Each scan may return more records than its check reads (the check filters again); what it must
+/// keep is the order, which [`ExternalScan::order`] defines for every backend. A scanned record's
+/// `raw` is empty except for the registries in [`ExternalScan::KEEPS_RAW`], whose checks read a
+/// cell of it: the others' rows are never loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalScan {
+    /// Records with a serial range of a range class (issuances, retirements, cancellations,
+    /// credits), by (namespace, range start, range end, registry, origin id, id), names compared
+    /// byte by byte.
+    Ranges,
+    /// Issuances, retirements and cancellations with a project, vintage and quantity in credits,
+    /// outside the registry exports, grouped by (registry, project): each pair's records together.
+    Sums,
+    /// Project rows, and every row of CARB (whose rows cross-reference other registries), by id.
+    Projects,
+    /// The per-credit ledgers' rows (credits, monitoring, summaries, Climate Refarm's portfolio
+    /// retirements), by id.
+    Ledgers,
+}
+
+/// `Kind::range_class` in `furrow-import`: the kinds whose ranges the overlap check compares.
+const RANGE_KINDS: [&str; 5] = ["issuance", "retirement", "cancellation", "retirement_or_cancellation", "credit"];
+
+impl ExternalScan {
+    /// The registries whose scanned records keep their raw row (CARB's cross-references, Climate
+    /// Refarm's monitoring tonnes); `furrow_import::checks::for_checks` keeps it for the same.
+    pub const KEEPS_RAW: [&'static str; 2] = ["carb", "climate-refarm"];
+
+    /// Whether `r` is part of this scan (the memory backend's filter; the SQL ones say the same).
+    pub fn includes(self, r: &ExternalRecord) -> bool {
+        match self {
+            ExternalScan::Ranges => {
+                r.namespace.is_some()
+                    && r.range_start.is_some()
+                    && r.range_end.is_some()
+                    && RANGE_KINDS.contains(&r.kind.as_str())
+            }
+            ExternalScan::Sums => {
+                matches!(r.kind.as_str(), "issuance" | "retirement" | "cancellation")
+                    && r.dataset != "registry-export"
+                    && r.unit == "credits"
+                    && r.project.is_some()
+                    && r.vintage.is_some()
+                    && r.quantity.is_some()
+            }
+            ExternalScan::Projects => matches!(r.kind.as_str(), "project" | "project_rollup") || r.registry == "carb",
+            ExternalScan::Ledgers => {
+                matches!(r.kind.as_str(), "credit" | "monitoring" | "summary")
+                    || (r.kind == "retirement" && r.registry == "climate-refarm")
+            }
+        }
+    }
+
+    /// The order of this scan, for records with their ids.
+    pub fn order(self, a: (u64, &ExternalRecord), b: (u64, &ExternalRecord)) -> std::cmp::Ordering {
+        let ((ia, a), (ib, b)) = (a, b);
+        match self {
+            ExternalScan::Ranges => (&a.namespace, a.range_start, a.range_end, &a.registry, &a.origin_id, ia).cmp(&(
+                &b.namespace,
+                b.range_start,
+                b.range_end,
+                &b.registry,
+                &b.origin_id,
+                ib,
+            )),
+            ExternalScan::Sums => (&a.registry, &a.project, ia).cmp(&(&b.registry, &b.project, ib)),
+            ExternalScan::Projects | ExternalScan::Ledgers => ia.cmp(&ib),
+        }
+    }
+}

@@ -12,7 +12,7 @@ pub use accounts::{Organisation, RoleRequest, SessionRecord, UserRecord};
 use async_trait::async_trait;
 pub use external::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
-    ExternalSource, ExternalTotals,
+    ExternalScan, ExternalSource, ExternalTotals,
 };
 use furrow_domain::{
     Account, AccountId, Batch, BatchId, Block, BlockState, Cancellation, CancellationId, Effects, Ledger, LogEntry,
@@ -416,6 +416,25 @@ pub trait Store: Send + Sync + 'static {
         Err(external_unsupported())
     }
     async fn external_totals(&self) -> Result<ExternalTotals, StoreError> {
+        Err(external_unsupported())
+    }
+    /// The stored records with these keys (registry, kind, origin id), in no particular order;
+    /// keys not stored are left out. The importer reconciles each chunk of a file this way rather
+    /// than holding an index of the area.
+    async fn external_lookup(&self, keys: &[(String, String, String)]) -> Result<Vec<ExternalRecord>, StoreError> {
+        let _ = keys;
+        Err(external_unsupported())
+    }
+    /// Passes the records of one check's scan to `visit`, one at a time in the scan's order, as
+    /// the database reads them (one query, ordered by the database through an index or a sort that
+    /// spills to disk), so that the checks of a large area run in bounded memory. An error from
+    /// `visit` stops the scan and is returned.
+    async fn external_scan(
+        &self,
+        scan: ExternalScan,
+        visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
+    ) -> Result<(), StoreError> {
+        let _ = (scan, visit);
         Err(external_unsupported())
     }
 }
