@@ -33,7 +33,7 @@ pub use furrow_store as store;
 pub use idempotency::{Outcome, RequestKey};
 pub use ratelimit::RateLimitSettings;
 pub use security::{Access, TokenSpec, create_token_with};
-pub use sequencer::{Clock, LogOptions, SequencerOptions, SystemClock};
+pub use sequencer::{Clock, LogOptions, SequencerOptions, StatusSnapshot, SystemClock};
 
 use sequencer::{Reply, SequencerHandle};
 
@@ -58,6 +58,8 @@ pub struct Registry {
     checkpointer: Option<Arc<transparency::CheckpointerHandle>>,
     /// The committed lifecycle state, as the sequencer last published it.
     lifecycle: tokio::sync::watch::Receiver<Arc<Lifecycle>>,
+    /// The status page's program and totals, as the sequencer last published them.
+    status: tokio::sync::watch::Receiver<Arc<StatusSnapshot>>,
     /// Sign-in failures and token use, counted in memory.
     limits: Arc<ratelimit::RateLimits>,
 }
@@ -78,9 +80,18 @@ impl Registry {
         store.claim_writer().await?;
         let log_key = options.log.as_ref().map(|log| log.verifier_key.clone());
         let checkpointer = options.log.clone().map(|log| transparency::start(store.clone(), clock.clone(), log.signer));
-        let (sequencer, lifecycle) =
+        let (sequencer, published) =
             sequencer::start(store.clone(), clock.clone(), options, checkpointer.clone()).await?;
-        Ok(Self { store, sequencer, clock, log_key, checkpointer, lifecycle, limits: Arc::default() })
+        Ok(Self {
+            store,
+            sequencer,
+            clock,
+            log_key,
+            checkpointer,
+            lifecycle: published.lifecycle,
+            status: published.status,
+            limits: Arc::default(),
+        })
     }
 
     /// Stops background work that uses the store (the checkpointer), before the store is closed.
@@ -110,6 +121,12 @@ impl Registry {
     /// included: callers decide what a principal may see. It never waits for the writer.
     pub fn lifecycle(&self) -> Arc<Lifecycle> {
         self.lifecycle.borrow().clone()
+    }
+
+    /// The program and the registry-wide totals as of the last acknowledged commit (the status
+    /// page), from memory: a commit publishes them before it answers its callers.
+    pub fn status(&self) -> Arc<StatusSnapshot> {
+        self.status.borrow().clone()
     }
 
     /// Runs a command for a caller: authorize, then sequence. With an idempotency key, a repeat of

@@ -14,12 +14,40 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use furrow_domain::invariants;
 use furrow_domain::lifecycle::Lifecycle;
+use furrow_domain::{BlockState, Program};
 use furrow_domain::{Command, Ledger, LogEntry, Timestamp};
-use furrow_store::{CommitGroup, EntryToCommit, IdempotencyRecord, Store};
+use furrow_store::{Balances, CommitGroup, EntryToCommit, IdempotencyRecord, Store, Totals};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::AppError;
 use crate::idempotency::{Outcome, RequestKey};
+
+/// What `GET /status` shows, as of the last acknowledged commit: published by the sequencer from
+/// its ledger (whose supply is kept block by block), so serving it reads no table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusSnapshot {
+    pub program: Option<Program>,
+    pub totals: Totals,
+}
+
+impl StatusSnapshot {
+    fn of(ledger: &Ledger, log_size: u64) -> Self {
+        let mut supply = Balances::default();
+        for state in
+            [BlockState::Tradable, BlockState::Escrowed, BlockState::Retired, BlockState::Cancelled, BlockState::Buffer]
+        {
+            supply.add(state, ledger.supply(state).0);
+        }
+        let (accounts, batches, retirements) = ledger.counts();
+        Self { program: ledger.program().cloned(), totals: Totals { supply, accounts, batches, retirements, log_size } }
+    }
+}
+
+/// The readers of what the sequencer publishes after each commit.
+pub(crate) struct Published {
+    pub lifecycle: watch::Receiver<Arc<Lifecycle>>,
+    pub status: watch::Receiver<Arc<StatusSnapshot>>,
+}
 
 /// The largest number of commands committed in one transaction.
 const MAX_GROUP: usize = 1024;
@@ -85,11 +113,12 @@ pub(crate) async fn start(
     clock: Arc<dyn Clock>,
     options: SequencerOptions,
     checkpointer: Option<Arc<crate::transparency::CheckpointerHandle>>,
-) -> Result<(SequencerHandle, watch::Receiver<Arc<Lifecycle>>), AppError> {
+) -> Result<(SequencerHandle, Published), AppError> {
     let ledger = store.load_ledger().await?;
     let next_index = store.log_size().await?;
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
     let (lifecycle, lifecycle_reader) = watch::channel(Arc::new(ledger.lifecycle().clone()));
+    let (status, status_reader) = watch::channel(Arc::new(StatusSnapshot::of(&ledger, next_index)));
     let sequencer = Sequencer {
         store,
         clock,
@@ -100,9 +129,10 @@ pub(crate) async fn start(
         last_timestamp: Timestamp(0),
         in_sync: true,
         lifecycle,
+        status,
     };
     tokio::spawn(sequencer.run(rx));
-    Ok((SequencerHandle { tx }, lifecycle_reader))
+    Ok((SequencerHandle { tx }, Published { lifecycle: lifecycle_reader, status: status_reader }))
 }
 
 struct Sequencer {
@@ -119,6 +149,8 @@ struct Sequencer {
     /// The committed lifecycle state, published after every group that changed it. Lifecycle
     /// reads are served from it (`Registry::lifecycle`) without waiting for the writer.
     lifecycle: watch::Sender<Arc<Lifecycle>>,
+    /// The status page's totals, published after every commit and before anyone is answered.
+    status: watch::Sender<Arc<StatusSnapshot>>,
 }
 
 /// The answer to a submission.
@@ -151,6 +183,9 @@ struct Group {
     keys: GroupKeys,
     /// The lifecycle state after this group, when it changed it: published once it is durable.
     lifecycle: Option<Arc<Lifecycle>>,
+    /// The status page's totals after this group, when it writes: published once it is durable
+    /// (by then the ledger may hold the next group's decisions too).
+    status: Option<Arc<StatusSnapshot>>,
 }
 
 impl Group {
@@ -260,6 +295,7 @@ impl Sequencer {
             if group.commit.entries.iter().any(|e| matches!(e.entry.event, furrow_domain::Event::Lifecycle(_))) {
                 group.lifecycle = Some(Arc::new(self.ledger.lifecycle().clone()));
             }
+            group.status = Some(Arc::new(StatusSnapshot::of(&self.ledger, self.next_index)));
             let store = self.store.clone();
             let commit = std::mem::take(&mut group.commit);
             let entries = commit.entries.len();
@@ -370,6 +406,9 @@ impl Sequencer {
         if let Some(lifecycle) = &group.lifecycle {
             self.lifecycle.send_replace(lifecycle.clone());
         }
+        if let Some(status) = &group.status {
+            self.status.send_replace(status.clone());
+        }
         Self::answer(group);
         true
     }
@@ -434,6 +473,10 @@ impl Sequencer {
         self.lifecycle.send_replace(Arc::new(self.ledger.lifecycle().clone()));
     }
 
+    fn publish_status(&self) {
+        self.status.send_replace(Arc::new(StatusSnapshot::of(&self.ledger, self.next_index)));
+    }
+
     /// Replaces the in-memory state with the database's. Until that succeeds the sequencer
     /// refuses every command rather than decide against a state the database does not have.
     async fn reload(&mut self) {
@@ -443,6 +486,7 @@ impl Sequencer {
                 self.next_index = size;
                 self.in_sync = true;
                 self.publish_lifecycle();
+                self.publish_status();
             }
             (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(error = %e, "reloading the ledger failed; will retry with the next command");

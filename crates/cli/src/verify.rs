@@ -75,6 +75,16 @@ struct Entry {
     index: u64,
     bytes: Vec<u8>,
     leaf_hash: Hash,
+    /// Whether `leaf_hash` (stored or served) is the hash of `bytes`; set by the reading task,
+    /// which recomputes it.
+    hash_ok: bool,
+}
+
+/// What the reading task recomputed: the tree of every contiguous entry it read, and where the
+/// log stopped being contiguous, as (index found, index expected).
+struct Hashed {
+    tree: MemoryTree,
+    gap: Option<(u64, u64)>,
 }
 
 impl Source {
@@ -90,8 +100,11 @@ impl Source {
         match self {
             Source::Database(store) => {
                 // Large pages: a query per 500 entries cost more than the replay of them.
-                let rows = store.log_entries(Page { after, limit: 10_000 }).await?;
-                Ok(rows.into_iter().map(|r| Entry { index: r.index, bytes: r.bytes, leaf_hash: r.leaf_hash }).collect())
+                let rows = store.log_entry_bytes(Page { after, limit: 10_000 }).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(index, bytes, leaf_hash)| Entry { index, bytes, leaf_hash, hash_ok: true })
+                    .collect())
             }
             Source::Server { .. } => {
                 let cursor = after.map(|a| format!("&cursor={a}")).unwrap_or_default();
@@ -251,7 +264,7 @@ fn entry_from_json(item: &Value) -> Result<Entry> {
         .ok()
         .and_then(|h| h.try_into().ok())
         .with_context(|| format!("entry {index}: leaf hash is not 32 bytes of hex"))?;
-    Ok(Entry { index, bytes, leaf_hash })
+    Ok(Entry { index, bytes, leaf_hash, hash_ok: true })
 }
 
 /// Collects what is wrong; the command fails if anything is.
@@ -301,28 +314,43 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
         ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // The published state does not depend on the replay, so it is read meanwhile, on a
+    // connection (or requests) of its own: on two cores, beside the replay rather than after it.
+    let projection = match &source {
+        Source::Database(store) => {
+            let store = store.clone();
+            Some(tokio::spawn(async move { store.load_ledger().await }))
+        }
+        _ => None,
+    };
+    let served_blocks = match &source {
+        Source::Server { .. } => {
+            let source = source.clone();
+            Some(tokio::spawn(async move { source.published_blocks().await }))
+        }
+        _ => None,
+    };
     let mut ledger = Ledger::new();
-    let mut tree = MemoryTree::new();
+    let mut effects = furrow_domain::Effects::default();
     // (entry index, vkey) of every log key the log announced, oldest first.
     let mut publications: Vec<(u64, String)> = Vec::new();
     let mut issuances = invariants::IssuanceAudit::default();
-    // Pages are read by a task of their own, so the next page is read while this one is replayed.
-    let mut pages = read_pages(source.clone());
-    'entries: while let Some(page) = pages.recv().await {
-        for entry in page? {
-            if entry.index != tree.size() {
-                report.finding(format!(
-                    "entry {} appears where entry {} should be: the log has a gap or is reordered",
-                    entry.index,
-                    tree.size()
-                ));
-                break 'entries;
-            }
-            let leaf_hash = furrow_tlog::leaf_hash(&entry.bytes);
-            if leaf_hash != entry.leaf_hash {
+    // Pages are read, checked for gaps, hashed and added to the tree by a task of their own, so
+    // that work runs on the other core while this one decodes and replays.
+    let (mut pages, hashing) = read_pages(source.clone());
+    let mut replaying = true;
+    while let Some(page) = pages.recv().await {
+        let page = page?;
+        if !replaying {
+            // After a failed replay the rest is still hashed (the tree then covers every entry
+            // up to any gap, whatever the timing), but not replayed.
+            continue;
+        }
+        let count = page.len() as u64;
+        for entry in page {
+            if !entry.hash_ok {
                 report.finding(format!("entry {}: the stored leaf hash does not match the entry's bytes", entry.index));
             }
-            tree.append(leaf_hash).map_err(|e| anyhow::anyhow!("{e}"))?;
             match LogEntry::decode(&entry.bytes) {
                 Err(e) => report.finding(format!("entry {}: {e}", entry.index)),
                 Ok(decoded) if decoded.index != entry.index => {
@@ -334,7 +362,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                     }
                     issuances.observe(&decoded);
                     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        ledger.apply(&decoded.event, decoded.timestamp);
+                        ledger.apply_reusing(&decoded.event, decoded.timestamp, &mut effects);
                     }));
                     if applied.is_err() {
                         report.finding(format!(
@@ -342,14 +370,20 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                             entry.index,
                             decoded.event.kind()
                         ));
-                        break 'entries;
+                        replaying = false;
+                        break;
                     }
                 }
             }
-            progress.inc(1);
         }
+        progress.inc(count);
     }
-    drop(pages);
+    let Hashed { tree, gap } = hashing.await.context("the task reading the log failed")??;
+    if let Some((found, expected)) = gap {
+        report.finding(format!(
+            "entry {found} appears where entry {expected} should be: the log has a gap or is reordered"
+        ));
+    }
     progress.finish_and_clear();
     let entries = tree.size();
     println!("log: {entries} entries, leaf hashes recomputed, replayed into a fresh ledger");
@@ -379,31 +413,62 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
     }
 
     // 3. The published state equals the replayed one.
-    let replayed: Vec<String> = ledger
-        .blocks()
-        .map(|b| {
-            describe(b.range.start(), b.range.end(), &b.batch.to_string(), &b.account.to_string(), b.state.as_str())
-        })
-        .collect();
-    let published = source.published_blocks().await?;
-    if let Source::Bundle { .. } = &source {
-        println!("state: an offline bundle carries the log only; the state above is derived from it");
-        check_bundle_tiles(&source, &tree, &mut report)?;
-    } else if published == replayed {
-        println!("state: the {} published blocks equal the replayed ones", published.len());
-    } else {
-        let first =
-            published.iter().zip(&replayed).position(|(a, b)| a != b).unwrap_or(published.len().min(replayed.len()));
-        report.finding(format!(
-            "state: published blocks differ from the replayed log ({} published, {} replayed; first difference at block {first})",
-            published.len(),
-            replayed.len()
-        ));
-    }
-    if let Source::Database(store) = &source
-        && store.load_ledger().await? != ledger
-    {
-        report.finding("state: the database's projection differs from the replayed log".into());
+    match (&source, projection, served_blocks) {
+        (Source::Bundle { .. }, _, _) => {
+            println!("state: an offline bundle carries the log only; the state above is derived from it");
+            check_bundle_tiles(&source, &tree, &mut report)?;
+        }
+        (Source::Database(_), Some(projection), _) => {
+            // The blocks table as the projection holds it, compared block by block with the
+            // replayed ones (not as formatted text: a million blocks made two million strings).
+            let loaded = projection.await.context("the task reading the projection failed")??;
+            let published = loaded.blocks().count();
+            match loaded.blocks().zip(ledger.blocks()).position(|(a, b)| a != b) {
+                None if published == ledger.blocks().count() => {
+                    println!("state: the {published} published blocks equal the replayed ones")
+                }
+                first => report.finding(format!(
+                    "state: published blocks differ from the replayed log ({published} published, {} replayed; first difference at block {})",
+                    ledger.blocks().count(),
+                    first.unwrap_or(published.min(ledger.blocks().count()))
+                )),
+            }
+            if loaded != ledger {
+                report.finding("state: the database's projection differs from the replayed log".into());
+            }
+        }
+        (_, _, served) => {
+            let published = match served {
+                Some(task) => task.await.context("the task reading the published blocks failed")??,
+                None => source.published_blocks().await?,
+            };
+            let replayed: Vec<String> = ledger
+                .blocks()
+                .map(|b| {
+                    describe(
+                        b.range.start(),
+                        b.range.end(),
+                        &b.batch.to_string(),
+                        &b.account.to_string(),
+                        b.state.as_str(),
+                    )
+                })
+                .collect();
+            if published == replayed {
+                println!("state: the {} published blocks equal the replayed ones", published.len());
+            } else {
+                let first = published
+                    .iter()
+                    .zip(&replayed)
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(published.len().min(replayed.len()));
+                report.finding(format!(
+                    "state: published blocks differ from the replayed log ({} published, {} replayed; first difference at block {first})",
+                    published.len(),
+                    replayed.len()
+                ));
+            }
+        }
     }
 
     // 4. The signed checkpoint commits to exactly this log.
@@ -450,31 +515,44 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
 }
 
 /// Reads the log's entries page after page, up to two pages ahead of the replay, until an empty
-/// page or an error (which is passed on). Dropping the receiver stops it.
-fn read_pages(source: Source) -> tokio::sync::mpsc::Receiver<Result<Vec<Entry>>> {
+/// page, a gap or an error (which is passed on). Each entry's leaf hash is recomputed here and
+/// appended to the tree, which the task returns; the replay gets the pages with `hash_ok` set.
+fn read_pages(
+    source: Source,
+) -> (tokio::sync::mpsc::Receiver<Result<Vec<Entry>>>, tokio::task::JoinHandle<Result<Hashed>>) {
     let (pages, receiver) = tokio::sync::mpsc::channel(2);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
+        let mut hashed = Hashed { tree: MemoryTree::new(), gap: None };
         let mut after = None;
         loop {
-            let page = source.entries(after).await;
-            let last = match &page {
-                Ok(entries) => entries.last().map(|e| e.index),
-                Err(_) => None,
-            };
-            if last.is_none() {
-                // The end of the log, or an error: pass an error on, and stop.
-                if let Err(e) = page {
+            let mut page = match source.entries(after).await {
+                Ok(page) => page,
+                Err(e) => {
                     let _ = pages.send(Err(e)).await;
+                    return Ok(hashed);
                 }
-                return;
+            };
+            let Some(last) = page.last().map(|e| e.index) else { return Ok(hashed) };
+            let tree = &mut hashed.tree;
+            let mut contiguous = page.len();
+            for (i, entry) in page.iter_mut().enumerate() {
+                if entry.index != tree.size() {
+                    hashed.gap = Some((entry.index, tree.size()));
+                    contiguous = i;
+                    break;
+                }
+                let leaf_hash = furrow_tlog::leaf_hash(&entry.bytes);
+                entry.hash_ok = leaf_hash == entry.leaf_hash;
+                tree.append(leaf_hash).map_err(|e| anyhow::anyhow!("{e}"))?;
             }
-            if pages.send(page).await.is_err() {
-                return;
+            page.truncate(contiguous);
+            if pages.send(Ok(page)).await.is_err() || hashed.gap.is_some() {
+                return Ok(hashed);
             }
-            after = last;
+            after = Some(last);
         }
     });
-    receiver
+    (receiver, task)
 }
 
 fn root_at(tree: &MemoryTree, size: u64) -> Result<Hash> {
@@ -619,6 +697,7 @@ fn bundle_entries(dir: &std::path::Path, size: u64, from: u64) -> Result<Vec<Ent
             index: n * 256 + i as u64,
             leaf_hash: furrow_tlog::leaf_hash(bytes),
             bytes: bytes.to_vec(),
+            hash_ok: true,
         })
         .collect())
 }

@@ -26,6 +26,17 @@ pub const MAX_LABELS: usize = 16;
 pub const MAX_LABEL_LEN: usize = 64;
 pub const MAX_RANGES: usize = 1_000;
 
+/// The position of a state in `Ledger::supply`.
+fn supply_slot(state: BlockState) -> usize {
+    match state {
+        BlockState::Tradable => 0,
+        BlockState::Escrowed => 1,
+        BlockState::Retired => 2,
+        BlockState::Cancelled => 3,
+        BlockState::Buffer => 4,
+    }
+}
+
 /// A change to the set of blocks, in the order a store must apply it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockChange {
@@ -64,6 +75,9 @@ pub struct Ledger {
     blocks: BTreeMap<u64, Block>,
     /// (holder, first serial) of every block, to find a holder's blocks oldest first.
     holdings: BTreeSet<(AccountId, u64)>,
+    /// Credits in each block state (indexed by `supply_slot`), kept as blocks are added and
+    /// removed so the status page's totals cost nothing to read.
+    supply: [u64; 5],
     retirements: BTreeMap<RetirementId, Retirement>,
     cancellations: BTreeMap<CancellationId, Cancellation>,
     /// Verifier keys of the log's checkpoints, oldest first.
@@ -163,6 +177,17 @@ impl Ledger {
     /// The blocks an account holds, lowest serial first.
     pub fn blocks_of(&self, account: AccountId) -> impl Iterator<Item = &Block> {
         self.holdings.range((account, 0)..=(account, u64::MAX)).map(|(_, start)| &self.blocks[start])
+    }
+
+    /// How many credits are in a given state, registry-wide. Kept up to date block by block.
+    pub fn supply(&self, state: BlockState) -> Quantity {
+        Quantity(self.supply[supply_slot(state)])
+    }
+
+    /// (accounts, batches, retirements): the counts the status page shows.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let len = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        (len(self.accounts.len()), len(self.batches.len()), len(self.retirements.len()))
     }
 
     /// How many credits an account holds in a given state.
@@ -440,6 +465,15 @@ impl Ledger {
         effects
     }
 
+    /// [`Ledger::apply`] into a buffer the caller reuses (cleared first): a replay of millions of
+    /// entries (`furrow verify`) then allocates no `Effects` per entry.
+    pub fn apply_reusing(&mut self, event: &Event, at: Timestamp, effects: &mut Effects) {
+        effects.blocks.clear();
+        effects.records.clear();
+        effects.touched.clear();
+        self.apply_into(event, at, effects);
+    }
+
     fn apply_into(&mut self, event: &Event, at: Timestamp, effects: &mut Effects) {
         match event {
             Event::ProgramInitialised { program } => {
@@ -543,25 +577,52 @@ impl Ledger {
     ) {
         let changes = &mut effects.blocks;
         for range in ranges {
-            let block = *self.block_at(range.start()).expect("moved range was issued");
+            // One search of the map: the block's entry is rewritten in place as the part that
+            // keeps its first serial (the low part, or else the moved range), and only the other
+            // parts are inserted. A replay of a million transfers spent most of its time in
+            // removing and re-inserting that same key.
+            let slot = self
+                .blocks
+                .range_mut(..=range.start())
+                .next_back()
+                .map(|(_, b)| b)
+                .filter(|b| b.range.contains(range.start()))
+                .expect("moved range was issued");
+            let block = *slot;
             assert!(block.range.covers(*range), "moved range {range} crosses a block boundary");
             assert_eq!(block.account, from, "moved range {range} is not held by {from}");
             assert!(!block.state.is_terminal(), "a terminal block must never change");
-            changes.push(self.remove_block(block.range.start()));
-            if block.range.start() < range.start() {
-                let low = SerialRange::new(block.range.start(), range.start() - 1).expect("non-empty low part");
-                changes.push(self.add_block(Block { range: low, ..block }));
+            let moved = Block { range: *range, batch: block.batch, account: to, state };
+            let low = (block.range.start() < range.start()).then(|| Block {
+                range: SerialRange::new(block.range.start(), range.start() - 1).expect("non-empty low part"),
+                ..block
+            });
+            let high = (range.end() < block.range.end()).then(|| Block {
+                range: SerialRange::new(range.end() + 1, block.range.end()).expect("non-empty high part"),
+                ..block
+            });
+            let kept = low.unwrap_or(moved);
+            *slot = kept;
+            self.supply[supply_slot(block.state)] -= block.range.len().0;
+            self.supply[supply_slot(kept.state)] += kept.range.len().0;
+            if kept.account != block.account {
+                self.holdings.remove(&(block.account, block.range.start()));
+                self.holdings.insert((kept.account, block.range.start()));
             }
-            changes.push(self.add_block(Block { range: *range, batch: block.batch, account: to, state }));
-            if range.end() < block.range.end() {
-                let high = SerialRange::new(range.end() + 1, block.range.end()).expect("non-empty high part");
-                changes.push(self.add_block(Block { range: high, ..block }));
+            changes.push(BlockChange::Removed(block));
+            changes.push(BlockChange::Added(kept));
+            if low.is_some() {
+                changes.push(self.add_block(moved));
+            }
+            if let Some(high) = high {
+                changes.push(self.add_block(high));
             }
             effects.touched.push((block.batch, *range));
         }
     }
 
     fn insert_block(&mut self, block: Block) {
+        self.supply[supply_slot(block.state)] += block.range.len().0;
         self.holdings.insert((block.account, block.range.start()));
         let previous = self.blocks.insert(block.range.start(), block);
         assert!(previous.is_none(), "two blocks start at serial {}", block.range.start());
@@ -570,12 +631,6 @@ impl Ledger {
     fn add_block(&mut self, block: Block) -> BlockChange {
         self.insert_block(block);
         BlockChange::Added(block)
-    }
-
-    fn remove_block(&mut self, start: u64) -> BlockChange {
-        let block = self.blocks.remove(&start).expect("removed block exists");
-        self.holdings.remove(&(block.account, start));
-        BlockChange::Removed(block)
     }
 
     /// Decides and applies in one step; for tests, simulations and replay tools.

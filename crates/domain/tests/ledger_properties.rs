@@ -1,12 +1,13 @@
 //! Random sequences of issue/transfer/retire/cancel and program-lifecycle commands against the
 //! pure ledger. After every command: invariants 1–5 and 10 hold, a refused command changed nothing
-//! (invariant 11), every frozen quantification recomputes, and the log entry for each event
+//! (invariant 11), every frozen quantification recomputes, the supply the ledger keeps per state
+//! equals the sum over its blocks, and the log entry for each event
 //! round-trips through the canonical encoding, private payload included.
 
 use furrow_domain::invariants::{check, check_transition};
 use furrow_domain::lifecycle::engine::recompute;
 use furrow_domain::sim::{arbitrary_command, arbitrary_program_command, genesis};
-use furrow_domain::{Ledger, LogEntry, Timestamp};
+use furrow_domain::{BlockState, Ledger, LogEntry, Timestamp};
 use proptest::prelude::*;
 
 proptest! {
@@ -41,6 +42,11 @@ proptest! {
             }
             if let Err(v) = check(&ledger) { prop_assert!(false, "after {:?}: {:?}", command, v); }
             if let Err(v) = check_transition(&before, &ledger) { prop_assert!(false, "after {:?}: {:?}", command, v); }
+            // The supply kept block by block (the status page's totals) is the sum over the blocks.
+            for state in [BlockState::Tradable, BlockState::Escrowed, BlockState::Retired, BlockState::Cancelled, BlockState::Buffer] {
+                let counted: u64 = ledger.blocks().filter(|b| b.state == state).map(|b| b.range.len().0).sum();
+                prop_assert_eq!(ledger.supply(state).0, counted, "supply of {} after {:?}", state.as_str(), command);
+            }
             for report in ledger.lifecycle().reports.values() {
                 let methodology = report.quantification.as_ref().map(|q| &ledger.lifecycle().methodologies[&q.methodology]);
                 if let Some(m) = methodology { prop_assert_eq!(recompute(m, report), Ok(())); }

@@ -338,6 +338,11 @@ pub trait Store: Send + Sync + 'static {
     async fn cancellation(&self, id: CancellationId) -> Result<Option<Cancellation>, StoreError>;
     /// Log entries by index; `page.after` is an index.
     async fn log_entries(&self, page: Page) -> Result<Vec<LogRow>, StoreError>;
+    /// Log entries by index as (index, bytes, leaf hash) only: what `furrow verify` replays. A
+    /// store may answer it with a narrower query than `log_entries` (no actor or kind strings).
+    async fn log_entry_bytes(&self, page: Page) -> Result<Vec<(u64, Vec<u8>, [u8; 32])>, StoreError> {
+        Ok(self.log_entries(page).await?.into_iter().map(|r| (r.index, r.bytes, r.leaf_hash)).collect())
+    }
 
     // --- the Merkle tree and checkpoints (the checkpointer writes, anyone reads) ---
 

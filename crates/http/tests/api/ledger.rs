@@ -36,6 +36,33 @@ async fn partial_retirement_splits_a_block_and_both_parts_are_visible() {
     );
 }
 
+/// `/status` is served from what the sequencer published at the commit, not counted per request:
+/// a retirement must show the moment it is acknowledged, and the figures must equal the ones
+/// counted from the database's tables.
+#[tokio::test]
+async fn status_shows_a_retirement_as_soon_as_it_is_acknowledged() {
+    let app = spawn_app().await;
+    let before = app.get_ok("/status").await;
+    let mut expected = before["supply"]["retired"].as_u64().expect("retired");
+    let mut log_size = before["log_size"].as_u64().expect("log size");
+    for quantity in [3u64, 5] {
+        expected += quantity;
+        app.post_ok("/retirements", &app.buyer, app.retire_body(json!({"quantity": quantity}))).await;
+        let status = app.get_ok("/status").await;
+        assert_eq!(status["supply"]["retired"], expected, "{status}");
+        log_size += 1;
+        assert_eq!(status["log_size"], log_size, "one log entry per retirement: {status}");
+        let counted = app.registry.store().totals().await.expect("totals");
+        assert_eq!(status["supply"]["retired"], counted.supply.retired);
+        assert_eq!(status["supply"]["tradable"], counted.supply.tradable);
+        assert_eq!(status["supply"]["buffer"], counted.supply.buffer);
+        assert_eq!(status["retirements"], counted.retirements);
+        assert_eq!(status["accounts"], counted.accounts);
+        assert_eq!(status["batches"], counted.batches);
+        assert_eq!(status["log_size"], counted.log_size);
+    }
+}
+
 #[tokio::test]
 async fn retired_serials_cannot_move_again() {
     let app = spawn_app().await;
