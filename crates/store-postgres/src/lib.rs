@@ -446,9 +446,11 @@ impl Store for PgStore {
     }
 
     async fn totals(&self) -> Result<Totals, StoreError> {
-        let mut conn = self.readers.acquire().await.map_err(db_error)?;
-        // One read transaction, so the counts are of one consistent snapshot.
-        sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(&mut *conn).await.map_err(db_error)?;
+        // One read transaction, so the counts are of one consistent snapshot. An sqlx transaction,
+        // not a bare BEGIN: a request cancelled mid-way (a timeout) rolls it back when dropped
+        // instead of returning its connection to the pool inside a transaction.
+        let mut conn =
+            self.readers.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(db_error)?;
         let supply = sqlx::query!(
             r#"SELECT state, SUM(serial_end - serial_start + 1)::BIGINT AS "quantity!: i64" FROM blocks GROUP BY state"#
         )
@@ -464,7 +466,7 @@ impl Store for PgStore {
         .fetch_one(&mut *conn)
         .await
         .map_err(db_error);
-        sqlx::query("COMMIT").execute(&mut *conn).await.map_err(db_error)?;
+        conn.commit().await.map_err(db_error)?;
         let (supply, counts) = (supply?, counts?);
         let mut balances = Balances::default();
         for row in supply {
