@@ -19,32 +19,7 @@ fn retire(from: AccountId, quantity: u64) -> Command {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_commit_fails_the_whole_group_and_the_state_is_reloaded() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let inner = Arc::new(SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open"));
-    let store = Arc::new(FaultyStore::new(inner, 0));
-    let registry =
-        Registry::start(store.clone(), SequencerOptions { check_invariants: true, log: None }).await.expect("start");
-    let operator = Principal {
-        subject: "operator".into(),
-        role: Role::Operator,
-        accounts: vec![],
-        proof: furrow_app::Proof::Token,
-    };
-    registry.execute(&Principal::system(), genesis(), None).await.expect("genesis");
-    let opened =
-        registry.execute(&operator, Command::OpenAccount { kind: AccountKind::Buyer, name: "B".into() }, None).await;
-    let Event::AccountOpened { account } = &opened.expect("open").entries[0].event else { panic!("unexpected event") };
-    let buyer = account.id;
-    let issue = IssueCommand {
-        project: ProjectCode(1),
-        country: None,
-        vintage: Vintage::new(2025).expect("year"),
-        quantity: Quantity(100),
-        buffer: Quantity(0),
-        to: buyer,
-        labels: vec![],
-    };
-    registry.execute(&Principal::system(), Command::Issue(issue), None).await.expect("issue");
+    let (_dir, store, registry, operator, buyer) = buyer_with_100().await;
     let before = store.load_ledger().await.expect("load");
     let log_before = store.log_size().await.expect("size");
 

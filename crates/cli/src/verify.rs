@@ -210,18 +210,7 @@ impl Source {
                 Source::Database(store) => {
                     let blocks = store.blocks(BlockFilter::default(), Page { after, limit: 10_000 }).await?;
                     after = blocks.last().map(|b| b.range.start());
-                    blocks
-                        .iter()
-                        .map(|b| {
-                            describe(
-                                b.range.start(),
-                                b.range.end(),
-                                &b.batch.to_string(),
-                                &b.account.to_string(),
-                                b.state.as_str(),
-                            )
-                        })
-                        .collect()
+                    blocks.iter().map(describe_block).collect()
                 }
                 Source::Server { .. } => {
                     let cursor = after.map(|a| format!("&cursor={a}")).unwrap_or_default();
@@ -253,6 +242,11 @@ impl Source {
 
 fn describe(start: u64, end: u64, batch: &str, account: &str, state: &str) -> String {
     format!("{start}-{end} {batch} {account} {state}")
+}
+
+/// A block as `describe` words it, to compare a projection with the served blocks' JSON.
+fn describe_block(b: &furrow_domain::Block) -> String {
+    describe(b.range.start(), b.range.end(), &b.batch.to_string(), &b.account.to_string(), b.state.as_str())
 }
 
 fn entry_from_json(item: &Value) -> Result<Entry> {
@@ -442,18 +436,7 @@ pub async fn run(args: VerifyArgs) -> Result<()> {
                 Some(task) => task.await.context("the task reading the published blocks failed")??,
                 None => source.published_blocks().await?,
             };
-            let replayed: Vec<String> = ledger
-                .blocks()
-                .map(|b| {
-                    describe(
-                        b.range.start(),
-                        b.range.end(),
-                        &b.batch.to_string(),
-                        &b.account.to_string(),
-                        b.state.as_str(),
-                    )
-                })
-                .collect();
+            let replayed: Vec<String> = ledger.blocks().map(describe_block).collect();
             if published == replayed {
                 println!("state: the {} published blocks equal the replayed ones", published.len());
             } else {
