@@ -2,16 +2,13 @@
 //! file imports with the counts of SOURCES.md, a second import changes nothing, the flags and the
 //! quarantine can be listed, and unreadable input fails with a clear message.
 
+mod common;
+
+use common::furrow;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The `furrow` binary, without any environment that could change what it does.
-fn furrow() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_furrow"));
-    command.env_remove("FURROW_LOG_SIGNING_KEY").env_remove("FURROW_DATA_DIR").env_remove("FURROW_DATABASE_URL");
-    command
-}
-
 fn data_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real")
 }

@@ -4,6 +4,9 @@
 //! flags and source rows (with the counts of a whole import). The moments come from a seed that is
 //! printed; `FURROW_KILL_SEED=N` replays a run.
 
+mod common;
+
+use common::furrow;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,12 +16,6 @@ use std::time::{Duration, Instant};
 const ROWS: u64 = 30_000;
 /// Imports killed before the one that is let finish.
 const KILLS: usize = 5;
-
-fn furrow() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_furrow"));
-    command.env_remove("FURROW_LOG_SIGNING_KEY").env_remove("FURROW_DATA_DIR").env_remove("FURROW_DATABASE_URL");
-    command
-}
 
 fn data_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real")

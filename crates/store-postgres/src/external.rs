@@ -359,37 +359,21 @@ pub(crate) async fn scan(
     visit: &mut (dyn FnMut(ExternalRecord) -> Result<(), StoreError> + Send),
 ) -> Result<(), StoreError> {
     use futures_util::TryStreamExt;
-    let (filter, order) = match scan {
-        ExternalScan::Ranges => (
-            "namespace IS NOT NULL AND range_start IS NOT NULL AND range_end IS NOT NULL \
-             AND kind IN ('issuance', 'retirement', 'cancellation', 'retirement_or_cancellation', 'credit')",
-            r#"namespace COLLATE "C", range_start, range_end, registry COLLATE "C", origin_id COLLATE "C", id"#,
-        ),
-        ExternalScan::Sums => (
-            "kind IN ('issuance', 'retirement', 'cancellation') AND dataset <> 'registry-export' AND unit = 'credits' \
-             AND project IS NOT NULL AND vintage IS NOT NULL AND quantity IS NOT NULL",
-            "registry, project",
-        ),
-        ExternalScan::Projects => ("kind IN ('project', 'project_rollup') OR registry = 'carb'", "id"),
-        ExternalScan::Ledgers => (
-            "kind IN ('credit', 'monitoring', 'summary') OR (kind = 'retirement' AND registry = 'climate-refarm')",
-            "id",
-        ),
+    let order = match scan {
+        ExternalScan::Ranges => {
+            r#"namespace COLLATE "C", range_start, range_end, registry COLLATE "C", origin_id COLLATE "C", id"#
+        }
+        ExternalScan::Sums => "registry, project",
+        ExternalScan::Projects | ExternalScan::Ledgers => "id",
     };
-    let sql = format!("SELECT {SCAN_COLUMNS} FROM external_records WHERE {filter} ORDER BY {order}");
+    let (columns, filter) = (ExternalScan::SQL_COLUMNS, scan.sql_filter());
+    let sql = format!("SELECT {columns} FROM external_records WHERE {filter} ORDER BY {order}");
     let mut rows = sqlx::query_as::<_, RecordDb>(sqlx::AssertSqlSafe(sql)).fetch(pool);
     while let Some(row) = rows.try_next().await.map_err(db_error)? {
         visit(row.into_record()?.1)?;
     }
     Ok(())
 }
-
-/// The record's columns, `raw` only for the registries whose checks read a cell of it
-/// (`ExternalScan::KEEPS_RAW`): the rest is never loaded (VROD's rows are large).
-const SCAN_COLUMNS: &str = "id, registry, kind, origin_id, dataset, project, name, country, methodology, vintage, \
-    quantity, unit, serial, namespace, range_start, range_end, event_date, period_start, period_end, beneficiary, \
-    latitude, longitude, digest, source_sha256, line, \
-    CASE WHEN registry IN ('carb', 'climate-refarm') THEN raw ELSE '' END AS raw";
 
 /// The stored records with these keys: a join of the keys, unnested from three arrays, with the
 /// unique index on (registry, kind, origin id).

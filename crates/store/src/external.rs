@@ -144,7 +144,33 @@ impl ExternalScan {
     /// Refarm's monitoring tonnes); `furrow_import::checks::for_checks` keeps it for the same.
     pub const KEEPS_RAW: [&'static str; 2] = ["carb", "climate-refarm"];
 
-    /// Whether `r` is part of this scan (the memory backend's filter; the SQL ones say the same).
+    /// The columns of `external_records` a scan selects, `raw` only for [`Self::KEEPS_RAW`]
+    /// (VROD's rows are large and no other check reads them). Plain SQL both backends accept.
+    pub const SQL_COLUMNS: &'static str = "id, registry, kind, origin_id, dataset, project, name, country, \
+        methodology, vintage, quantity, unit, serial, namespace, range_start, range_end, event_date, period_start, \
+        period_end, beneficiary, latitude, longitude, digest, source_sha256, line, \
+        CASE WHEN registry IN ('carb', 'climate-refarm') THEN raw ELSE '' END AS raw";
+
+    /// This scan's `WHERE` clause over `external_records`: the same records as [`Self::includes`],
+    /// in plain SQL both backends accept. Fixed text, never built from input.
+    pub fn sql_filter(self) -> &'static str {
+        match self {
+            ExternalScan::Ranges => {
+                "namespace IS NOT NULL AND range_start IS NOT NULL AND range_end IS NOT NULL \
+                 AND kind IN ('issuance', 'retirement', 'cancellation', 'retirement_or_cancellation', 'credit')"
+            }
+            ExternalScan::Sums => {
+                "kind IN ('issuance', 'retirement', 'cancellation') AND dataset <> 'registry-export' \
+                 AND unit = 'credits' AND project IS NOT NULL AND vintage IS NOT NULL AND quantity IS NOT NULL"
+            }
+            ExternalScan::Projects => "kind IN ('project', 'project_rollup') OR registry = 'carb'",
+            ExternalScan::Ledgers => {
+                "kind IN ('credit', 'monitoring', 'summary') OR (kind = 'retirement' AND registry = 'climate-refarm')"
+            }
+        }
+    }
+
+    /// Whether `r` is part of this scan (the memory backend's filter; `sql_filter` says the same).
     pub fn includes(self, r: &ExternalRecord) -> bool {
         match self {
             ExternalScan::Ranges => {
