@@ -11,28 +11,143 @@ use std::sync::Arc;
 
 use crate::{Kind, Note, Reason, Record};
 
-/// The within-file checks, decided row by row as a file streams past: a row is judged against the
-/// rows before it (the earlier row wins), so nothing already decided changes and a file of any
-/// length is checked in memory proportional to a few dozen bytes per row, never to the rows'
-/// text.
 /// A namespace and a range class (`issued`, `used`, `credit`).
-type RangeClass = (String, &'static str);
+pub type RangeClass = (String, &'static str);
 
+/// Why a [`WithinIndex`] could not answer (a disk-backed index's I/O); the file cannot be checked
+/// any further.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexError(pub String);
+
+impl std::fmt::Display for IndexError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the checks' scratch index failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for IndexError {}
+
+/// What the within-file checks remember of the rows before the current one. [`WithinFile`] makes
+/// every decision; an index only stores and looks up, so an index in memory ([`MemoryIndex`]) and
+/// one on disk (the importer's, whose memory does not grow with the file) judge a file the same.
+///
+/// "Ranges" here are maps of disjoint inclusive ranges, start → end, per [`RangeClass`]: `kept`
+/// (the ranges of rows kept, with their lines) and `other` (the union of the ranges quarantined
+/// for overlapping and of noted CDM ranges).
+pub trait WithinIndex: Send {
+    /// Records that an origin id of `kind` (its 128-bit digest) appears on `line`, unless it
+    /// appeared before: then records nothing and returns the earlier line.
+    fn first_seen(&mut self, kind: Kind, digest: [u8; 16], line: u64) -> Result<Option<u64>, IndexError>;
+    /// The kept range with the greatest start ≤ `at`: (start, end, line).
+    fn kept_last_from(&mut self, class: &RangeClass, at: u64) -> Result<Option<(u64, u64, u64)>, IndexError>;
+    fn keep(&mut self, class: &RangeClass, start: u64, end: u64, line: u64) -> Result<(), IndexError>;
+    /// The range of `other` with the greatest start ≤ `at`: (start, end).
+    fn other_last_from(&mut self, class: &RangeClass, at: u64) -> Result<Option<(u64, u64)>, IndexError>;
+    /// Inserts into `other`; `start` is not there yet.
+    fn other_insert(&mut self, class: &RangeClass, start: u64, end: u64) -> Result<(), IndexError>;
+    fn other_remove(&mut self, class: &RangeClass, start: u64) -> Result<(), IndexError>;
+    /// Verra: the sum of a vintage's blocks so far (`None` before its first block).
+    fn vintage_sum(&mut self, key: &str) -> Result<Option<i64>, IndexError>;
+    fn set_vintage_sum(&mut self, key: &str, sum: i64) -> Result<(), IndexError>;
+    /// Records the first serial of a credit of a per-credit ledger.
+    fn credit(&mut self, start: u64) -> Result<(), IndexError>;
+    /// The distinct first serials of the credits recorded, ascending, each passed to `visit` until
+    /// it returns false.
+    fn credits_in_order(&mut self, visit: &mut dyn FnMut(u64) -> bool) -> Result<(), IndexError>;
+}
+
+/// A [`WithinIndex`] in memory: a few dozen bytes per row (origin-id digests, ranges). What
+/// [`crate::parse_file`] and [`crate::FileParser::open`] use.
 #[derive(Default)]
-pub(crate) struct WithinFile {
-    /// Per kind, a 128-bit digest of each origin id seen, with its line: an origin id appears once.
+pub struct MemoryIndex {
+    /// Per kind, the digest of each origin id seen, with its line.
     seen: BTreeMap<(Kind, [u8; 16]), u64>,
-    /// Per (namespace, range class), the ranges of rows kept so far. They never overlap each other.
     /// start → (end, line).
     kept: BTreeMap<RangeClass, BTreeMap<u64, (u64, u64)>>,
-    /// Per (namespace, range class), the union of the ranges of rows quarantined for overlapping
-    /// (and of CDM ranges, which only get a note): a later row overlapping one of them is no better.
+    /// start → end.
     other: BTreeMap<RangeClass, BTreeMap<u64, u64>>,
-    /// Verra: per vintage key, its published total and the sum of its blocks so far.
     vintages: BTreeMap<String, i64>,
-    /// The first serial of every credit of a per-credit ledger.
-    credits: Vec<u64>,
+    credits: BTreeSet<u64>,
 }
+
+impl WithinIndex for MemoryIndex {
+    fn first_seen(&mut self, kind: Kind, digest: [u8; 16], line: u64) -> Result<Option<u64>, IndexError> {
+        match self.seen.entry((kind, digest)) {
+            std::collections::btree_map::Entry::Occupied(first) => Ok(Some(*first.get())),
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(line);
+                Ok(None)
+            }
+        }
+    }
+
+    fn kept_last_from(&mut self, class: &RangeClass, at: u64) -> Result<Option<(u64, u64, u64)>, IndexError> {
+        let Some(ranges) = self.kept.get(class) else { return Ok(None) };
+        Ok(ranges.range(..=at).next_back().map(|(&s, &(e, line))| (s, e, line)))
+    }
+
+    fn keep(&mut self, class: &RangeClass, start: u64, end: u64, line: u64) -> Result<(), IndexError> {
+        self.kept.entry(class.clone()).or_default().insert(start, (end, line));
+        Ok(())
+    }
+
+    fn other_last_from(&mut self, class: &RangeClass, at: u64) -> Result<Option<(u64, u64)>, IndexError> {
+        let Some(ranges) = self.other.get(class) else { return Ok(None) };
+        Ok(ranges.range(..=at).next_back().map(|(&s, &e)| (s, e)))
+    }
+
+    fn other_insert(&mut self, class: &RangeClass, start: u64, end: u64) -> Result<(), IndexError> {
+        self.other.entry(class.clone()).or_default().insert(start, end);
+        Ok(())
+    }
+
+    fn other_remove(&mut self, class: &RangeClass, start: u64) -> Result<(), IndexError> {
+        if let Some(ranges) = self.other.get_mut(class) {
+            ranges.remove(&start);
+        }
+        Ok(())
+    }
+
+    fn vintage_sum(&mut self, key: &str) -> Result<Option<i64>, IndexError> {
+        Ok(self.vintages.get(key).copied())
+    }
+
+    fn set_vintage_sum(&mut self, key: &str, sum: i64) -> Result<(), IndexError> {
+        self.vintages.insert(key.to_string(), sum);
+        Ok(())
+    }
+
+    fn credit(&mut self, start: u64) -> Result<(), IndexError> {
+        self.credits.insert(start);
+        Ok(())
+    }
+
+    fn credits_in_order(&mut self, visit: &mut dyn FnMut(u64) -> bool) -> Result<(), IndexError> {
+        for &c in &self.credits {
+            if !visit(c) {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The within-file checks, decided row by row as a file streams past: a row is judged against the
+/// rows before it (the earlier row wins), so nothing already decided changes. What they remember
+/// lives in a [`WithinIndex`]: in memory it is a few dozen bytes per row, never the rows' text; on
+/// disk, a bounded cache.
+pub struct WithinFile {
+    index: Box<dyn WithinIndex>,
+}
+
+impl Default for WithinFile {
+    fn default() -> Self {
+        WithinFile::new(Box::new(MemoryIndex::default()))
+    }
+}
+
+/// A row's verdict: `Err` quarantines it, with the reason and its detail.
+pub type Verdict = Result<(), (Reason, String)>;
 
 fn origin_digest(origin_id: &str) -> [u8; 16] {
     use sha2::{Digest, Sha256};
@@ -41,73 +156,67 @@ fn origin_digest(origin_id: &str) -> [u8; 16] {
     out
 }
 
-/// The entry of a map of disjoint ranges (start → end) that overlaps `start..=end`, if any.
-fn overlapping<V: Copy>(
-    ranges: &BTreeMap<u64, V>,
-    start: u64,
-    end: u64,
-    end_of: impl Fn(V) -> u64,
-) -> Option<(u64, V)> {
-    // Disjoint ranges sorted by start are sorted by end too: only the last one starting at or
-    // before `end` can reach `start`.
-    let (&s, &v) = ranges.range(..=end).next_back()?;
-    (end_of(v) >= start).then_some((s, v))
-}
-
-/// Adds `start..=end` to a union of disjoint ranges, merging what it touches.
-fn merge_into(union: &mut BTreeMap<u64, u64>, mut start: u64, mut end: u64) {
-    while let Some((s, e)) = overlapping(union, start, end, |e| e) {
-        union.remove(&s);
-        start = start.min(s);
-        end = end.max(e);
-    }
-    union.insert(start, end);
-}
-
 impl WithinFile {
-    /// Judges one parsed row against the rows before it: `Err` quarantines it. Notes about legitimate
-    /// but unusual overlaps go to `notes`.
-    pub(crate) fn check(
+    pub fn new(index: Box<dyn WithinIndex>) -> Self {
+        WithinFile { index }
+    }
+
+    /// The `other` range that overlaps `start..=end`, if any. Disjoint ranges sorted by start are
+    /// sorted by end too: only the last one starting at or before `end` can reach `start`.
+    fn other_overlapping(
+        &mut self,
+        class: &RangeClass,
+        start: u64,
+        end: u64,
+    ) -> Result<Option<(u64, u64)>, IndexError> {
+        Ok(self.index.other_last_from(class, end)?.filter(|&(_, e)| e >= start))
+    }
+
+    /// Adds `start..=end` to the `other` union, merging what it touches.
+    fn merge_other(&mut self, class: &RangeClass, mut start: u64, mut end: u64) -> Result<(), IndexError> {
+        while let Some((s, e)) = self.other_overlapping(class, start, end)? {
+            self.index.other_remove(class, s)?;
+            start = start.min(s);
+            end = end.max(e);
+        }
+        self.index.other_insert(class, start, end)
+    }
+
+    /// Judges one parsed row against the rows before it. Notes about legitimate but unusual
+    /// overlaps go to `notes`. The outer `Err` is the index failing, not the row.
+    pub fn check(
         &mut self,
         r: &Record,
         vintage_total: Option<&(String, i64)>,
         notes: &mut Vec<Note>,
-    ) -> Result<(), (Reason, String)> {
+    ) -> Result<Verdict, IndexError> {
         // 1. An origin id (a serial, an id) appears once per kind.
-        match self.seen.entry((r.kind, origin_digest(&r.origin_id))) {
-            std::collections::btree_map::Entry::Occupied(first) => {
-                return Err((
-                    Reason::Duplicate,
-                    format!("{} {:?} already appears on line {}", r.kind, r.origin_id, first.get()),
-                ));
-            }
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(r.line);
-            }
+        if let Some(first) = self.index.first_seen(r.kind, origin_digest(&r.origin_id), r.line)? {
+            return Ok(Err((
+                Reason::Duplicate,
+                format!("{} {:?} already appears on line {first}", r.kind, r.origin_id),
+            )));
         }
         if r.kind == Kind::Credit
             && let Some(range) = &r.range
         {
-            self.credits.push(range.start);
+            self.index.credit(range.start)?;
         }
 
         // 2. Ranges of one class never overlap within a namespace.
         if let (Some(range), Some(class)) = (&r.range, r.kind.range_class()) {
-            let key = (range.namespace.clone(), class);
-            let kept = self.kept.entry(key.clone()).or_default();
-            let clash = overlapping(kept, range.start, range.end, |(e, _)| e)
-                .map(|(s, (e, line))| format!("the range {s}–{e} on line {line}"))
-                .or_else(|| {
-                    let other = self.other.get(&key)?;
-                    overlapping(other, range.start, range.end, |e| e)
-                        .map(|(s, e)| format!("the quarantined or noted ranges {s}–{e}"))
-                });
+            let key: RangeClass = (range.namespace.clone(), class);
+            let kept = self.index.kept_last_from(&key, range.end)?.filter(|&(_, e, _)| e >= range.start);
+            let clash = match kept {
+                Some((s, e, line)) => Some(format!("the range {s}–{e} on line {line}")),
+                None => self
+                    .other_overlapping(&key, range.start, range.end)?
+                    .map(|(s, e)| format!("the quarantined or noted ranges {s}–{e}")),
+            };
             match clash {
-                None => {
-                    kept.insert(range.start, (range.end, r.line));
-                }
+                None => self.index.keep(&key, range.start, range.end, r.line)?,
                 Some(what) => {
-                    merge_into(self.other.entry(key).or_default(), range.start, range.end);
+                    self.merge_other(&key, range.start, range.end)?;
                     let detail = format!("range {}–{} overlaps {what}", range.start, range.end);
                     if range.namespace.starts_with("CDM-") {
                         // CDM ranges are Gold Standard's transcription of another registry's
@@ -115,7 +224,7 @@ impl WithinFile {
                         // not quarantined.
                         notes.push(Note { line: r.line, code: "cdm_range_overlap", detail });
                     } else {
-                        return Err((Reason::OverlappingRange, detail));
+                        return Ok(Err((Reason::OverlappingRange, detail)));
                     }
                 }
             }
@@ -123,25 +232,35 @@ impl WithinFile {
 
         // 3. Verra: the blocks of a vintage add up to at most the vintage's published total.
         if let Some((key, total)) = vintage_total {
-            let sum = self.vintages.entry(key.clone()).or_insert(0);
-            *sum += r.quantity.unwrap_or(0);
-            if *sum > *total {
-                return Err((
+            let sum = self.index.vintage_sum(key)?.unwrap_or(0).saturating_add(r.quantity.unwrap_or(0));
+            self.index.set_vintage_sum(key, sum)?;
+            if sum > *total {
+                return Ok(Err((
                     Reason::ExceedsVintageTotal,
                     format!("blocks of this vintage reach {sum} > total {total}"),
-                ));
+                )));
             }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// What can only be said once the whole file has been read: a per-credit ledger numbers its
     /// credits without gaps (a note, not a violation).
-    pub(crate) fn finish(&mut self) -> Option<Note> {
-        let mut credits = std::mem::take(&mut self.credits);
-        credits.sort_unstable();
-        let w = credits.windows(2).find(|w| w[1] != w[0] + 1 && w[1] != w[0])?;
-        Some(Note { line: 0, code: "serial_gap", detail: format!("no credit between {} and {}", w[0], w[1]) })
+    pub fn finish(&mut self) -> Result<Option<Note>, IndexError> {
+        let mut previous: Option<u64> = None;
+        let mut gap = None;
+        self.index.credits_in_order(&mut |c| {
+            // The serials come distinct and ascending: a gap is a step of more than one.
+            if let Some(p) = previous
+                && p.checked_add(1) != Some(c)
+            {
+                gap = Some((p, c));
+                return false;
+            }
+            previous = Some(c);
+            true
+        })?;
+        Ok(gap.map(|(a, b)| Note { line: 0, code: "serial_gap", detail: format!("no credit between {a} and {b}") }))
     }
 }
 
@@ -198,12 +317,13 @@ pub fn across(records: &[CheckRecord], own: &[OwnProject]) -> Vec<Flag> {
     sums.finish(&mut flags);
     let mut projects = Projects::new(own);
     let mut ledgers = Ledgers::default();
+    // The in-memory indexes cannot fail (their errors are `Infallible`).
     for r in records {
-        projects.push(r.clone(), &mut flags);
-        ledgers.push(r.clone());
+        let Ok(()) = projects.push(r.clone(), &mut flags);
+        let Ok(()) = ledgers.push(r.clone());
     }
-    projects.finish(&mut flags);
-    ledgers.finish(&mut flags);
+    let Ok(()) = projects.finish(&mut flags);
+    let Ok(()) = ledgers.finish(&mut flags);
     flags.into_iter().collect()
 }
 
@@ -409,17 +529,34 @@ pub struct Details {
     pub raw: String,
 }
 
-/// One copy of each repeated name (registries, datasets, namespaces), shared by the records.
+/// One copy of each repeated name, shared by the records: registries and datasets (a few dozen),
+/// and the namespace of the record before. Namespaces are not all kept, because some registries
+/// number each batch in a namespace of its own, so they grow with the area; the range scan reads
+/// them in order, and then consecutive records share one copy.
 #[derive(Debug, Default)]
-pub struct Strings(BTreeSet<Arc<str>>);
+pub struct Strings {
+    names: BTreeSet<Arc<str>>,
+    namespace: Option<Arc<str>>,
+}
 
 impl Strings {
     pub fn get(&mut self, s: &str) -> Arc<str> {
-        if let Some(found) = self.0.get(s) {
+        if let Some(found) = self.names.get(s) {
             return found.clone();
         }
         let shared: Arc<str> = Arc::from(s);
-        self.0.insert(shared.clone());
+        self.names.insert(shared.clone());
+        shared
+    }
+
+    fn namespace(&mut self, s: &str) -> Arc<str> {
+        if let Some(last) = &self.namespace
+            && **last == *s
+        {
+            return last.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.namespace = Some(shared.clone());
         shared
     }
 }
@@ -450,7 +587,7 @@ pub fn for_checks(r: Record, strings: &mut Strings) -> CheckRecord {
         vintage: r.vintage,
         quantity: r.quantity,
         unit: r.unit,
-        range: r.range.map(|x| CheckRange { namespace: strings.get(&x.namespace), start: x.start, end: x.end }),
+        range: r.range.map(|x| CheckRange { namespace: strings.namespace(&x.namespace), start: x.start, end: x.end }),
         details,
     }
 }
@@ -483,27 +620,69 @@ fn raw_cell(r: &CheckRecord, col: &str) -> Option<String> {
     v.get(col)?.as_str().map(str::trim).filter(|s| !s.is_empty() && *s != "–" && *s != "-").map(str::to_string)
 }
 
+/// The (registry, project) pairs listed under one name in one country.
+pub type ProjectIds = [(String, String)];
+
+/// Where [`Projects`] keeps its name keys until [`Projects::finish`] groups them: in memory
+/// ([`MemoryNames`]), or in the importer's scratch database, whose memory does not grow with the
+/// number of project rows.
+pub trait NameIndex {
+    type Error;
+    /// Records that `registry` lists `project` under the name key `key` in `country`.
+    fn add(&mut self, key: &str, country: &str, registry: &str, project: &str) -> Result<(), Self::Error>;
+    /// Each (key, country) recorded, with its distinct (registry, project) pairs in ascending
+    /// order (strings compared byte by byte), passed to `visit` as (country, pairs).
+    fn groups(&mut self, visit: &mut dyn FnMut(&str, &ProjectIds)) -> Result<(), Self::Error>;
+}
+
+/// A [`NameIndex`] in memory.
+#[derive(Default)]
+pub struct MemoryNames(BTreeMap<(String, String), BTreeSet<(String, String)>>);
+
+impl NameIndex for MemoryNames {
+    type Error = std::convert::Infallible;
+
+    fn add(&mut self, key: &str, country: &str, registry: &str, project: &str) -> Result<(), Self::Error> {
+        self.0
+            .entry((key.to_string(), country.to_string()))
+            .or_default()
+            .insert((registry.to_string(), project.to_string()));
+        Ok(())
+    }
+
+    fn groups(&mut self, visit: &mut dyn FnMut(&str, &ProjectIds)) -> Result<(), Self::Error> {
+        for ((_, country), ids) in &self.0 {
+            visit(country, &ids.iter().cloned().collect::<Vec<_>>());
+        }
+        Ok(())
+    }
+}
+
 /// A project listed by two registries: by an explicit cross-reference (CARB's `OPR Project ID`),
 /// or by the same name (at least 12 letters and digits) in the same country; and an own project
-/// that resembles an imported one. Reads project rows and CARB's rows in any order. It holds a
-/// name key, country, registry and project id per project row (not per block, issuance or
-/// retirement): memory grows with the number of projects in the area, not with its records.
-pub struct Projects<'a> {
+/// that resembles an imported one. Reads project rows and CARB's rows in any order. The name keys
+/// go to a [`NameIndex`]; a CARB cross-reference is flagged as it is read (the flag set keeps one
+/// of each).
+pub struct Projects<'a, N: NameIndex = MemoryNames> {
     own: &'a [OwnProject],
-    carb_seen: BTreeSet<(Box<str>, String)>,
-    by_name: BTreeMap<(String, String), BTreeSet<(String, String)>>,
+    names: N,
 }
 
 impl<'a> Projects<'a> {
     pub fn new(own: &'a [OwnProject]) -> Self {
-        Projects { own, carb_seen: BTreeSet::new(), by_name: BTreeMap::new() }
+        Projects::with_index(own, MemoryNames::default())
+    }
+}
+
+impl<'a, N: NameIndex> Projects<'a, N> {
+    pub fn with_index(own: &'a [OwnProject], names: N) -> Self {
+        Projects { own, names }
     }
 
     /// Reads one record; what the checks do not look at is ignored.
-    pub fn push(&mut self, r: CheckRecord, flags: &mut BTreeSet<Flag>) {
+    pub fn push(&mut self, r: CheckRecord, flags: &mut BTreeSet<Flag>) -> Result<(), N::Error> {
         if &*r.registry == "carb"
             && let (Some(carb), Some(opr)) = (&r.project, raw_cell(&r, "OPR Project ID"))
-            && self.carb_seen.insert((carb.clone(), opr.clone()))
         {
             let other = if opr.starts_with("ACR") {
                 "acr"
@@ -519,23 +698,21 @@ impl<'a> Projects<'a> {
             });
         }
         if !matches!(r.kind, Kind::Project | Kind::ProjectRollup) {
-            return;
+            return Ok(());
         }
         own_project_resembles(&r, self.own, flags);
         let d = r.details();
-        let (Some(name), Some(country), Some(project)) = (&d.name, &d.country, &r.project) else { return };
+        let (Some(name), Some(country), Some(project)) = (&d.name, &d.country, &r.project) else { return Ok(()) };
         let key = squash_name(name);
         if key.len() >= 12 {
-            self.by_name
-                .entry((key, country.clone()))
-                .or_default()
-                .insert((r.registry.to_string(), project.to_string()));
+            self.names.add(&key, country, &r.registry, project)?;
         }
+        Ok(())
     }
 
     /// Flags the names listed by more than one registry.
-    pub fn finish(self, flags: &mut BTreeSet<Flag>) {
-        for ((_, country), ids) in self.by_name {
+    pub fn finish(mut self, flags: &mut BTreeSet<Flag>) -> Result<(), N::Error> {
+        self.names.groups(&mut |country, ids| {
             let registries: BTreeSet<&str> = ids.iter().map(|(r, _)| r.as_str()).collect();
             if registries.len() > 1 {
                 let list: Vec<String> = ids.iter().map(|(r, p)| format!("{r}:{p}")).collect();
@@ -548,91 +725,158 @@ impl<'a> Projects<'a> {
                     ),
                 });
             }
-        }
+        })
     }
 }
 
-/// The per-credit ledgers' checks, over the ledgers' rows (credits, monitoring, summaries,
-/// portfolio retirements) held until [`Ledgers::finish`]. Only per-credit layouts (Climate
-/// Refarm) have such rows: memory grows with those ledgers, not with the rest of the area.
+/// Where [`Ledgers`] keeps what grows with a per-credit ledger's length: the first serial of each
+/// credit, and Climate Refarm's portfolio retirements until every credit has been read.
+pub trait LedgerIndex {
+    type Error;
+    /// Records that `registry`'s ledger holds a credit whose serial range starts at `start`.
+    fn serial(&mut self, registry: &str, start: u64) -> Result<(), Self::Error>;
+    /// Records a portfolio retirement of the credit starting at `start`.
+    fn retirement(&mut self, registry: &str, origin_id: &str, start: u64) -> Result<(), Self::Error>;
+    /// Each retirement recorded whose serial no credit of its registry starts at, passed to
+    /// `visit` as (registry, origin id).
+    fn unknown_retirements(&mut self, visit: &mut dyn FnMut(&str, &str)) -> Result<(), Self::Error>;
+}
+
+/// A [`LedgerIndex`] in memory.
 #[derive(Default)]
-pub struct Ledgers(Vec<CheckRecord>);
+pub struct MemoryLedger {
+    serials: BTreeSet<(String, u64)>,
+    retirements: Vec<(String, String, u64)>,
+}
 
-impl Ledgers {
-    /// Reads one record, keeping it if a ledger check reads it.
-    pub fn push(&mut self, r: CheckRecord) {
-        let keep = matches!(r.kind, Kind::Credit | Kind::Monitoring | Kind::Summary)
-            || (r.kind == Kind::Retirement && &*r.registry == "climate-refarm");
-        if keep {
-            self.0.push(r);
-        }
+impl LedgerIndex for MemoryLedger {
+    type Error = std::convert::Infallible;
+
+    fn serial(&mut self, registry: &str, start: u64) -> Result<(), Self::Error> {
+        self.serials.insert((registry.to_string(), start));
+        Ok(())
     }
 
-    pub fn finish(self, flags: &mut BTreeSet<Flag>) {
-        per_credit_ledgers(&self.0, flags);
+    fn retirement(&mut self, registry: &str, origin_id: &str, start: u64) -> Result<(), Self::Error> {
+        self.retirements.push((registry.to_string(), origin_id.to_string(), start));
+        Ok(())
+    }
+
+    fn unknown_retirements(&mut self, visit: &mut dyn FnMut(&str, &str)) -> Result<(), Self::Error> {
+        for (registry, origin_id, start) in &self.retirements {
+            if !self.serials.contains(&(registry.clone(), *start)) {
+                visit(registry, origin_id);
+            }
+        }
+        Ok(())
     }
 }
 
-/// Per-credit ledgers (Climate Refarm): credits per project ≤ the monitored reductions and equal to
-/// the monitoring's credits issued; every portfolio retirement names a credit of the ledger; the
-/// portfolio summary's total equals the ledger's count.
-fn per_credit_ledgers(records: &[CheckRecord], flags: &mut BTreeSet<Flag>) {
-    let mut credits: BTreeMap<(&str, &str), i64> = BTreeMap::new();
-    let mut serials: BTreeSet<(&str, u64)> = BTreeSet::new();
-    let mut total_by_registry: BTreeMap<&str, i64> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.kind == Kind::Credit) {
-        if let Some(p) = &r.project {
-            *credits.entry((&*r.registry, &**p)).or_default() += 1;
-        }
-        if let Some(range) = &r.range {
-            serials.insert((&*r.registry, range.start));
-        }
-        *total_by_registry.entry(&*r.registry).or_default() += 1;
+/// The per-credit ledgers' checks (Climate Refarm): credits per project ≤ the monitored reductions
+/// and equal to the monitoring's credits issued; every portfolio retirement names a credit of the
+/// ledger; the portfolio summary's total equals the ledger's count. Reads the ledgers' rows
+/// (credits, monitoring, summaries, portfolio retirements) in any order. It sums per project and
+/// per registry as it reads; the credits' serials and the retirements go to a [`LedgerIndex`].
+pub struct Ledgers<L: LedgerIndex = MemoryLedger> {
+    index: L,
+    /// Per (registry, project): credits held.
+    credits: BTreeMap<(Arc<str>, Box<str>), i64>,
+    /// Per registry: credits held.
+    total_by_registry: BTreeMap<Arc<str>, i64>,
+    /// Per (registry, project): credits issued and milli-tonnes reduced, by the monitoring.
+    monitored: BTreeMap<(Arc<str>, Box<str>), (i64, i64)>,
+    /// (registry, origin id, credits issued) of each summary.
+    summaries: Vec<(Arc<str>, Box<str>, i64)>,
+}
+
+impl Default for Ledgers {
+    fn default() -> Self {
+        Ledgers::with_index(MemoryLedger::default())
     }
-    let mut monitored: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
-    for r in records.iter().filter(|r| r.kind == Kind::Monitoring) {
-        let (Some(p), Some(q)) = (&r.project, r.quantity) else { continue };
-        let tonnes = raw_cell(r, "total_emission_reductions_tons_co2").and_then(|t| crate::values::milli(&t).ok());
-        let e = monitored.entry((&*r.registry, &**p)).or_default();
-        e.0 += q;
-        e.1 += tonnes.unwrap_or(0);
-    }
-    for ((registry, project), (issued, milli_t)) in &monitored {
-        let held = credits.get(&(*registry, *project)).copied().unwrap_or(0);
-        if held > milli_t / 1000 || held != *issued {
-            flags.insert(Flag {
-                code: "credits_exceed_monitoring",
-                subject: format!("{registry}:{project}"),
-                detail: format!(
-                    "the ledger holds {held} credits; monitoring reports {issued} credits issued and {}.{:03} t CO2e reduced",
-                    milli_t / 1000,
-                    milli_t % 1000
-                ),
-            });
+}
+
+impl<L: LedgerIndex> Ledgers<L> {
+    pub fn with_index(index: L) -> Self {
+        Ledgers {
+            index,
+            credits: BTreeMap::new(),
+            total_by_registry: BTreeMap::new(),
+            monitored: BTreeMap::new(),
+            summaries: Vec::new(),
         }
     }
-    for r in records.iter().filter(|r| r.kind == Kind::Retirement && &*r.registry == "climate-refarm") {
-        let Some(range) = &r.range else { continue };
-        if total_by_registry.contains_key(&*r.registry) && !serials.contains(&(&*r.registry, range.start)) {
-            flags.insert(Flag {
-                code: "portfolio_serial_unknown",
-                subject: format!("{}:{}", r.registry, r.origin_id),
-                detail: "a portfolio retirement names a credit the ledger does not hold".into(),
-            });
+
+    /// Reads one record; what the checks do not look at is ignored.
+    pub fn push(&mut self, r: CheckRecord) -> Result<(), L::Error> {
+        match r.kind {
+            Kind::Credit => {
+                if let Some(p) = &r.project {
+                    *self.credits.entry((r.registry.clone(), p.clone())).or_default() += 1;
+                }
+                if let Some(range) = &r.range {
+                    self.index.serial(&r.registry, range.start)?;
+                }
+                *self.total_by_registry.entry(r.registry.clone()).or_default() += 1;
+            }
+            Kind::Monitoring => {
+                let (Some(p), Some(q)) = (&r.project, r.quantity) else { return Ok(()) };
+                let tonnes =
+                    raw_cell(&r, "total_emission_reductions_tons_co2").and_then(|t| crate::values::milli(&t).ok());
+                let e = self.monitored.entry((r.registry.clone(), p.clone())).or_default();
+                e.0 += q;
+                e.1 += tonnes.unwrap_or(0);
+            }
+            Kind::Retirement if &*r.registry == "climate-refarm" => {
+                if let Some(range) = &r.range {
+                    self.index.retirement(&r.registry, &r.origin_id, range.start)?;
+                }
+            }
+            Kind::Summary => {
+                if let Some(q) = r.quantity {
+                    self.summaries.push((r.registry.clone(), r.origin_id.clone(), q));
+                }
+            }
+            _ => {}
         }
+        Ok(())
     }
-    for r in records.iter().filter(|r| r.kind == Kind::Summary) {
-        let held = total_by_registry.get(&*r.registry).copied().unwrap_or(0);
-        if let Some(q) = r.quantity
-            && held > 0
-            && q != held
-        {
-            flags.insert(Flag {
-                code: "summary_mismatch",
-                subject: format!("{}:{}", r.registry, r.origin_id),
-                detail: format!("the summary reports {q} credits issued; the ledger holds {held}"),
-            });
+
+    pub fn finish(mut self, flags: &mut BTreeSet<Flag>) -> Result<(), L::Error> {
+        for ((registry, project), (issued, milli_t)) in &self.monitored {
+            let held = self.credits.get(&(registry.clone(), project.clone())).copied().unwrap_or(0);
+            if held > milli_t / 1000 || held != *issued {
+                flags.insert(Flag {
+                    code: "credits_exceed_monitoring",
+                    subject: format!("{registry}:{project}"),
+                    detail: format!(
+                        "the ledger holds {held} credits; monitoring reports {issued} credits issued and {}.{:03} t CO2e reduced",
+                        milli_t / 1000,
+                        milli_t % 1000
+                    ),
+                });
+            }
         }
+        let total_by_registry = &self.total_by_registry;
+        self.index.unknown_retirements(&mut |registry, origin_id| {
+            if total_by_registry.contains_key(registry) {
+                flags.insert(Flag {
+                    code: "portfolio_serial_unknown",
+                    subject: format!("{registry}:{origin_id}"),
+                    detail: "a portfolio retirement names a credit the ledger does not hold".into(),
+                });
+            }
+        })?;
+        for (registry, origin_id, q) in &self.summaries {
+            let held = total_by_registry.get(registry).copied().unwrap_or(0);
+            if held > 0 && *q != held {
+                flags.insert(Flag {
+                    code: "summary_mismatch",
+                    subject: format!("{registry}:{origin_id}"),
+                    detail: format!("the summary reports {q} credits issued; the ledger holds {held}"),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

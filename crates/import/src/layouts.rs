@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 
-use crate::checks::WithinFile;
+use crate::checks::{WithinFile, WithinIndex};
 use crate::serial::{self, Serial};
 use crate::table::{Rows, Table};
 use crate::values;
@@ -403,6 +403,14 @@ impl<R: Read> FileParser<R> {
         Ok(parser)
     }
 
+    /// Keeps what the within-file checks remember of the rows read so far in `index` instead of
+    /// in memory (the importer's index on disk, so that memory does not grow with the file). To be
+    /// called before the first [`FileParser::next_item`]: the checks start afresh.
+    pub fn with_index(mut self, index: Box<dyn WithinIndex>) -> Self {
+        self.checks = WithinFile::new(index);
+        self
+    }
+
     pub fn layout(&self) -> Layout {
         self.layout
     }
@@ -434,7 +442,10 @@ impl<R: Read> FileParser<R> {
                 }
                 None => {
                     self.finished = true;
-                    self.pending.extend(self.checks.finish().map(Item::Note));
+                    match self.checks.finish() {
+                        Ok(note) => self.pending.extend(note.map(Item::Note)),
+                        Err(e) => return Some(Err(FileError::Unrecognised(format!("{}: {e}", self.name)))),
+                    }
                     continue;
                 }
             };
@@ -458,8 +469,12 @@ impl<R: Read> FileParser<R> {
                     raw,
                 }),
                 Ok((record, vintage_total)) => match self.checks.check(&record, vintage_total.as_ref(), &mut notes) {
-                    Ok(()) => Item::Record(record),
-                    Err((reason, detail)) => Item::Quarantined(Quarantined {
+                    Err(e) => {
+                        self.finished = true;
+                        return Some(Err(FileError::Unrecognised(format!("{}: {e}", self.name))));
+                    }
+                    Ok(Ok(())) => Item::Record(record),
+                    Ok(Err((reason, detail))) => Item::Quarantined(Quarantined {
                         line: record.line,
                         registry: Some(record.registry),
                         origin_id: Some(record.origin_id),
