@@ -11,6 +11,8 @@
 //! The external area is reference data: none of this goes through the sequencer, the log or the
 //! ledger.
 
+mod within;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use furrow_store::{
     ExternalFlag, ExternalImport, ExternalQuarantined, ExternalRecord, ExternalScan, ExternalSource, Page, Store,
     StoreError,
 };
+pub use within::DiskIndex;
 
 /// What happened to one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,10 +71,12 @@ impl FileReport {
 /// Imports files into the external area of one store.
 ///
 /// A file streams through: rows are parsed, reconciled against the area and written in chunks of
-/// [`CHUNK`] rows, so memory does not grow with the file's text. Each chunk's records are
-/// reconciled by looking their keys up in the store (`Store::external_lookup`), so nothing is
-/// held per record of the area either; [`Importer::finish`] reads the area back as the store's
-/// sorted scans for the cross-registry checks.
+/// [`CHUNK`] rows, so memory does not grow with the file's text. The file's own duplicates and
+/// overlaps are judged against a scratch index on disk ([`DiskIndex`]), so nothing is held per row
+/// of the file; each chunk's records are reconciled by looking their keys up in the store
+/// (`Store::external_lookup`), so nothing is held per record of the area either;
+/// [`Importer::finish`] reads the area back as the store's sorted scans for the cross-registry
+/// checks.
 pub struct Importer {
     store: Arc<dyn Store>,
 }
@@ -132,7 +137,7 @@ impl Importer {
             notes: BTreeMap::new(),
             new_file: false,
         };
-        let mut parser = match FileParser::open(name, input, registry) {
+        let parser = match FileParser::open(name, input, registry) {
             Ok(p) => p,
             Err(FileError::NotData(why)) => {
                 report.status = FileStatus::Skipped(why);
@@ -140,6 +145,15 @@ impl Importer {
             }
             Err(FileError::Unrecognised(why)) => {
                 report.status = FileStatus::Failed(why);
+                return Ok(report);
+            }
+        };
+        // The file's own duplicates and overlaps are judged against an index on disk, so that
+        // memory does not grow with the file's length.
+        let mut parser = match DiskIndex::create() {
+            Ok(index) => parser.with_index(Box::new(index)),
+            Err(e) => {
+                report.status = FileStatus::Failed(e.to_string());
                 return Ok(report);
             }
         };
@@ -285,24 +299,44 @@ impl Importer {
     /// returns them with how many were added and removed.
     ///
     /// Each check reads the area as one of the store's sorted scans ([`ExternalScan`]): the range
-    /// sweep holds one record per range class, the sums one (registry, project) group, so memory
-    /// does not grow with the area's blocks, issuances and retirements; what is held whole is a
-    /// name key per project row and the per-credit ledgers' rows (see `checks::Projects` and
-    /// `checks::Ledgers`).
+    /// sweep holds one record per range class, the sums one (registry, project) group; the
+    /// projects' name keys and the per-credit ledgers' serials and retirements go to scratch
+    /// indexes on disk ([`DiskIndex`]). What memory holds grows with the number of projects (the
+    /// ledgers' sums per project), not with the area's records.
     pub async fn finish(&self, own: &[OwnProject]) -> Result<(Vec<ExternalFlag>, u64, u64), StoreError> {
         let mut strings = checks::Strings::default();
         let mut flags = BTreeSet::new();
         let mut sweep = checks::RangeSweep::default();
-        self.scan(ExternalScan::Ranges, &mut strings, &mut |r, flags| sweep.push(r, flags), &mut flags).await?;
+        self.scan(
+            ExternalScan::Ranges,
+            &mut strings,
+            &mut |r, flags| {
+                sweep.push(r, flags);
+                Ok(())
+            },
+            &mut flags,
+        )
+        .await?;
         let mut sums = checks::Sums::default();
-        self.scan(ExternalScan::Sums, &mut strings, &mut |r, flags| sums.push(r, flags), &mut flags).await?;
+        self.scan(
+            ExternalScan::Sums,
+            &mut strings,
+            &mut |r, flags| {
+                sums.push(r, flags);
+                Ok(())
+            },
+            &mut flags,
+        )
+        .await?;
         sums.finish(&mut flags);
-        let mut projects = checks::Projects::new(own);
-        self.scan(ExternalScan::Projects, &mut strings, &mut |r, flags| projects.push(r, flags), &mut flags).await?;
-        projects.finish(&mut flags);
-        let mut ledgers = checks::Ledgers::default();
-        self.scan(ExternalScan::Ledgers, &mut strings, &mut |r, _| ledgers.push(r), &mut flags).await?;
-        ledgers.finish(&mut flags);
+        let mut projects = checks::Projects::with_index(own, DiskIndex::create().map_err(index_failed)?);
+        let push = &mut |r, flags: &mut BTreeSet<checks::Flag>| projects.push(r, flags).map_err(index_failed);
+        self.scan(ExternalScan::Projects, &mut strings, push, &mut flags).await?;
+        projects.finish(&mut flags).map_err(index_failed)?;
+        let mut ledgers = checks::Ledgers::with_index(DiskIndex::create().map_err(index_failed)?);
+        self.scan(ExternalScan::Ledgers, &mut strings, &mut |r, _| ledgers.push(r).map_err(index_failed), &mut flags)
+            .await?;
+        ledgers.finish(&mut flags).map_err(index_failed)?;
         let flags: Vec<ExternalFlag> = flags
             .into_iter()
             .map(|f| ExternalFlag { code: f.code.to_string(), subject: f.subject, detail: f.detail })
@@ -316,16 +350,19 @@ impl Importer {
         &self,
         scan: ExternalScan,
         strings: &mut checks::Strings,
-        check: &mut (dyn FnMut(checks::CheckRecord, &mut BTreeSet<checks::Flag>) + Send),
+        check: &mut Check<'_>,
         flags: &mut BTreeSet<checks::Flag>,
     ) -> Result<(), StoreError> {
-        self.store
-            .external_scan(scan, &mut |r| {
-                check(checks::for_checks(from_stored(r)?, strings), flags);
-                Ok(())
-            })
-            .await
+        self.store.external_scan(scan, &mut |r| check(checks::for_checks(from_stored(r)?, strings), flags)).await
     }
+}
+
+/// A check fed by one of the store's scans.
+type Check<'a> = dyn FnMut(checks::CheckRecord, &mut BTreeSet<checks::Flag>) -> Result<(), StoreError> + Send + 'a;
+
+/// The scratch index failing (the temporary directory's disk full or gone) stops the checks.
+fn index_failed(e: checks::IndexError) -> StoreError {
+    StoreError::Other(e.to_string())
 }
 
 fn quarantined_row(sha256: &str, q: furrow_import::Quarantined) -> ExternalQuarantined {

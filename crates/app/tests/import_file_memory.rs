@@ -1,0 +1,130 @@
+//! The importer's memory does not grow with the file (issue #10: "a million-row import … handled
+//! with bounded memory"): a generated Verra export of N rows and one of 5N are imported into fresh
+//! registries whose writer page cache is small, and the peak resident memory each import took is
+//! compared. The within-file checks' state (origin ids, ranges, vintage sums) lives in a scratch
+//! database on disk with a bounded cache; held in memory it took about 100 bytes a row, 16 MB more
+//! for the larger file here. Its own test binary, because it reads the process's peak resident
+//! memory, which other tests running beside it would disturb.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use furrow_app::external::Importer;
+use furrow_app::store::Store;
+use furrow_domain::Timestamp;
+use furrow_store_sqlite::SqliteStore;
+
+const N: u64 = 40_000;
+
+/// Set in the child processes this test starts: the number of rows the child imports.
+const ROWS_VAR: &str = "FURROW_TEST_IMPORT_FILE_ROWS";
+
+/// This process's peak resident memory so far, in bytes (Linux).
+fn peak() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// A Verra VCU export of `rows` distinct retired blocks, generated as it is read, so that the
+/// file's text is never in memory.
+struct VerraRows {
+    rows: u64,
+    next: u64,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl VerraRows {
+    fn new(rows: u64) -> Self {
+        let header = "Issuance Date,Sustainable Development Goals,Vintage Start,Vintage End,ID,Name,Country/Area,\
+            Project Type,Methodology,Total Vintage Quantity,Quantity Issued,Serial Number,Additional Certifications,\
+            Retirement/Cancellation Date,Retirement Beneficiary,Retirement Reason,Retirement Details\n";
+        VerraRows { rows, next: 0, pending: header.as_bytes().to_vec(), at: 0 }
+    }
+
+    /// Row `i`: project 1000 + i / 1000, blocks of 10 credits numbered without gaps, the vintage's
+    /// published total large enough for every block.
+    fn row(i: u64) -> String {
+        let project = 1000 + i / 1000;
+        let start = 100_000_000 + i * 10;
+        format!(
+            "2021-03-01,13: Climate Action,2020-01-01,2020-12-31,{project},Synthetic project {project},Australia,\
+             Agriculture Forestry and Other Land Use,VM0042,\"10,000\",10,\
+             {}-{start}-{}-VCS-VCU-263-VER-AU-7-{project}-01012020-31122020-0,,2022-06-30,Company {},Other,synthetic\n",
+            20_000 + i / 1000,
+            start + 9,
+            i % 5000
+        )
+    }
+}
+
+impl Read for VerraRows {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.pending.len() {
+            if self.next == self.rows {
+                return Ok(0);
+            }
+            self.pending = Self::row(self.next).into_bytes();
+            self.at = 0;
+            self.next += 1;
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Imports a generated file of `rows` rows into a fresh registry.
+async fn import(rows: u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A small writer cache, so that SQLite's page cache (bounded, but 256 MiB in the server) does
+    // not hide what the importer holds.
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open_for_bulk_load(&dir.path().join("furrow.db"), 2).await.expect("open"));
+    let mut importer = Importer::open(store.clone()).await.expect("open");
+    let report = importer
+        .import_reader("vcus.csv", &format!("{rows:064x}"), VerraRows::new(rows), None, Timestamp(1))
+        .await
+        .expect("import");
+    assert_eq!((report.rows, report.added, report.quarantined_total()), (rows, rows, 0), "{report:?}");
+    store.close().await;
+}
+
+/// The peak resident memory of a process that imports a file of `rows` rows: each import runs
+/// in a process of its own (this test, started again), because memory one import freed would
+/// hide what the next one takes.
+fn peak_of_an_import(rows: u64) -> u64 {
+    let exe = std::env::current_exe().expect("the test binary");
+    let out = std::process::Command::new(exe)
+        .args(["the_importer_s_memory_does_not_grow_with_the_file", "--exact", "--nocapture", "--test-threads=1"])
+        .env(ROWS_VAR, rows.to_string())
+        .output()
+        .expect("the test binary runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let line = text.lines().find_map(|l| l.split("peak bytes: ").nth(1)).unwrap_or_else(|| panic!("{text}"));
+    line.trim().parse().expect("a number of bytes")
+}
+
+#[tokio::test]
+async fn the_importer_s_memory_does_not_grow_with_the_file() {
+    if let Some(rows) = std::env::var(ROWS_VAR).ok().and_then(|r| r.parse().ok()) {
+        import(rows).await;
+        println!("peak bytes: {}", peak().unwrap_or(0));
+        return;
+    }
+    if peak().is_none() {
+        println!("skipping: no /proc/self/status on this system");
+        return;
+    }
+    let small = peak_of_an_import(N);
+    let large = peak_of_an_import(5 * N);
+    println!("importing {N} rows: peak {} KB; {} rows: peak {} KB", small >> 10, 5 * N, large >> 10);
+    // Within-file state that scales with the file would be about 4N × 100 bytes = 16 MB here; what
+    // is left is the page caches (bounded by their sizes) and allocator noise.
+    let extra = large.saturating_sub(small);
+    assert!(extra < 8 << 20, "a file 5× longer took {} MB more to import", extra >> 20);
+}
