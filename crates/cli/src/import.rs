@@ -32,7 +32,11 @@ cross-file contradictions such as credits exceeding a project's monitored reduct
 Recognised layouts (by header): Verra VCU exports (and Toucan's), Gold Standard, ACR, CAR,
 ART-TREES/FCPF, Cercarbono, Isometric, CARB ARB offsets, the Berkeley VROD tables (v3 and
 2025-12), the OffsetsDB registry samples, and Climate Refarm's per-credit ledger. Directories are
-read recursively; checksums in a SHA256SUMS file at a directory's top are verified.";
+read recursively; checksums in a SHA256SUMS file at a directory's top are verified.
+
+Files of any length import in bounded memory: what the checks remember of the rows read so far
+goes to scratch databases in the temporary directory (TMPDIR; about 100 bytes a row, deleted when
+done), which should be on a disk rather than in memory (tmpfs).";
 
 pub const AFTER_HELP: &str = "\
 Examples:

@@ -58,6 +58,8 @@ fn init(data: &Path) {
 fn import(data: &Path, files: &[&Path]) -> Command {
     let mut command = furrow();
     command.arg("import").args(files).arg("--data-dir").arg(data).stdout(Stdio::null()).stderr(Stdio::null());
+    // A killed import leaves its scratch indexes behind: in the test's directory, not the machine's.
+    command.env("TMPDIR", data.parent().unwrap_or(data));
     command
 }
 
