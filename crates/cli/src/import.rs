@@ -131,7 +131,7 @@ pub async fn run(args: ImportArgs) -> Result<()> {
     }
     progress.set_message("cross-registry checks");
     let own = own_projects(store.as_ref()).await?;
-    let (flags, added, removed) = importer.finish(&own).await?;
+    let (flags, added, removed) = importer.finish(&own).await.context("the cross-registry checks did not run")?;
     progress.finish_and_clear();
     store.close().await;
 

@@ -158,6 +158,20 @@ fn unreadable_files_and_wrong_checksums_fail_clearly_and_write_nothing_for_them(
     let o = run(&["import", "--list", "sources"], &data);
     assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 0, "nothing was imported");
 
+    // Without a temporary directory for the checks' scratch indexes, the file fails, clearly.
+    let o = furrow()
+        .arg("import")
+        .arg(exports.join("main.csv"))
+        .arg("--data-dir")
+        .arg(&data)
+        .env("TMPDIR", dir.path().join("gone"))
+        .output()
+        .expect("import");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot create a scratch directory"), "{}", text(&o));
+    let o = run(&["import", "--list", "sources"], &data);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 0, "nothing was imported");
+
     // Without a registry there is nothing to import into.
     let o =
         furrow().arg("import").arg(&garbage).arg("--data-dir").arg(dir.path().join("none")).output().expect("import");
