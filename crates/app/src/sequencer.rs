@@ -297,10 +297,10 @@ impl Sequencer {
             }
             group.status = Some(Arc::new(StatusSnapshot::of(&self.ledger, self.next_index)));
             let store = self.store.clone();
-            let commit = std::mem::take(&mut group.commit);
+            let commit = Arc::new(std::mem::take(&mut group.commit));
             let entries = commit.entries.len();
             let task = tokio::spawn(async move {
-                let result = store.commit(&commit).await;
+                let result = store.commit(commit).await;
                 if let Err(e) = &result {
                     tracing::error!(error = %e, entries, "group commit failed; reloading state");
                 }

@@ -702,7 +702,7 @@ impl Store for FaultyStore {
         self.read("the log size")?;
         self.inner.log_size().await
     }
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+    async fn commit(&self, group: Arc<CommitGroup>) -> Result<(), StoreError> {
         // Decided on arrival, so a test can arm a fault for one held commit only.
         let fault = self.next_fault();
         if *self.held.borrow() {
@@ -727,9 +727,9 @@ impl Store for FaultyStore {
                 Err(StoreError::Other("connection lost after the commit (injected)".into()))
             }
             Some(Fault::Torn) => {
-                let mut torn = group.clone();
+                let mut torn = (*group).clone();
                 torn.idempotency.truncate(1);
-                self.inner.commit(&torn).await?;
+                self.inner.commit(Arc::new(torn)).await?;
                 self.ambiguous.fetch_add(1, Ordering::SeqCst);
                 Err(StoreError::Other("connection lost after a torn commit (injected)".into()))
             }
