@@ -1,8 +1,9 @@
 //! The embedded SQLite backend: one file, zero setup, durable on acknowledgement.
 //!
-//! Writes go through one connection (the sequencer is the only writer) with WAL and
-//! `synchronous=FULL`, so a committed group survives power loss. Reads use a separate pool and
-//! never wait for the writer. Queries are checked at compile time against `migrations/`
+//! Group commits run on a writer thread that owns its connection ([`writer`]); the other writes
+//! (tokens, accounts, the external area) use one sqlx connection, held while the thread writes.
+//! Both use WAL and `synchronous=FULL`, so a committed group survives power loss. Reads use a
+//! separate pool and never wait for the writer. Queries are checked at compile time against `migrations/`
 //! (offline data in `.sqlx/`).
 
 mod accounts;
