@@ -60,6 +60,8 @@ pub struct Registry {
     lifecycle: tokio::sync::watch::Receiver<Arc<Lifecycle>>,
     /// The status page's program and totals, as the sequencer last published them.
     status: tokio::sync::watch::Receiver<Arc<StatusSnapshot>>,
+    /// The sequencer's idempotency key mark (`RecentKeys`).
+    keys_mark: Arc<std::sync::atomic::AtomicU64>,
     /// Sign-in failures and token use, counted in memory.
     limits: Arc<ratelimit::RateLimits>,
 }
@@ -90,6 +92,7 @@ impl Registry {
             checkpointer,
             lifecycle: published.lifecycle,
             status: published.status,
+            keys_mark: published.keys_mark,
             limits: Arc::default(),
         })
     }
@@ -142,7 +145,11 @@ impl Registry {
             return Err(denied);
         }
         fill_salt(&mut command);
+        let mut looked_up_at = None;
         if let Some(key) = &key {
+            // Noted first: the lookup below then sees every group up to this mark, and the
+            // sequencer checks only the later ones, from memory (`RecentKeys`).
+            looked_up_at = Some(idempotency::RecentKeys::mark_now(&self.keys_mark));
             // Fast path for retries; the sequencer checks again, race-free, before writing.
             if let Some(record) = self.store.find_idempotent(&key.scope, &key.key).await? {
                 if record.request_hash != key.request_hash {
@@ -151,7 +158,7 @@ impl Registry {
                 return self.replay(Outcome::from_record(&record.outcome)?).await;
             }
         }
-        match self.sequencer.submit(principal.subject.clone(), command, key).await? {
+        match self.sequencer.submit(principal.subject.clone(), command, key, looked_up_at).await? {
             Reply::Fresh(entries) => Ok(Committed { entries, replayed: false }),
             Reply::Earlier(outcome) => self.replay(outcome).await,
         }

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use furrow_domain::invariants;
@@ -20,7 +21,7 @@ use furrow_store::{Balances, CommitGroup, EntryToCommit, IdempotencyRecord, Stor
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::AppError;
-use crate::idempotency::{Outcome, RequestKey};
+use crate::idempotency::{Outcome, RecentKeys, RequestKey};
 
 /// What `GET /status` shows, as of the last acknowledged commit: published by the sequencer from
 /// its ledger (whose supply is kept block by block), so serving it reads no table.
@@ -47,6 +48,8 @@ impl StatusSnapshot {
 pub(crate) struct Published {
     pub lifecycle: watch::Receiver<Arc<Lifecycle>>,
     pub status: watch::Receiver<Arc<StatusSnapshot>>,
+    /// The key mark, read before looking an idempotency key up ([`RecentKeys`]).
+    pub keys_mark: Arc<AtomicU64>,
 }
 
 /// The largest number of commands committed in one transaction.
@@ -86,6 +89,9 @@ pub(crate) struct Submission {
     pub actor: String,
     pub command: Command,
     pub idempotency: Option<RequestKey>,
+    /// The key mark read before the caller's own lookup of its key found nothing
+    /// ([`RecentKeys`]); `None` if it did not look.
+    pub looked_up_at: Option<u64>,
     pub reply: oneshot::Sender<Result<Reply, AppError>>,
 }
 
@@ -100,9 +106,10 @@ impl SequencerHandle {
         actor: String,
         command: Command,
         idempotency: Option<RequestKey>,
+        looked_up_at: Option<u64>,
     ) -> Result<Reply, AppError> {
         let (reply, answer) = oneshot::channel();
-        let submission = Submission { actor, command, idempotency, reply };
+        let submission = Submission { actor, command, idempotency, looked_up_at, reply };
         self.tx.send(submission).await.map_err(|_| AppError::Unavailable("the sequencer has stopped".into()))?;
         answer.await.map_err(|_| AppError::Unavailable("the sequencer stopped before answering".into()))?
     }
@@ -119,6 +126,8 @@ pub(crate) async fn start(
     let (tx, rx) = mpsc::channel(4 * MAX_GROUP);
     let (lifecycle, lifecycle_reader) = watch::channel(Arc::new(ledger.lifecycle().clone()));
     let (status, status_reader) = watch::channel(Arc::new(StatusSnapshot::of(&ledger, next_index)));
+    let recent = RecentKeys::new();
+    let keys_mark = recent.mark();
     let sequencer = Sequencer {
         store,
         clock,
@@ -130,9 +139,10 @@ pub(crate) async fn start(
         in_sync: true,
         lifecycle,
         status,
+        recent,
     };
     tokio::spawn(sequencer.run(rx));
-    Ok((SequencerHandle { tx }, Published { lifecycle: lifecycle_reader, status: status_reader }))
+    Ok((SequencerHandle { tx }, Published { lifecycle: lifecycle_reader, status: status_reader, keys_mark }))
 }
 
 struct Sequencer {
@@ -151,6 +161,8 @@ struct Sequencer {
     lifecycle: watch::Sender<Arc<Lifecycle>>,
     /// The status page's totals, published after every commit and before anyone is answered.
     status: watch::Sender<Arc<StatusSnapshot>>,
+    /// The idempotency keys of the groups committed lately.
+    recent: RecentKeys,
 }
 
 /// The answer to a submission.
@@ -297,10 +309,10 @@ impl Sequencer {
             }
             group.status = Some(Arc::new(StatusSnapshot::of(&self.ledger, self.next_index)));
             let store = self.store.clone();
-            let commit = std::mem::take(&mut group.commit);
+            let commit = Arc::new(std::mem::take(&mut group.commit));
             let entries = commit.entries.len();
             let task = tokio::spawn(async move {
-                let result = store.commit(&commit).await;
+                let result = store.commit(commit).await;
                 if let Err(e) = &result {
                     tracing::error!(error = %e, entries, "group commit failed; reloading state");
                 }
@@ -325,7 +337,7 @@ impl Sequencer {
     /// entries and its answer to `group`. `previous` holds the keys of the group being committed.
     async fn decide(&mut self, group: &mut Group, submission: Submission, at: Timestamp, previous: Option<&GroupKeys>) {
         if let Some(key) = &submission.idempotency {
-            match self.earlier_result(key, &group.keys, previous).await {
+            match self.earlier_result(key, submission.looked_up_at, &group.keys, previous).await {
                 Ok(None) => {}
                 Ok(Some(found)) => {
                     group.waiting.push((submission.reply, found));
@@ -400,6 +412,7 @@ impl Sequencer {
             }
             return false;
         }
+        self.recent.committed(group.keys.iter().map(|(name, (_, hash, outcome))| (name.clone(), *hash, *outcome)));
         if let Some(checkpointer) = &self.checkpointer {
             checkpointer.wake.notify_one();
         }
@@ -444,6 +457,7 @@ impl Sequencer {
     async fn earlier_result(
         &self,
         key: &RequestKey,
+        looked_up_at: Option<u64>,
         in_group: &GroupKeys,
         previous: Option<&GroupKeys>,
     ) -> Result<Option<Pending>, AppError> {
@@ -460,6 +474,13 @@ impl Sequencer {
                 Ok(Some(Pending::Earlier(*outcome)))
             } else {
                 Err(AppError::IdempotencyMismatch)
+            };
+        }
+        if let Some(found) = looked_up_at.and_then(|mark| self.recent.check(&name, mark)) {
+            return match found {
+                None => Ok(None),
+                Some((hash, outcome)) if hash == key.request_hash => Ok(Some(Pending::Earlier(outcome))),
+                Some(_) => Err(AppError::IdempotencyMismatch),
             };
         }
         match self.store.find_idempotent(&key.scope, &key.key).await? {
@@ -480,6 +501,8 @@ impl Sequencer {
     /// Replaces the in-memory state with the database's. Until that succeeds the sequencer
     /// refuses every command rather than decide against a state the database does not have.
     async fn reload(&mut self) {
+        // The failed group's keys may be in the database or not: only a fresh lookup can tell.
+        self.recent.forget();
         match (self.store.load_ledger().await, self.store.log_size().await) {
             (Ok(ledger), Ok(size)) => {
                 self.ledger = ledger;

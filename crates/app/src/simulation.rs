@@ -555,6 +555,8 @@ pub enum Faults {
     Clean,
     /// Half clean, half ambiguous: written, then an error (the connection died before the reply).
     CleanOrAmbiguous,
+    /// Always ambiguous: written, then an error.
+    Ambiguous,
     /// A deliberate bug, to show the simulator catches it: half ambiguous, and the other half is
     /// acknowledged without being written, like a disk that lies about fsync.
     Lying,
@@ -595,6 +597,12 @@ pub struct FaultyStore {
     held: tokio::sync::watch::Sender<bool>,
     /// Commits waiting because of `held`.
     holding: AtomicU64,
+    /// Idempotency keys looked up so far.
+    key_lookups: AtomicU64,
+    /// Whether the next key lookup, having read, waits for [`FaultyStore::release_key_lookup`]:
+    /// a slow read whose answer is already out of date when it arrives.
+    hold_next_lookup: std::sync::atomic::AtomicBool,
+    lookup_held: tokio::sync::watch::Sender<bool>,
 }
 
 impl FaultyStore {
@@ -610,6 +618,9 @@ impl FaultyStore {
             ambiguous: AtomicU64::new(0),
             held: tokio::sync::watch::Sender::new(false),
             holding: AtomicU64::new(0),
+            key_lookups: AtomicU64::new(0),
+            hold_next_lookup: std::sync::atomic::AtomicBool::new(false),
+            lookup_held: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -641,6 +652,22 @@ impl FaultyStore {
     /// Commits waiting for [`FaultyStore::release`] now.
     pub fn holding(&self) -> u64 {
         self.holding.load(Ordering::SeqCst)
+    }
+
+    /// Makes the next idempotency key lookup wait, once it has read, until
+    /// [`FaultyStore::release_key_lookup`].
+    pub fn hold_next_key_lookup(&self) {
+        self.lookup_held.send_replace(true);
+        self.hold_next_lookup.store(true, Ordering::SeqCst);
+    }
+
+    pub fn release_key_lookup(&self) {
+        self.lookup_held.send_replace(false);
+    }
+
+    /// Idempotency keys looked up so far, by callers and by the sequencer.
+    pub fn key_lookups(&self) -> u64 {
+        self.key_lookups.load(Ordering::SeqCst)
     }
 
     /// Commits failed so far: (clean, ambiguous).
@@ -680,6 +707,7 @@ impl FaultyStore {
         let second_half = roll & (1 << 40) != 0;
         Some(match *self.faults.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
             Faults::Clean => Fault::Clean,
+            Faults::Ambiguous => Fault::Ambiguous,
             Faults::CleanOrAmbiguous if second_half => Fault::Ambiguous,
             Faults::TornGroups if second_half => Fault::Torn,
             Faults::CleanOrAmbiguous | Faults::TornGroups => Fault::Clean,
@@ -702,7 +730,7 @@ impl Store for FaultyStore {
         self.read("the log size")?;
         self.inner.log_size().await
     }
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+    async fn commit(&self, group: Arc<CommitGroup>) -> Result<(), StoreError> {
         // Decided on arrival, so a test can arm a fault for one held commit only.
         let fault = self.next_fault();
         if *self.held.borrow() {
@@ -727,9 +755,9 @@ impl Store for FaultyStore {
                 Err(StoreError::Other("connection lost after the commit (injected)".into()))
             }
             Some(Fault::Torn) => {
-                let mut torn = group.clone();
+                let mut torn = (*group).clone();
                 torn.idempotency.truncate(1);
-                self.inner.commit(&torn).await?;
+                self.inner.commit(Arc::new(torn)).await?;
                 self.ambiguous.fetch_add(1, Ordering::SeqCst);
                 Err(StoreError::Other("connection lost after a torn commit (injected)".into()))
             }
@@ -737,7 +765,12 @@ impl Store for FaultyStore {
     }
     async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.read("an idempotency record")?;
-        self.inner.find_idempotent(scope, key).await
+        self.key_lookups.fetch_add(1, Ordering::SeqCst);
+        let found = self.inner.find_idempotent(scope, key).await;
+        if self.hold_next_lookup.swap(false, Ordering::SeqCst) {
+            let _ = self.lookup_held.subscribe().wait_for(|held| !*held).await;
+        }
+        found
     }
     async fn insert_token(&self, token: &TokenRecord) -> Result<u64, StoreError> {
         self.inner.insert_token(token).await

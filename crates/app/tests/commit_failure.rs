@@ -158,3 +158,75 @@ async fn a_key_repeated_during_its_commit_is_applied_once() {
     let after = store.load_ledger().await.expect("load");
     assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(90));
 }
+
+/// A keyed command's key is looked up once, by its caller: the sequencer knows the keys committed
+/// since the caller looked, from memory. A repeat whose (slow) lookup read before the first
+/// request committed still gets the first result, not a second retirement.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_committed_after_its_repeat_looked_is_applied_once_without_a_second_lookup() {
+    let (_dir, store, registry, operator, buyer) = buyer_with_100().await;
+    let log_before = store.log_size().await.expect("size");
+    let key =
+        furrow_app::RequestKey::new("operator", "retire-late", "POST", "/api/v1/retirements", b"{}").expect("key");
+
+    store.hold_next_key_lookup();
+    let again = {
+        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
+    };
+    for _ in 0..1000 {
+        if store.key_lookups() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(store.key_lookups(), 1, "the repeat has looked (and found nothing yet)");
+    let first = registry.execute(&operator, retire(buyer, 10), Some(key)).await.expect("first");
+    assert_eq!(store.key_lookups(), 2, "the sequencer checked the first request's key from memory");
+    store.release_key_lookup();
+    let again = again.await.expect("task").expect("repeat");
+    assert!(again.replayed, "the repeat is a replay");
+    assert_eq!(first.entries, again.entries, "the repeat returns the first result");
+    assert_eq!(store.key_lookups(), 2, "and was checked from memory too");
+    assert_eq!(store.log_size().await.expect("size"), log_before + 1, "retired once");
+    let after = store.load_ledger().await.expect("load");
+    assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(90));
+}
+
+/// A commit that fails after writing (the connection died before the reply) leaves its key in the
+/// database but not in the sequencer's memory of recent keys. A repeat that looked its key up
+/// before that commit must not be judged by that memory: it is checked against the database and
+/// answered with the first result, not retired a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_that_looked_before_an_ambiguous_commit_is_checked_against_the_database() {
+    let (_dir, store, registry, operator, buyer) = buyer_with_100().await;
+    let log_before = store.log_size().await.expect("size");
+    let key =
+        furrow_app::RequestKey::new("operator", "retire-lost", "POST", "/api/v1/retirements", b"{}").expect("key");
+
+    store.hold_next_key_lookup();
+    let again = {
+        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
+    };
+    for _ in 0..1000 {
+        if store.key_lookups() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(store.key_lookups(), 1, "the repeat has looked (and found nothing yet)");
+    store.arm(1.0, Faults::Ambiguous);
+    match registry.execute(&operator, retire(buyer, 10), Some(key)).await {
+        Err(AppError::Unavailable(_)) => {}
+        other => panic!("expected the injected failure, got {other:?}"),
+    }
+    store.disarm();
+    assert_eq!(store.log_size().await.expect("size"), log_before + 1, "the failed commit was written");
+    store.release_key_lookup();
+    let again = again.await.expect("task").expect("repeat");
+    assert!(again.replayed, "the repeat is answered with the written result");
+    assert_eq!(store.log_size().await.expect("size"), log_before + 1, "retired once");
+    let after = store.load_ledger().await.expect("load");
+    assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(90));
+}

@@ -252,10 +252,10 @@ impl Store for MemoryStore {
         Ok(self.lock().log_size())
     }
 
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+    async fn commit(&self, group: std::sync::Arc<CommitGroup>) -> Result<(), StoreError> {
         let mut tables = self.lock();
         let mut tx = Tx::new(&mut tables);
-        write_group(&mut tx, group)?;
+        write_group(&mut tx, &group)?;
         tx.commit();
         Ok(())
     }

@@ -279,9 +279,9 @@ impl Store for PgStore {
         as_u64(row.size)
     }
 
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
+    async fn commit(&self, group: std::sync::Arc<CommitGroup>) -> Result<(), StoreError> {
         let mut tx = self.primary.begin_with("BEGIN").await.map_err(db_error)?;
-        group::write(&mut tx, group).await?;
+        group::write(&mut tx, &group).await?;
         // With WAL and synchronous=FULL, COMMIT returns after the WAL is fsynced: durable.
         tx.commit().await.map_err(db_error)
     }

@@ -16,8 +16,10 @@
 
 use furrow_domain::Block;
 use furrow_store::StoreError;
+use rusqlite::{Connection, TransactionBehavior};
 
-use crate::{SqliteStore, db_error, group};
+use crate::writer::sqlite_error;
+use crate::{SqliteStore, group};
 
 /// A bulk load in progress: the indexes it dropped, which [`SqliteStore::finish_bulk_load`]
 /// creates again. Until then lookups by those keys scan their tables.
@@ -40,61 +42,90 @@ impl SqliteStore {
     /// serial history and the blocks. Commit groups whose entries have no block changes (the
     /// caller keeps the blocks in its `Ledger`), then call [`SqliteStore::finish_bulk_load`].
     pub async fn begin_bulk_load(&self) -> Result<BulkLoad, StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-        let entries: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM log_entries").fetch_one(&mut *tx).await.map_err(db_error)?;
-        if entries != 0 {
-            return Err(StoreError::Other(format!(
-                "a bulk load needs an empty registry; this one has {entries} log entries"
-            )));
-        }
-        // The secondary indexes (`sql` is NULL for a primary key's) of the tables whose keys
-        // arrive out of order.
-        let indexes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-             AND tbl_name IN ('log_entries', 'serial_history', 'blocks') ORDER BY name",
-        )
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        for (name, _) in &indexes {
-            // Names come from sqlite_master, not from input; quoted all the same.
-            let statement = format!("DROP INDEX \"{}\"", name.replace('"', "\"\""));
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(BulkLoad { indexes })
+        self.write(drop_indexes).await
     }
 
     /// Ends a bulk load: writes `blocks` (the final projection, in serial order, as a `Ledger`
     /// holds it) into the empty `blocks` table and creates the dropped indexes again, in one
-    /// transaction.
+    /// transaction. The blocks cross to the writer thread a chunk at a time, so ten million of
+    /// them are never all copied at once.
     pub async fn finish_bulk_load<'a>(
         &self,
         load: BulkLoad,
         blocks: impl IntoIterator<Item = &'a Block>,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-        let present: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM blocks").fetch_one(&mut *tx).await.map_err(db_error)?;
-        if present != 0 {
-            return Err(StoreError::Other(format!(
-                "a bulk load writes the blocks once, at the end; {present} were written during it"
-            )));
-        }
-        let mut chunk = Vec::with_capacity(group::CHUNK);
-        for block in blocks {
-            chunk.push(*block);
-            if chunk.len() == group::CHUNK {
-                group::insert_blocks(&mut tx, &chunk).await?;
-                chunk.clear();
+        let (thread, _exclusive) = self.writer_thread().await?;
+        thread.run(begin_blocks).await?;
+        let written = async {
+            let mut chunk = Vec::with_capacity(BLOCKS_PER_CHUNK);
+            for block in blocks {
+                chunk.push(*block);
+                if chunk.len() == BLOCKS_PER_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(BLOCKS_PER_CHUNK));
+                    thread.run(move |conn| group::insert_blocks(conn, &full)).await?;
+                }
             }
+            thread
+                .run(move |conn| {
+                    group::insert_blocks(conn, &chunk)?;
+                    for (_, statement) in load.indexes {
+                        // The migration's own statement, as sqlite_master kept it.
+                        conn.execute_batch(&statement).map_err(sqlite_error)?;
+                    }
+                    conn.execute_batch("COMMIT").map_err(sqlite_error)
+                })
+                .await
         }
-        group::insert_blocks(&mut tx, &chunk).await?;
-        for (_, statement) in load.indexes {
-            // The migration's own statement, as sqlite_master kept it.
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db_error)?;
+        .await;
+        if written.is_err() {
+            let _ = thread.run(|conn| conn.execute_batch("ROLLBACK").map_err(sqlite_error)).await;
         }
-        tx.commit().await.map_err(db_error)
+        written
     }
+}
+
+/// Blocks sent to the writer thread at once.
+const BLOCKS_PER_CHUNK: usize = 100_000;
+
+/// Opens the transaction that writes the blocks, if there are none yet.
+fn begin_blocks(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(sqlite_error)?;
+    let present = conn.query_row("SELECT COUNT(*) FROM blocks", [], |row| row.get::<_, i64>(0));
+    if matches!(present, Ok(0)) {
+        return Ok(());
+    }
+    let _ = conn.execute_batch("ROLLBACK");
+    Err(match present {
+        Ok(present) => StoreError::Other(format!(
+            "a bulk load writes the blocks once, at the end; {present} were written during it"
+        )),
+        Err(e) => sqlite_error(e),
+    })
+}
+
+fn drop_indexes(conn: &mut Connection) -> Result<BulkLoad, StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite_error)?;
+    let entries: i64 = tx.query_row("SELECT COUNT(*) FROM log_entries", [], |row| row.get(0)).map_err(sqlite_error)?;
+    if entries != 0 {
+        return Err(StoreError::Other(format!(
+            "a bulk load needs an empty registry; this one has {entries} log entries"
+        )));
+    }
+    // The secondary indexes (`sql` is NULL for a primary key's) of the tables whose keys arrive
+    // out of order.
+    let indexes: Vec<(String, String)> = {
+        let mut select = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                 AND tbl_name IN ('log_entries', 'serial_history', 'blocks') ORDER BY name",
+            )
+            .map_err(sqlite_error)?;
+        select.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).and_then(Iterator::collect).map_err(sqlite_error)?
+    };
+    for (name, _) in &indexes {
+        // Names come from sqlite_master, not from input; quoted all the same.
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))).map_err(sqlite_error)?;
+    }
+    tx.commit().map_err(sqlite_error)?;
+    Ok(BulkLoad { indexes })
 }

@@ -1,271 +1,272 @@
-//! Writing a group commit with a few multi-row statements.
+//! Writing a group commit, on the writer thread's connection ([`crate::writer`]).
 //!
-//! One statement per row costs a round trip to sqlx's SQLite worker thread each, and that, not
-//! fsync, limited throughput (≈ 7 statements per retirement). Here each table gets one `INSERT`
-//! per chunk of rows and blocks one `DELETE` per chunk, whatever the group's size. These
-//! statements are built at run time, so the compile-time check does not cover them; the
-//! model-versus-database property tests in `app/tests` do.
+//! Each row is one execution of a prepared, cached statement: with no thread hand-off per
+//! statement (what made sqlx's multi-row statements worth building), a row costs a few
+//! microseconds, and the statements are fixed text. They are not covered by sqlx's compile-time
+//! check; the model-versus-database property tests in `app/tests` and the conformance suite
+//! run every one of them.
 
 use furrow_domain::{Block, Cancellation, Record, Retirement};
-use furrow_store::{CommitGroup, StoreError};
-use sqlx::{QueryBuilder, Sqlite, Transaction};
+use furrow_store::rows::{as_i64, lifecycle_rows};
+use furrow_store::{CheckpointRow, CommitGroup, StoreError};
+use rusqlite::{Connection, TransactionBehavior, params};
 
-use crate::{db_error, insert_record};
-use furrow_store::rows::{as_i64, hash32, lifecycle_rows};
+use crate::writer::sqlite_error;
 
-/// Rows per statement: SQLite accepts 32 766 bound values; the widest row here has 12.
-pub(crate) const CHUNK: usize = 2_000;
+/// Writes the whole group in one `BEGIN IMMEDIATE` transaction. With WAL and `synchronous=FULL`
+/// the COMMIT returns after the WAL is synced: durable.
+pub(crate) fn commit(conn: &mut Connection, group: &CommitGroup) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite_error)?;
+    write(&tx, group)?;
+    tx.commit().map_err(sqlite_error)
+}
 
-pub(crate) async fn write(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
-    insert_log_entries(tx, group).await?;
-    let mut retirements = Vec::new();
-    let mut cancellations = Vec::new();
+fn write(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
+    insert_log_entries(conn, group)?;
     for record in group.entries.iter().flat_map(|e| &e.effects.records) {
-        match record {
-            Record::Retirement(r) => retirements.push(r),
-            Record::Cancellation(c) => cancellations.push(c),
-            // Rare (program, accounts, batches): the compile-time checked single-row inserts.
-            other => insert_record(tx, other).await?,
-        }
+        insert_record(conn, record)?;
     }
-    insert_retirements(tx, &retirements).await?;
-    insert_cancellations(tx, &cancellations).await?;
-    write_blocks(tx, group).await?;
-    insert_history(tx, group).await?;
-    insert_lifecycle(tx, group).await?;
-    insert_idempotency(tx, group).await
+    write_blocks(conn, group)?;
+    insert_history(conn, group)?;
+    insert_lifecycle(conn, group)?;
+    insert_idempotency(conn, group)
 }
 
-async fn run(tx: &mut Transaction<'_, Sqlite>, mut builder: QueryBuilder<Sqlite>) -> Result<u64, StoreError> {
-    let done = builder.build().execute(&mut **tx).await.map_err(db_error)?;
-    Ok(done.rows_affected())
-}
-
-async fn insert_log_entries(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
-    for chunk in group.entries.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO log_entries (idx, timestamp_us, actor, kind, entry, leaf_hash) ");
-        b.push_values(chunk, |mut row, item| {
-            row.push_bind(as_i64(item.entry.index))
-                .push_bind(item.entry.timestamp.0)
-                .push_bind(item.entry.actor.as_str())
-                .push_bind(item.entry.event.kind())
-                .push_bind(item.bytes.as_slice())
-                .push_bind(&item.leaf_hash[..]);
-        });
-        run(tx, b).await?;
+fn insert_log_entries(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO log_entries (idx, timestamp_us, actor, kind, entry, leaf_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(sqlite_error)?;
+    for item in &group.entries {
+        let entry = &item.entry;
+        insert
+            .execute(params![
+                as_i64(entry.index),
+                entry.timestamp.0,
+                entry.actor.as_str(),
+                entry.event.kind(),
+                item.bytes.as_slice(),
+                &item.leaf_hash[..],
+            ])
+            .map_err(sqlite_error)?;
     }
     Ok(())
 }
 
-pub(crate) async fn insert_retirements(
-    tx: &mut Transaction<'_, Sqlite>,
-    retirements: &[&Retirement],
-) -> Result<(), StoreError> {
-    for chunk in retirements.chunks(CHUNK) {
-        let mut b = QueryBuilder::new(
-            "INSERT INTO retirements (id, account, quantity, beneficiary_name, beneficiary_country, \
-             beneficiary_identifier, purpose, claim_from, claim_to, jurisdiction, note, retired_at) ",
-        );
-        b.push_values(chunk, |mut row, r| {
-            let c = &r.claim;
-            row.push_bind(as_i64(r.id.0))
-                .push_bind(as_i64(r.account.0))
-                .push_bind(as_i64(furrow_domain::total(&r.ranges).0))
-                .push_bind(c.beneficiary.name.as_str())
-                .push_bind(c.beneficiary.country.map(|x| x.as_str().to_owned()))
-                .push_bind(c.beneficiary.identifier.as_deref())
-                .push_bind(c.purpose.as_str())
-                .push_bind(c.claim_period.from.to_string())
-                .push_bind(c.claim_period.to.to_string())
-                .push_bind(c.jurisdiction.as_str())
-                .push_bind(c.note.as_str())
-                .push_bind(r.at.0);
-        });
-        run(tx, b).await?;
-    }
-    let ranges: Vec<(i64, i64, i64)> = retirements
-        .iter()
-        .flat_map(|r| r.ranges.iter().map(|x| (as_i64(r.id.0), as_i64(x.start()), as_i64(x.end()))))
-        .collect();
-    insert_ranges(tx, "INSERT INTO retirement_ranges (retirement, serial_start, serial_end) ", &ranges).await
+fn insert_record(conn: &Connection, record: &Record) -> Result<(), StoreError> {
+    let inserted = match record {
+        Record::Program(p) => conn
+            .prepare_cached("INSERT INTO program (id, code, country, name) VALUES (1, ?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![p.code.as_str(), p.country.as_str(), p.name])),
+        Record::Account(a) => conn
+            .prepare_cached("INSERT INTO accounts (id, kind, name) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![as_i64(a.id.0), a.kind.as_str(), a.name])),
+        Record::Batch(b) => conn
+            .prepare_cached(
+                "INSERT INTO batches (id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    as_i64(b.id.0),
+                    as_i64(b.project.0),
+                    b.country.as_str(),
+                    i64::from(b.vintage.year()),
+                    as_i64(b.serials.start()),
+                    as_i64(b.serials.end()),
+                    as_i64(b.buffer.0),
+                    b.labels.join(","),
+                    b.issued_at.0,
+                ])
+            }),
+        Record::LogKey(vkey) => {
+            conn.prepare_cached("INSERT INTO log_keys (vkey) VALUES (?1)").and_then(|mut s| s.execute(params![vkey]))
+        }
+        Record::Retirement(r) => return insert_retirement(conn, r),
+        Record::Cancellation(c) => return insert_cancellation(conn, c),
+    };
+    inserted.map(|_| ()).map_err(sqlite_error)
 }
 
-pub(crate) async fn insert_cancellations(
-    tx: &mut Transaction<'_, Sqlite>,
-    cancellations: &[&Cancellation],
-) -> Result<(), StoreError> {
-    for chunk in cancellations.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO cancellations (id, account, quantity, reason, note, cancelled_at) ");
-        b.push_values(chunk, |mut row, c| {
-            row.push_bind(as_i64(c.id.0))
-                .push_bind(as_i64(c.account.0))
-                .push_bind(as_i64(furrow_domain::total(&c.ranges).0))
-                .push_bind(c.reason.as_str())
-                .push_bind(c.note.as_str())
-                .push_bind(c.at.0);
-        });
-        run(tx, b).await?;
+fn insert_retirement(conn: &Connection, r: &Retirement) -> Result<(), StoreError> {
+    let c = &r.claim;
+    conn.prepare_cached(
+        "INSERT INTO retirements (id, account, quantity, beneficiary_name, beneficiary_country, \
+         beneficiary_identifier, purpose, claim_from, claim_to, jurisdiction, note, retired_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            as_i64(r.id.0),
+            as_i64(r.account.0),
+            as_i64(furrow_domain::total(&r.ranges).0),
+            c.beneficiary.name.as_str(),
+            c.beneficiary.country.map(|x| x.as_str().to_owned()),
+            c.beneficiary.identifier.as_deref(),
+            c.purpose.as_str(),
+            c.claim_period.from.to_string(),
+            c.claim_period.to.to_string(),
+            c.jurisdiction.as_str(),
+            c.note.as_str(),
+            r.at.0,
+        ])
+    })
+    .map_err(sqlite_error)?;
+    let mut range = conn
+        .prepare_cached("INSERT INTO retirement_ranges (retirement, serial_start, serial_end) VALUES (?1, ?2, ?3)")
+        .map_err(sqlite_error)?;
+    for x in &r.ranges {
+        range.execute(params![as_i64(r.id.0), as_i64(x.start()), as_i64(x.end())]).map_err(sqlite_error)?;
     }
-    let ranges: Vec<(i64, i64, i64)> = cancellations
-        .iter()
-        .flat_map(|c| c.ranges.iter().map(|x| (as_i64(c.id.0), as_i64(x.start()), as_i64(x.end()))))
-        .collect();
-    insert_ranges(tx, "INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) ", &ranges).await
+    Ok(())
 }
 
-async fn insert_ranges(
-    tx: &mut Transaction<'_, Sqlite>,
-    statement: &'static str,
-    ranges: &[(i64, i64, i64)],
-) -> Result<(), StoreError> {
-    for chunk in ranges.chunks(CHUNK) {
-        let mut b = QueryBuilder::new(statement);
-        b.push_values(chunk, |mut row, (owner, start, end)| {
-            row.push_bind(*owner).push_bind(*start).push_bind(*end);
-        });
-        run(tx, b).await?;
+fn insert_cancellation(conn: &Connection, c: &Cancellation) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO cancellations (id, account, quantity, reason, note, cancelled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            as_i64(c.id.0),
+            as_i64(c.account.0),
+            as_i64(furrow_domain::total(&c.ranges).0),
+            c.reason.as_str(),
+            c.note.as_str(),
+            c.at.0,
+        ])
+    })
+    .map_err(sqlite_error)?;
+    let mut range = conn
+        .prepare_cached("INSERT INTO cancellation_ranges (cancellation, serial_start, serial_end) VALUES (?1, ?2, ?3)")
+        .map_err(sqlite_error)?;
+    for x in &c.ranges {
+        range.execute(params![as_i64(c.id.0), as_i64(x.start()), as_i64(x.end())]).map_err(sqlite_error)?;
     }
     Ok(())
 }
 
 /// Deletes the blocks the group removed, then inserts the ones it left.
-async fn write_blocks(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
+fn write_blocks(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
     let net = group.net_blocks();
-    for chunk in net.removed.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("DELETE FROM blocks WHERE serial_start IN (");
-        let mut list = b.separated(", ");
-        for start in chunk {
-            list.push_bind(as_i64(*start));
-        }
-        b.push(")");
-        let deleted = run(tx, b).await?;
-        if deleted != chunk.len() as u64 {
-            return Err(StoreError::Corrupt(format!(
-                "{} of {} removed blocks were not in the database",
-                chunk.len() as u64 - deleted,
-                chunk.len()
-            )));
+    let mut delete = conn.prepare_cached("DELETE FROM blocks WHERE serial_start = ?1").map_err(sqlite_error)?;
+    let mut missing = 0usize;
+    for start in &net.removed {
+        if delete.execute(params![as_i64(*start)]).map_err(sqlite_error)? == 0 {
+            missing += 1;
         }
     }
-    insert_blocks(tx, &net.added).await
+    if missing != 0 {
+        return Err(StoreError::Corrupt(format!(
+            "{missing} of {} removed blocks were not in the database",
+            net.removed.len()
+        )));
+    }
+    insert_blocks(conn, &net.added)
 }
 
 /// Inserts blocks (new keys only).
-pub(crate) async fn insert_blocks(tx: &mut Transaction<'_, Sqlite>, blocks: &[Block]) -> Result<(), StoreError> {
-    for chunk in blocks.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO blocks (serial_start, serial_end, batch, account, state) ");
-        b.push_values(chunk, |mut row, block: &Block| {
-            row.push_bind(as_i64(block.range.start()))
-                .push_bind(as_i64(block.range.end()))
-                .push_bind(as_i64(block.batch.0))
-                .push_bind(as_i64(block.account.0))
-                .push_bind(block.state.as_str());
-        });
-        run(tx, b).await?;
+pub(crate) fn insert_blocks<'a>(
+    conn: &Connection,
+    blocks: impl IntoIterator<Item = &'a Block>,
+) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO blocks (serial_start, serial_end, batch, account, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sqlite_error)?;
+    for block in blocks {
+        insert
+            .execute(params![
+                as_i64(block.range.start()),
+                as_i64(block.range.end()),
+                as_i64(block.batch.0),
+                as_i64(block.account.0),
+                block.state.as_str(),
+            ])
+            .map_err(sqlite_error)?;
     }
     Ok(())
 }
 
-async fn insert_history(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
-    let rows: Vec<(i64, i64, i64, i64)> = group
-        .entries
-        .iter()
-        .flat_map(|item| {
-            let index = as_i64(item.entry.index);
-            item.effects
-                .touched
-                .iter()
-                .map(move |(batch, range)| (as_i64(batch.0), as_i64(range.start()), as_i64(range.end()), index))
-        })
-        .collect();
-    for chunk in rows.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO serial_history (batch, serial_start, serial_end, log_index) ");
-        b.push_values(chunk, |mut row, (batch, start, end, index)| {
-            row.push_bind(*batch).push_bind(*start).push_bind(*end).push_bind(*index);
-        });
-        run(tx, b).await?;
+fn insert_history(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO serial_history (batch, serial_start, serial_end, log_index) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(sqlite_error)?;
+    for item in &group.entries {
+        let index = as_i64(item.entry.index);
+        for (batch, range) in &item.effects.touched {
+            insert
+                .execute(params![as_i64(batch.0), as_i64(range.start()), as_i64(range.end()), index])
+                .map_err(sqlite_error)?;
+        }
     }
     Ok(())
 }
 
 /// Marks the group's lifecycle entries (replayed into the lifecycle state on load) and stores their
 /// private payloads beside them.
-async fn insert_lifecycle(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
+fn insert_lifecycle(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
     let (lifecycle, private) = lifecycle_rows(group);
-    for chunk in lifecycle.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO lifecycle_entries (log_index) ");
-        b.push_values(chunk, |mut row, index| {
-            row.push_bind(*index);
-        });
-        run(tx, b).await?;
+    if !lifecycle.is_empty() {
+        let mut insert =
+            conn.prepare_cached("INSERT INTO lifecycle_entries (log_index) VALUES (?1)").map_err(sqlite_error)?;
+        for index in lifecycle {
+            insert.execute(params![index]).map_err(sqlite_error)?;
+        }
     }
-    for chunk in private.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO log_private (log_index, payload) ");
-        b.push_values(chunk, |mut row, (index, payload)| {
-            row.push_bind(*index).push_bind(*payload);
-        });
-        run(tx, b).await?;
-    }
-    Ok(())
-}
-
-async fn insert_idempotency(tx: &mut Transaction<'_, Sqlite>, group: &CommitGroup) -> Result<(), StoreError> {
-    for chunk in group.idempotency.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) ");
-        b.push_values(chunk, |mut row, r| {
-            row.push_bind(r.scope.as_str())
-                .push_bind(r.key.as_str())
-                .push_bind(&r.request_hash[..])
-                .push_bind(r.outcome.as_str())
-                .push_bind(r.created_at.0);
-        });
-        run(tx, b).await?;
+    if !private.is_empty() {
+        let mut insert = conn
+            .prepare_cached("INSERT INTO log_private (log_index, payload) VALUES (?1, ?2)")
+            .map_err(sqlite_error)?;
+        for (index, payload) in private {
+            insert.execute(params![index, payload]).map_err(sqlite_error)?;
+        }
     }
     Ok(())
 }
 
-/// Appends stored Merkle tree hashes at consecutive indexes from `first_index`.
-pub(crate) async fn insert_tree_hashes(
-    tx: &mut Transaction<'_, Sqlite>,
+fn insert_idempotency(conn: &Connection, group: &CommitGroup) -> Result<(), StoreError> {
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO idempotency (scope, key, request_hash, outcome, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(sqlite_error)?;
+    for r in &group.idempotency {
+        insert
+            .execute(params![r.scope.as_str(), r.key.as_str(), &r.request_hash[..], r.outcome.as_str(), r.created_at.0])
+            .map_err(sqlite_error)?;
+    }
+    Ok(())
+}
+
+/// Appends stored Merkle tree hashes at consecutive indexes from `first_index`, and the checkpoint
+/// they lead to, in one transaction.
+pub(crate) fn extend_tree(
+    conn: &mut Connection,
     first_index: u64,
     hashes: &[[u8; 32]],
+    checkpoint: &CheckpointRow,
 ) -> Result<(), StoreError> {
-    for (chunk_number, chunk) in hashes.chunks(CHUNK).enumerate() {
-        let start = first_index + (chunk_number * CHUNK) as u64;
-        let mut b = QueryBuilder::new("INSERT INTO tree_hashes (idx, hash) ");
-        b.push_values(chunk.iter().enumerate(), |mut row, (i, hash)| {
-            row.push_bind(as_i64(start + i as u64)).push_bind(&hash[..]);
-        });
-        run(tx, b).await?;
-    }
-    Ok(())
-}
-
-/// Reads stored tree hashes in the order asked, with one `IN (…)` query per chunk (a tile needs 256,
-/// a proof about 2·log n).
-pub(crate) async fn read_tree_hashes(
-    conn: &mut sqlx::SqliteConnection,
-    indexes: &[u64],
-) -> Result<Vec<[u8; 32]>, StoreError> {
-    use sqlx::Row;
-    let mut found = std::collections::BTreeMap::new();
-    for chunk in indexes.chunks(CHUNK) {
-        let mut b = QueryBuilder::new("SELECT idx, hash FROM tree_hashes WHERE idx IN (");
-        let mut list = b.separated(", ");
-        for index in chunk {
-            list.push_bind(as_i64(*index));
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite_error)?;
+    {
+        let mut insert =
+            tx.prepare_cached("INSERT INTO tree_hashes (idx, hash) VALUES (?1, ?2)").map_err(sqlite_error)?;
+        for (offset, hash) in (first_index..).zip(hashes) {
+            insert.execute(params![as_i64(offset), &hash[..]]).map_err(sqlite_error)?;
         }
-        b.push(")");
-        for row in b.build().fetch_all(&mut *conn).await.map_err(db_error)? {
-            let index: i64 = row.try_get("idx").map_err(db_error)?;
-            let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
-            found.insert(index, hash32(&hash)?);
-        }
+        tx.prepare_cached("INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)")
+            .and_then(|mut s| {
+                s.execute(params![
+                    as_i64(checkpoint.tree_size),
+                    &checkpoint.root[..],
+                    checkpoint.note,
+                    checkpoint.created_at.0
+                ])
+            })
+            .map_err(sqlite_error)?;
     }
-    indexes
-        .iter()
-        .map(|i| {
-            found.get(&as_i64(*i)).copied().ok_or_else(|| StoreError::Corrupt(format!("tree hash {i} is missing")))
-        })
-        .collect()
+    tx.commit().map_err(sqlite_error)
 }

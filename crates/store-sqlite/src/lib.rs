@@ -1,8 +1,9 @@
 //! The embedded SQLite backend: one file, zero setup, durable on acknowledgement.
 //!
-//! Writes go through one connection (the sequencer is the only writer) with WAL and
-//! `synchronous=FULL`, so a committed group survives power loss. Reads use a separate pool and
-//! never wait for the writer. Queries are checked at compile time against `migrations/`
+//! Group commits run on a writer thread that owns its connection ([`writer`]); the other writes
+//! (tokens, accounts, the external area) use one sqlx connection, held while the thread writes.
+//! Both use WAL and `synchronous=FULL`, so a committed group survives power loss. Reads use a
+//! separate pool and never wait for the writer. Queries are checked at compile time against `migrations/`
 //! (offline data in `.sqlx/`).
 
 mod accounts;
@@ -11,15 +12,17 @@ mod external;
 mod group;
 mod program;
 mod security;
+mod writer;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use furrow_domain::{
-    Account, AccountId, Batch, BatchId, Block, Cancellation, CancellationId, Ledger, Program, Record, Retirement,
-    RetirementId, Timestamp,
+    Account, AccountId, Batch, BatchId, Block, Cancellation, CancellationId, Ledger, Program, Retirement, RetirementId,
+    Timestamp,
 };
 use furrow_store::{
     Balances, BlockFilter, CheckpointRow, CommitGroup, IdempotencyRecord, LogRow, Page, Store, StoreError, TokenRecord,
@@ -29,12 +32,13 @@ use furrow_store::{
     ExternalFilter, ExternalFlag, ExternalImport, ExternalImportOutcome, ExternalQuarantined, ExternalRecord,
     ExternalScan, ExternalSource, ExternalTotals,
 };
+use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
 
 pub use bulk::BulkLoad;
 use furrow_store::rows::*;
 use furrow_store::{SecurityEvent, TokenListing, TokenPolicy};
+use writer::{WriterSettings, WriterThread};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -62,7 +66,12 @@ const WAL_CHECKPOINT_BUSY_EVERY: Duration = Duration::from_millis(20);
 const WAL_BUSY_FRAMES: i64 = 1_000;
 
 pub struct SqliteStore {
+    /// Everything but the write path's hot writes; while `thread` writes, it is held, so the two
+    /// connections never wait on each other inside SQLite.
     writer: SqlitePool,
+    /// Group commits, tree extensions and a bulk load's last step ([`writer`]); `None` when
+    /// opened read-only.
+    thread: Option<WriterThread>,
     readers: SqlitePool,
     /// The background WAL checkpointer's connection and the token that keeps it running: it
     /// stops when the store is closed or dropped.
@@ -116,21 +125,32 @@ impl SqliteStore {
             Some(vfs) => options.vfs(vfs.to_owned()),
             None => options,
         };
-        // The writer's page cache: SQLite's default (2 MiB) holds few of the index pages a group
-        // commit touches once the tables have millions of rows, and every miss is a read.
-        let mut writer_options = options.clone().pragma("cache_size", writer_cache_kib.to_string());
+        let mut writer_options = options.clone();
         if vfs.is_none() {
-            // Checkpoints run beside the writer (`checkpoint_in_background`), not inside the
-            // COMMIT of whichever group crossed SQLite's default 1 000 pages of WAL; the
-            // writer still checkpoints itself past WAL_AUTOCHECKPOINT_PAGES if they fall behind.
             writer_options = writer_options.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES);
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // Holding this connection is the write lock (`SqliteStore::write`): taking it must
+            // not cost a ping through sqlx's worker thread.
+            .test_before_acquire(false)
             .connect_with(writer_options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open {}: {e}", path.display())))?;
         MIGRATOR.run(&writer).await.map_err(|e| StoreError::Other(format!("migration failed: {e}")))?;
+        let thread = WriterThread::start(WriterSettings {
+            path: path.to_owned(),
+            durability,
+            vfs: vfs.map(str::to_owned),
+            // The writer's page cache: SQLite's default (2 MiB) holds few of the index pages a
+            // group commit touches once the tables have millions of rows, and every miss is a read.
+            cache_kib: writer_cache_kib,
+            // Checkpoints run beside the writer (`checkpoint_in_background`), not inside the
+            // COMMIT of whichever group crossed SQLite's default 1 000 pages of WAL; the
+            // writer still checkpoints itself past WAL_AUTOCHECKPOINT_PAGES if they fall behind.
+            wal_autocheckpoint: vfs.is_none().then_some(WAL_AUTOCHECKPOINT_PAGES),
+        })
+        .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone().read_only(true))
@@ -141,7 +161,7 @@ impl SqliteStore {
             Some(_) => None,
             None => Some(checkpoint_in_background(options, path).await?),
         };
-        Ok(Self { writer, readers, checkpoints })
+        Ok(Self { writer, thread: Some(thread), readers, checkpoints })
     }
 
     /// Opens an existing database for reading only, without running migrations: what an auditor
@@ -157,11 +177,30 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Other(format!("cannot open {} for reading: {e}", path.display())))?;
-        Ok(Self { writer: pool.clone(), readers: pool, checkpoints: None })
+        Ok(Self { writer: pool.clone(), thread: None, readers: pool, checkpoints: None })
     }
 }
 
 impl SqliteStore {
+    /// Runs `write` on the writer thread's connection, holding the sqlx writer meanwhile so the
+    /// two connections never contend inside SQLite.
+    pub(crate) async fn write<R: Send + 'static>(
+        &self,
+        write: impl FnOnce(&mut rusqlite::Connection) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let (thread, _exclusive) = self.writer_thread().await?;
+        thread.run(write).await
+    }
+
+    /// The writer thread, with the sqlx writer held until the guard is dropped.
+    pub(crate) async fn writer_thread(
+        &self,
+    ) -> Result<(&WriterThread, sqlx::pool::PoolConnection<Sqlite>), StoreError> {
+        let thread = self.thread.as_ref().ok_or_else(|| StoreError::Other("this store was opened read-only".into()))?;
+        let exclusive = self.writer.acquire().await.map_err(db_error)?;
+        Ok((thread, exclusive))
+    }
+
     /// Writes a consistent snapshot of the database into a new file (`VACUUM INTO`): one read
     /// transaction, so a running writer is not blocked, and the copy is compact.
     pub async fn backup_into(&self, path: &Path) -> Result<(), StoreError> {
@@ -254,6 +293,9 @@ impl Store for SqliteStore {
             checkpoints.close().await;
         }
         self.readers.close().await;
+        if let Some(thread) = &self.thread {
+            thread.close().await;
+        }
         self.writer.close().await;
     }
 
@@ -323,11 +365,8 @@ impl Store for SqliteStore {
         as_u64(row.size)
     }
 
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-        group::write(&mut tx, group).await?;
-        // With WAL and synchronous=FULL, COMMIT returns after the WAL is fsynced: durable.
-        tx.commit().await.map_err(db_error)
+    async fn commit(&self, group: Arc<CommitGroup>) -> Result<(), StoreError> {
+        self.write(move |conn| group::commit(conn, &group)).await
     }
 
     async fn find_idempotent(&self, scope: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
@@ -757,7 +796,7 @@ impl Store for SqliteStore {
 
     async fn tree_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
         let mut conn = self.readers.acquire().await.map_err(db_error)?;
-        group::read_tree_hashes(&mut conn, indexes).await
+        read_tree_hashes(&mut conn, indexes).await
     }
 
     async fn extend_tree(
@@ -766,20 +805,8 @@ impl Store for SqliteStore {
         hashes: &[[u8; 32]],
         checkpoint: &CheckpointRow,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)?;
-        group::insert_tree_hashes(&mut tx, first_index, hashes).await?;
-        let (size, root, at) = (as_i64(checkpoint.tree_size), &checkpoint.root[..], checkpoint.created_at.0);
-        sqlx::query!(
-            "INSERT INTO checkpoints (tree_size, root, note, created_at) VALUES (?1, ?2, ?3, ?4)",
-            size,
-            root,
-            checkpoint.note,
-            at
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)
+        let (hashes, checkpoint) = (hashes.to_vec(), checkpoint.clone());
+        self.write(move |conn| group::extend_tree(conn, first_index, &hashes, &checkpoint)).await
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRow>, StoreError> {
@@ -903,56 +930,30 @@ impl SqliteStore {
     }
 }
 
-pub(crate) async fn insert_record(tx: &mut Transaction<'_, Sqlite>, record: &Record) -> Result<(), StoreError> {
-    match record {
-        Record::Program(p) => {
-            let (code, country) = (p.code.as_str(), p.country.as_str());
-            sqlx::query!("INSERT INTO program (id, code, country, name) VALUES (1, ?1, ?2, ?3)", code, country, p.name)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
+/// Reads stored tree hashes in the order asked, with one `IN (…)` query per chunk of 2 000 (a tile
+/// needs 256, a proof about 2·log n; SQLite accepts 32 766 bound values).
+async fn read_tree_hashes(conn: &mut sqlx::SqliteConnection, indexes: &[u64]) -> Result<Vec<[u8; 32]>, StoreError> {
+    use sqlx::Row;
+    let mut found = BTreeMap::new();
+    for chunk in indexes.chunks(2_000) {
+        let mut b = sqlx::QueryBuilder::new("SELECT idx, hash FROM tree_hashes WHERE idx IN (");
+        let mut list = b.separated(", ");
+        for index in chunk {
+            list.push_bind(as_i64(*index));
         }
-        Record::Account(a) => {
-            let (id, kind) = (as_i64(a.id.0), a.kind.as_str());
-            sqlx::query!("INSERT INTO accounts (id, kind, name) VALUES (?1, ?2, ?3)", id, kind, a.name)
-                .execute(&mut **tx)
-                .await
-                .map_err(db_error)?;
+        b.push(")");
+        for row in b.build().fetch_all(&mut *conn).await.map_err(db_error)? {
+            let index: i64 = row.try_get("idx").map_err(db_error)?;
+            let hash: Vec<u8> = row.try_get("hash").map_err(db_error)?;
+            found.insert(index, hash32(&hash)?);
         }
-        Record::Batch(b) => {
-            let (id, project, country, vintage) =
-                (as_i64(b.id.0), as_i64(b.project.0), b.country.as_str(), i64::from(b.vintage.year()));
-            let (start, end, buffer, labels, at) = (
-                as_i64(b.serials.start()),
-                as_i64(b.serials.end()),
-                as_i64(b.buffer.0),
-                b.labels.join(","),
-                b.issued_at.0,
-            );
-            sqlx::query!(
-                "INSERT INTO batches (id, project, country, vintage, serial_start, serial_end, buffer, labels, issued_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                id,
-                project,
-                country,
-                vintage,
-                start,
-                end,
-                buffer,
-                labels,
-                at
-            )
-            .execute(&mut **tx)
-            .await
-            .map_err(db_error)?;
-        }
-        Record::LogKey(vkey) => {
-            sqlx::query!("INSERT INTO log_keys (vkey) VALUES (?1)", vkey).execute(&mut **tx).await.map_err(db_error)?;
-        }
-        Record::Retirement(r) => group::insert_retirements(tx, &[r]).await?,
-        Record::Cancellation(c) => group::insert_cancellations(tx, &[c]).await?,
     }
-    Ok(())
+    indexes
+        .iter()
+        .map(|i| {
+            found.get(&as_i64(*i)).copied().ok_or_else(|| StoreError::Corrupt(format!("tree hash {i} is missing")))
+        })
+        .collect()
 }
 
 async fn load_retirements(
@@ -1064,7 +1065,7 @@ mod tests {
         // One reader connection, so the next call surely gets the one the cancelled call used.
         let options = SqliteConnectOptions::new().filename(dir.path().join("furrow.db")).read_only(true);
         let readers = SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("readers");
-        let one = SqliteStore { writer: store.writer.clone(), readers, checkpoints: None };
+        let one = SqliteStore { writer: store.writer.clone(), thread: None, readers, checkpoints: None };
         let expected = one.totals().await.expect("totals");
         for _ in 0..3 {
             // Cancelled while SQLite is summing, after the read transaction began.
@@ -1083,8 +1084,15 @@ mod tests {
     async fn the_writer_keeps_statement_journals_in_memory_and_a_large_page_cache() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = SqliteStore::open(&dir.path().join("furrow.db")).await.expect("open");
-        assert_eq!(pragma(&store.writer, "PRAGMA temp_store").await, 2, "MEMORY");
-        assert_eq!(pragma(&store.writer, "PRAGMA cache_size").await, WRITER_CACHE_KIB);
+        let pragmas = store
+            .write(|conn| {
+                let read = |name: &str| conn.pragma_query_value(None, name, |row| row.get::<_, i64>(0));
+                Ok(["temp_store", "cache_size", "wal_autocheckpoint", "synchronous", "foreign_keys"]
+                    .map(|name| read(name).expect("pragma")))
+            })
+            .await
+            .expect("the writer thread answers");
+        assert_eq!(pragmas, [2, WRITER_CACHE_KIB, 8000, 2, 1], "MEMORY, 256 MiB, 8 000 pages, FULL, on");
         assert_eq!(pragma(&store.writer, "PRAGMA wal_autocheckpoint").await, 8000);
         assert_eq!(pragma(&store.writer, "PRAGMA synchronous").await, 2, "durability stays FULL");
         store.close().await;

@@ -189,7 +189,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes a group of entries, their effects and idempotency records in one transaction, and
     /// returns only once the transaction is durable. Either everything is written or nothing.
-    async fn commit(&self, group: &CommitGroup) -> Result<(), StoreError>;
+    /// Shared, not borrowed, so a backend can hand it to a writer thread of its own.
+    async fn commit(&self, group: std::sync::Arc<CommitGroup>) -> Result<(), StoreError>;
 
     // --- idempotency and tokens ---
 

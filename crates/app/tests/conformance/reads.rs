@@ -153,10 +153,13 @@ async fn tokens_and_idempotency_round_trip(backend: Backend) {
         outcome: r#"{"first_index":0,"count":1}"#.into(),
         created_at: Timestamp(5),
     };
-    store.commit(&CommitGroup { entries: vec![], idempotency: vec![record.clone()] }).await.expect("commit");
+    store
+        .commit(std::sync::Arc::new(CommitGroup { entries: vec![], idempotency: vec![record.clone()] }))
+        .await
+        .expect("commit");
     assert_eq!(store.find_idempotent("buyer one", "k-1").await.expect("find"), Some(record.clone()));
     assert_eq!(store.find_idempotent("someone else", "k-1").await.expect("find"), None);
-    let again = store.commit(&CommitGroup { entries: vec![], idempotency: vec![record] }).await;
+    let again = store.commit(std::sync::Arc::new(CommitGroup { entries: vec![], idempotency: vec![record] })).await;
     assert!(matches!(again, Err(StoreError::Conflict { .. })), "a key is stored once per scope: {again:?}");
 }
 crate::on_every_backend!(tokens_and_idempotency, super::tokens_and_idempotency_round_trip);
@@ -172,9 +175,12 @@ async fn a_refused_group_writes_nothing(backend: Backend) {
         outcome: "{}".into(),
         created_at: Timestamp(1),
     };
-    store.commit(&CommitGroup { entries: vec![], idempotency: vec![record("old")] }).await.expect("commit");
+    store
+        .commit(std::sync::Arc::new(CommitGroup { entries: vec![], idempotency: vec![record("old")] }))
+        .await
+        .expect("commit");
     let group = CommitGroup { entries: vec![], idempotency: vec![record("new"), record("old")] };
-    let refused = store.commit(&group).await;
+    let refused = store.commit(std::sync::Arc::new(group)).await;
     assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{backend}: a stored key again: {refused:?}");
     assert_eq!(store.find_idempotent("operator", "new").await.expect("find"), None, "{backend}: half a group stayed");
     assert_eq!(store.find_idempotent("operator", "old").await.expect("find"), Some(record("old")));

@@ -365,8 +365,8 @@ impl Writer {
     async fn flush(&mut self) -> Result<()> {
         self.written().await?;
         if !self.group.entries.is_empty() {
-            let (store, group) = (self.store.clone(), std::mem::take(&mut self.group));
-            self.writing = Some(tokio::spawn(async move { store.commit(&group).await }));
+            let (store, group) = (self.store.clone(), Arc::new(std::mem::take(&mut self.group)));
+            self.writing = Some(tokio::spawn(async move { store.commit(group).await }));
         }
         Ok(())
     }
