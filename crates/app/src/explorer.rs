@@ -42,8 +42,14 @@ impl RetirementSearch {
 /// Oldest first reads forward from the cursor, newest first reads backward from it, in growing
 /// windows (a page's worth first, up to 1 000), and stops once the page is full. A beneficiary with many retirements fills a
 /// page from the first read or two; a rare one costs a scan of the whole list, which is what a
-/// store without a beneficiary index can do (see ARCHITECTURE.md).
-pub async fn search_retirements(store: &dyn Store, q: &RetirementSearch) -> Result<RetirementHits, AppError> {
+/// store without a beneficiary index can do (see ARCHITECTURE.md). `retirements` is how many
+/// there are (the status totals'): ids are dense, so the newest is that one, found without a count
+/// of the table.
+pub async fn search_retirements(
+    store: &dyn Store,
+    q: &RetirementSearch,
+    retirements: u64,
+) -> Result<RetirementHits, AppError> {
     let limit = q.limit.clamp(1, 500);
     let needle = q.beneficiary.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_lowercase);
     let needle = needle.as_deref();
@@ -73,7 +79,7 @@ pub async fn search_retirements(store: &dyn Store, q: &RetirementSearch) -> Resu
     // Newest first: the ids below the cursor.
     let below = match q.cursor {
         Some(c) => c.0,
-        None => store.totals().await?.retirements.saturating_add(1),
+        None => retirements.saturating_add(1),
     };
     // Retirement ids are dense (1, 2, 3, …), so the ids below the cursor can be read backwards
     // in windows: read the window just below, newest first, until the page is full or id 1 is

@@ -132,6 +132,17 @@ impl Registry {
         self.status.borrow().clone()
     }
 
+    /// The program and totals a public page shows. Without a read replica, the sequencer's
+    /// snapshot of the last commit ([`Registry::status`]: nothing is counted per request, where
+    /// counting sums every block). When public reads come from a read replica, the replica's own
+    /// count, so the totals agree with every other public read.
+    pub async fn public_status(&self) -> Result<StatusSnapshot, AppError> {
+        if self.store.read_replica().await?.is_some() {
+            return Ok(StatusSnapshot { program: self.store.program().await?, totals: self.store.totals().await? });
+        }
+        Ok(self.status().as_ref().clone())
+    }
+
     /// Runs a command for a caller: authorize, then sequence. With an idempotency key, a repeat of
     /// the same request returns the first result; a different request with the same key is refused.
     pub async fn execute(

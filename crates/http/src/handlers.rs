@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use furrow_app::Committed;
 use furrow_app::store::{BlockFilter, Page};
+use furrow_app::{Committed, StatusSnapshot};
 use furrow_domain::{
     AccountId, AccountKind, BatchId, Beneficiary, CancellationId, ClaimPeriod, Command, Event, PrintableSerial,
     Quantity, RetirementClaim, RetirementId, RetirementPurpose, Selection, SerialQuery, SerialRange,
@@ -76,19 +76,10 @@ pub async fn health() -> Json<Health> {
 /// Program and registry-wide totals.
 #[utoipa::path(get, path = "/status", tag = "status", responses((status = 200, body = StatusDto)))]
 pub async fn status(State(state): State<AppState>) -> Result<Json<StatusDto>, ApiError> {
-    let store = state.registry.store();
-    let replica = store.read_replica().await?;
-    let (program, totals) = if replica.is_some() {
-        // Public reads come from a read replica: the totals must be the replica's too, so they
-        // agree with every other public read and with the lag reported beside them.
-        (store.program().await?, store.totals().await?)
-    } else {
-        // Otherwise the program and totals of the last commit, which the sequencer publishes
-        // before it answers (a retirement shows here the moment it is acknowledged), instead of
-        // counting the tables on every request (a GROUP BY over every block).
-        let snapshot = state.registry.status();
-        (snapshot.program.clone(), snapshot.totals)
-    };
+    let replica = state.registry.store().read_replica().await?;
+    // The last commit's totals (a retirement shows here the moment it is acknowledged), or the
+    // read replica's, beside its lag.
+    let StatusSnapshot { program, totals } = state.registry.public_status().await?;
     let program =
         program.map(|p| ProgramDto { code: p.code.to_string(), country: p.country.to_string(), name: p.name });
     let read_replica = replica.map(|r| ReplicaDto {

@@ -176,12 +176,13 @@ pub struct HomePage {
 page!(home, home_page);
 async fn home_page(state: &AppState, r: &Reader) -> PageResult {
     let l = r.lang;
-    let totals = state.registry.store().totals().await?;
+    let totals = state.registry.public_status().await?.totals;
     let batches = all_batches(state).await?;
     let lc = state.registry.lifecycle();
     let latest = search_retirements(
         state.registry.store(),
         &RetirementSearch { newest_first: true, limit: 10, ..RetirementSearch::default() },
+        totals.retirements,
     )
     .await?;
     let s = totals.supply;
@@ -545,7 +546,8 @@ async fn retirements_page(state: &AppState, r: &Reader) -> PageResult {
     };
     let search =
         RetirementSearch { beneficiary: Some(q.q.clone()), newest_first: newest, cursor, limit: RETIREMENT_PAGE };
-    let hits = search_retirements(state.registry.store(), &search).await?;
+    let retirements = state.registry.public_status().await?.totals.retirements;
+    let hits = search_retirements(state.registry.store(), &search, retirements).await?;
     let next = hits.next.map(|c| {
         let order = if newest { "newest" } else { "oldest" };
         match q.q.trim() {
