@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 pub use generate::Scale;
 use stats::{Spread, percentile};
+use workloads::{Mix, Pick};
 
 pub const LONG_ABOUT: &str = "\
 Measure Furrow against baselines run in the same invocation, and print the ratios.
@@ -126,6 +127,9 @@ struct WorkloadArgs {
     /// Without the log's checkpointer.
     #[arg(long)]
     log_off: bool,
+    /// Every operation with an Idempotency-Key of its own (as a client that retries sends it).
+    #[arg(long)]
+    idempotency_keys: bool,
     /// Where the scratch database goes.
     #[arg(long, value_name = "DIR", default_value = ".")]
     dir: PathBuf,
@@ -362,8 +366,9 @@ async fn run_workload(args: WorkloadArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let pick = if args.hot { workloads::Pick::Hot } else { workloads::Pick::Uniform };
-    let run = w.closed_loop(args.clients, pick, !args.log_off, None).await?;
+    let pick = if args.hot { Pick::Hot } else { Pick::Uniform };
+    let mix = workloads::Mix { pick, log: !args.log_off, keyed: args.idempotency_keys };
+    let run = w.closed_loop(args.clients, mix, None).await?;
     println!(
         "{} clients: {} ops/s; ack latency p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
         args.clients,
@@ -436,7 +441,7 @@ async fn measure(
         let w = workloads::Workloads { plan, dir, seed: args.seed.wrapping_add(round as u64) };
         for (i, &clients) in plan.clients.iter().enumerate() {
             progress.set_message(tag(&format!("{clients} closed-loop clients")));
-            let run = w.closed_loop(clients, workloads::Pick::Uniform, true, None).await?;
+            let run = w.closed_loop(clients, Mix::UNIFORM, None).await?;
             closed_max = closed_max.max(run.ops_per_s);
             sheet.record([Key::Clients1, Key::Clients64, Key::Clients256][i], run.ops_per_s);
             if i == 1 {
@@ -446,19 +451,21 @@ async fn measure(
         }
         progress.set_message(tag(&format!("{} clients over HTTP", plan.clients[1])));
         sheet.record(Key::HttpWrites64, w.http_writes(plan.clients[1]).await?.ops_per_s);
-        progress.set_message(tag("hot account, Zipf, log off"));
-        let hot = w.closed_loop(plan.clients[1], workloads::Pick::Hot, true, None).await?;
+        progress.set_message(tag("hot account, Zipf, log off, keyed"));
+        let hot = w.closed_loop(plan.clients[1], Mix { pick: Pick::Hot, ..Mix::UNIFORM }, None).await?;
         sheet.record(Key::Hot, hot.ops_per_s);
-        let zipf = w.closed_loop(plan.clients[1], workloads::Pick::Zipf, true, None).await?;
+        let zipf = w.closed_loop(plan.clients[1], Mix { pick: Pick::Zipf, ..Mix::UNIFORM }, None).await?;
         sheet.record(Key::Zipf, zipf.ops_per_s);
         progress.inc(1);
-        let off = w.closed_loop(plan.clients[1], workloads::Pick::Uniform, false, None).await?;
+        let off = w.closed_loop(plan.clients[1], Mix { log: false, ..Mix::UNIFORM }, None).await?;
         sheet.record(Key::LogOff, off.ops_per_s);
+        let keyed = w.closed_loop(plan.clients[1], Mix { keyed: true, ..Mix::UNIFORM }, None).await?;
+        sheet.record(Key::Keyed, keyed.ops_per_s);
         progress.inc(1);
         if let Some(pg) = pg {
             progress.set_message(tag("PostgreSQL backend"));
             let url = pg.fresh_schema(round).await?;
-            let run = w.closed_loop(plan.clients[1], workloads::Pick::Uniform, true, Some(&url)).await?;
+            let run = w.closed_loop(plan.clients[1], Mix::UNIFORM, Some(&url)).await?;
             sheet.record(Key::PgFurrow, run.ops_per_s);
         }
 
@@ -563,6 +570,7 @@ pub(crate) enum Key {
     Hot,
     Zipf,
     LogOff,
+    Keyed,
     PgFurrow,
     OpenRate,
     OpenP50,
@@ -604,6 +612,7 @@ impl Key {
             Hot => ("ops_hot_account", "64 clients, all from one hot account", "ops/s", false),
             Zipf => ("ops_zipf", "64 clients, Zipf(1.1) account choice", "ops/s", false),
             LogOff => ("ops_log_off", "64 clients, checkpointer off", "ops/s", false),
+            Keyed => ("ops_keyed", "64 clients, an Idempotency-Key each", "ops/s", false),
             PgFurrow => ("ops_postgres_64_clients", "PostgreSQL backend, 64 clients", "ops/s", false),
             OpenRate => ("open_loop_rate", "open loop (Poisson) at 50 % of max: achieved", "ops/s", false),
             OpenP50 => ("open_loop_p50_ms", "open loop latency p50", "ms", false),
@@ -782,6 +791,15 @@ const RATIOS: &[RatioDef] = &[
         scale: 1.0,
         goal: Some((true, 0.8)),
         meaning: "the Merkle tree and signed checkpoints cost little (SPEC §10: ≥ 0.8)",
+    },
+    RatioDef {
+        name: "keyed_over_unkeyed",
+        label: "keyed ÷ unkeyed",
+        a: Key::Keyed,
+        b: Key::Clients64,
+        scale: 1.0,
+        goal: None,
+        meaning: "what idempotency keys cost: the caller's lookup, and a row in the group's transaction",
     },
     RatioDef {
         name: "postgres_over_pgbench",

@@ -32,6 +32,21 @@ pub enum Pick {
     Zipf,
 }
 
+/// What a closed-loop run's clients do.
+#[derive(Debug, Clone, Copy)]
+pub struct Mix {
+    pub pick: Pick,
+    /// With the log's checkpointer.
+    pub log: bool,
+    /// Every operation with an Idempotency-Key of its own, as a client that retries sends it.
+    pub keyed: bool,
+}
+
+impl Mix {
+    /// Uniformly chosen accounts, log on, no keys: the reference the other mixes are compared to.
+    pub const UNIFORM: Mix = Mix { pick: Pick::Uniform, log: true, keyed: false };
+}
+
 pub struct Workloads<'a> {
     pub plan: &'a Plan,
     pub dir: &'a Path,
@@ -119,8 +134,8 @@ impl Workloads<'_> {
     /// `clients` clients, each submitting its next operation when the last is acknowledged,
     /// alternating transfers (1 credit to a uniformly chosen other account) and retirements
     /// (1 credit), for the plan's seconds.
-    pub async fn closed_loop(&self, clients: usize, pick: Pick, log: bool, database_url: Option<&str>) -> Result<Run> {
-        let fresh = self.fresh(log, database_url).await?;
+    pub async fn closed_loop(&self, clients: usize, mix: Mix, database_url: Option<&str>) -> Result<Run> {
+        let fresh = self.fresh(mix.log, database_url).await?;
         let zipf = Arc::new(Zipf::new(fresh.accounts.len(), 1.1));
         let deadline = Instant::now() + Duration::from_secs_f64(self.plan.seconds);
         let start = Instant::now();
@@ -132,9 +147,10 @@ impl Workloads<'_> {
                 let mut latencies = Vec::new();
                 let mut n = c as u64;
                 while Instant::now() < deadline {
-                    let command = next_command(&mut rng, &accounts, pick, &zipf, n);
+                    let command = next_command(&mut rng, &accounts, mix.pick, &zipf, n);
+                    let key = mix.keyed.then(|| request_key(c, n)).transpose()?;
                     let t = Instant::now();
-                    registry.execute(&operator(), command, None).await?;
+                    registry.execute(&operator(), command, key).await?;
                     latencies.push(t.elapsed().as_secs_f64());
                     n += 1;
                 }
@@ -276,6 +292,12 @@ fn http_body(command: &Command) -> Result<(&'static str, serde_json::Value)> {
 /// log an error; the connections close when its task lets go of the store (within a second).
 async fn close(fresh: Fresh) {
     fresh.registry.stop_background();
+}
+
+/// A key no other operation of the run uses, and the fingerprint of its request.
+fn request_key(client: usize, n: u64) -> Result<furrow_app::RequestKey> {
+    let key = format!("bench-{client}-{n}");
+    furrow_app::RequestKey::new("bench", &key, "POST", "/bench", &n.to_le_bytes()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn next_command(rng: &mut Rng, accounts: &[AccountId], pick: Pick, zipf: &Zipf, n: u64) -> Command {
