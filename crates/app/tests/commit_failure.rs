@@ -169,18 +169,7 @@ async fn a_key_committed_after_its_repeat_looked_is_applied_once_without_a_secon
     let key =
         furrow_app::RequestKey::new("operator", "retire-late", "POST", "/api/v1/retirements", b"{}").expect("key");
 
-    store.hold_next_key_lookup();
-    let again = {
-        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
-        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
-    };
-    for _ in 0..1000 {
-        if store.key_lookups() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-    assert_eq!(store.key_lookups(), 1, "the repeat has looked (and found nothing yet)");
+    let again = retire_10_with_a_slow_lookup(&store, &registry, &operator, buyer, &key).await;
     let first = registry.execute(&operator, retire(buyer, 10), Some(key)).await.expect("first");
     assert_eq!(store.key_lookups(), 2, "the sequencer checked the first request's key from memory");
     store.release_key_lookup();
@@ -204,18 +193,7 @@ async fn a_repeat_that_looked_before_an_ambiguous_commit_is_checked_against_the_
     let key =
         furrow_app::RequestKey::new("operator", "retire-lost", "POST", "/api/v1/retirements", b"{}").expect("key");
 
-    store.hold_next_key_lookup();
-    let again = {
-        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
-        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
-    };
-    for _ in 0..1000 {
-        if store.key_lookups() == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-    }
-    assert_eq!(store.key_lookups(), 1, "the repeat has looked (and found nothing yet)");
+    let again = retire_10_with_a_slow_lookup(&store, &registry, &operator, buyer, &key).await;
     store.arm(1.0, Faults::Ambiguous);
     match registry.execute(&operator, retire(buyer, 10), Some(key)).await {
         Err(AppError::Unavailable(_)) => {}
@@ -229,4 +207,29 @@ async fn a_repeat_that_looked_before_an_ambiguous_commit_is_checked_against_the_
     assert_eq!(store.log_size().await.expect("size"), log_before + 1, "retired once");
     let after = store.load_ledger().await.expect("load");
     assert_eq!(after.balance(buyer, BlockState::Tradable), Quantity(90));
+}
+
+/// Starts retiring 10 credits with `key`, its key lookup held once it has read (and found
+/// nothing): a slow read whose answer is out of date by the time it arrives. Returns when the
+/// lookup has read; it goes on at `release_key_lookup`.
+async fn retire_10_with_a_slow_lookup(
+    store: &FaultyStore,
+    registry: &Registry,
+    operator: &Principal,
+    buyer: AccountId,
+    key: &furrow_app::RequestKey,
+) -> tokio::task::JoinHandle<Result<furrow_app::Committed, AppError>> {
+    store.hold_next_key_lookup();
+    let repeat = {
+        let (registry, operator, key) = (registry.clone(), operator.clone(), key.clone());
+        tokio::spawn(async move { registry.execute(&operator, retire(buyer, 10), Some(key)).await })
+    };
+    for _ in 0..1000 {
+        if store.key_lookups() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert_eq!(store.key_lookups(), 1, "the repeat has looked (and found nothing yet)");
+    repeat
 }
