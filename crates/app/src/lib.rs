@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 pub use authz::{Principal, Proof, ReadScope, authorize, authorize_read, needs_second_factor, owns_participant};
 pub use error::AppError;
 pub use furrow_store as store;
-pub use idempotency::{Outcome, RequestKey};
+pub use idempotency::{MAX_KEY_LEN, Outcome, RequestKey};
 pub use ratelimit::RateLimitSettings;
 pub use security::{Access, TokenSpec, create_token_with};
 pub use sequencer::{Clock, LogOptions, SequencerOptions, StatusSnapshot, SystemClock};

@@ -16,8 +16,15 @@ pub use furrow_app::rfc3339;
 #[serde(deny_unknown_fields)]
 pub struct OpenAccountRequest {
     /// `participant` or `buyer`.
+    #[schema(pattern = "^(participant|buyer)$")]
     pub kind: String,
-    /// Public display name (a pseudonym for participants).
+    /// Public display name (a pseudonym for participants); 1–200 characters, not only spaces, no
+    /// control characters but line feeds.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?=[\s\S]*\S)[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]+$"
+    )]
     pub name: String,
 }
 
@@ -36,6 +43,12 @@ pub struct TransferRequest {
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeneficiaryDto {
+    /// 1–200 characters, not only spaces, no control characters but line feeds.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^(?=[\s\S]*\S)[^\u0000-\u0009\u000b-\u001f\u007f-\u009f]+$"
+    )]
     pub name: String,
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
@@ -61,6 +74,7 @@ pub struct RetireRequest {
     pub ranges: Option<Vec<String>>,
     pub beneficiary: BeneficiaryDto,
     /// `voluntary_offset`, `scope1`, `scope2`, `scope3`, `corsia` or `other`.
+    #[schema(pattern = "^(voluntary_offset|scope1|scope2|scope3|corsia|other)$")]
     pub purpose: String,
     pub claim_period: ClaimPeriodDto,
     /// ISO 3166-1 alpha-2 or ISO 3166-2, e.g. `JP-13`.
@@ -77,6 +91,7 @@ pub struct CancelRequest {
     pub batch: Option<String>,
     pub ranges: Option<Vec<String>>,
     /// `reversal_compensation`, `correction`, `export` or `other`.
+    #[schema(pattern = "^(reversal_compensation|correction|export|other)$")]
     pub reason: String,
     #[serde(default)]
     pub note: String,

@@ -179,6 +179,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sales::certificate::certificate_pdf))
         .split_for_parts();
     document_problems(&mut doc);
+    document_idempotency_keys(&mut doc);
     (router, doc)
 }
 
@@ -214,6 +215,37 @@ fn document_problems(doc: &mut utoipa::openapi::OpenApi) {
                 let description = "A problem (RFC 9457): `type` says which, stably; `detail` explains.";
                 RefOr::T(ResponseBuilder::new().description(description).content(PROBLEM_JSON, problem()).build())
             });
+        }
+    }
+}
+
+/// The Idempotency-Key header's rule (`RequestKey::new`: 1–255 visible ASCII characters) in the
+/// document, on every operation that takes the header, so that generated clients and contract
+/// testers send keys the server accepts instead of being refused before the operation's own rules.
+fn document_idempotency_keys(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    let key = || {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(furrow_app::MAX_KEY_LEN))
+                .pattern(Some("^[!-~]+$"))
+                .build(),
+        ))
+    };
+    for item in doc.paths.paths.values_mut() {
+        for operation in [&mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && parameter.parameter_in == ParameterIn::Header
+                    && parameter.name == "Idempotency-Key"
+                {
+                    parameter.schema = Some(key());
+                }
+            }
         }
     }
 }

@@ -287,6 +287,7 @@ pub struct ProjectRequest {
 #[serde(deny_unknown_fields)]
 pub struct TransitionRequest {
     /// `submit`, `validate` (verifier), `reject`, `register`, `complete` or `terminate`.
+    #[schema(pattern = "^(submit|validate|reject|register|complete|terminate)$")]
     pub action: String,
     /// Required for `reject` and `terminate`.
     #[serde(default)]
