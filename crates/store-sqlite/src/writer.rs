@@ -93,7 +93,13 @@ impl WriterThread {
                 let _ = opened_tx.send(Ok(()));
                 // Ends when every sender is gone: the store was closed or dropped.
                 while let Ok(job) = queue.recv() {
-                    job(&mut conn);
+                    // A write that panics (a bug) fails alone: its caller hears that the writer
+                    // stopped before answering, its transaction rolls back as it unwinds, and the
+                    // thread goes on serving the next write instead of leaving every later
+                    // commit to fail until a restart.
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn))).is_err() {
+                        tracing::error!("a write on the SQLite writer thread panicked; it was rolled back");
+                    }
                 }
                 drop(conn);
                 let _ = exited_tx.send(());
@@ -152,4 +158,38 @@ pub(crate) fn sqlite_error(e: rusqlite::Error) -> StoreError {
         }
     }
     StoreError::Other(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_that_panics_fails_alone_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("scratch.db");
+        Connection::open(&path).and_then(|c| c.execute_batch("CREATE TABLE t (x INTEGER)")).expect("create");
+        let settings = WriterSettings {
+            path,
+            durability: Durability::Full,
+            vfs: None,
+            cache_kib: -2048,
+            wal_autocheckpoint: None,
+        };
+        let thread = WriterThread::start(settings).await.expect("start");
+        let panicked = thread
+            .run(|conn| -> Result<(), StoreError> {
+                let tx = conn.transaction().map_err(sqlite_error)?;
+                tx.execute("INSERT INTO t VALUES (1)", []).map_err(sqlite_error)?;
+                panic!("a bug in the middle of a write");
+            })
+            .await;
+        assert!(panicked.is_err(), "the panicking write fails");
+        let rows = thread
+            .run(|conn| conn.query_row("SELECT COUNT(*) FROM t", [], |row| row.get::<_, i64>(0)).map_err(sqlite_error))
+            .await
+            .expect("the thread still serves writes");
+        assert_eq!(rows, 0, "the panicking write's transaction was rolled back");
+        thread.close().await;
+    }
 }
