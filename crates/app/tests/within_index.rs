@@ -8,7 +8,7 @@
 
 use furrow_app::external::DiskIndex;
 use furrow_import::checks::{LedgerIndex, MemoryIndex, MemoryLedger, MemoryNames, NameIndex, Verdict, WithinFile};
-use furrow_import::{Kind, Note, Range, Record, Unit};
+use furrow_import::{Kind, Note, Range, Record};
 use proptest::prelude::*;
 
 /// One generated row: kind, origin id, range (namespace, start, length), vintage (key, total),
@@ -19,31 +19,13 @@ const NAMESPACES: [&str; 3] = ["VCU-VER", "CDM-BR", "GS-1-BR-GS1001-VER-2020-1"]
 
 fn record((kind, id, range, _, quantity): &Row, line: u64) -> Record {
     Record {
-        registry: "verra".into(),
-        kind: *kind,
-        origin_id: format!("id-{id}"),
-        dataset: "test".into(),
-        project: None,
-        name: None,
-        country: None,
-        methodology: None,
-        vintage: None,
         quantity: Some(*quantity),
-        unit: Unit::Credits,
-        serial: None,
         range: range.map(|(ns, start, len)| Range {
             namespace: NAMESPACES[usize::from(ns) % NAMESPACES.len()].into(),
             start,
             end: start.saturating_add(len),
         }),
-        date: None,
-        period_start: None,
-        period_end: None,
-        beneficiary: None,
-        latitude: None,
-        longitude: None,
-        line,
-        raw: String::new(),
+        ..Record::new("verra", *kind, format!("id-{id}"), "test", line, String::new())
     }
 }
 

@@ -159,7 +159,8 @@ pub struct Record {
 }
 
 impl Record {
-    pub(crate) fn new(registry: &str, kind: Kind, origin_id: String, dataset: &str, line: u64, raw: String) -> Self {
+    /// A row of `kind` with only its identity known: the fields a layout fills come after.
+    pub fn new(registry: &str, kind: Kind, origin_id: String, dataset: &str, line: u64, raw: String) -> Self {
         Record {
             registry: registry.to_string(),
             kind,
